@@ -1,0 +1,154 @@
+"""The ``ganforge`` command: a thin layer that parses arguments and calls :mod:`ganforge.api`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ganforge.errors import GanforgeError
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one line and exit code 2 (as argparse does)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"ganforge: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ganforge", description="Train and use Generative Adversarial Networks.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a GAN into a run directory")
+    t.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
+    t.add_argument("--data", help="dataset spec, e.g. fashion-mnist, folder:PATH, toy:ring8")
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (repeatable), e.g. --set train.batch=128")
+    t.add_argument("--out", help="run directory (default runs/PRESET-TIMESTAMP)")
+    t.add_argument("--steps", type=int, help="generator steps in total")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sample", help="draw samples from a trained run")
+    s.add_argument("run", help="run directory")
+    s.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    s.add_argument("--out", help="FILE.png (picture), FILE.npy / FILE.csv (data) or a folder")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, help="class to draw (conditional runs)")
+
+    i = sub.add_parser("interpolate", help="latent-space walk (slerp) as a GIF")
+    i.add_argument("run", help="run directory")
+    i.add_argument("--frames", type=int, default=48)
+    i.add_argument("--out", help="FILE.gif (default RUN/interpolation.gif)")
+    i.add_argument("--seed", type=int, default=0)
+
+    sub.add_parser("presets", help="list the bundled presets")
+    sub.add_parser("datasets", help="list the dataset specs")
+    c = sub.add_parser("config", help="print a resolved config, or every valid key")
+    c.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    c.add_argument("--keys", action="store_true", help="list every valid key")
+    return p
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ganforge import api
+
+    result = api.train(
+        args.config, data=args.data, out=args.out, steps=args.steps, overrides=args.overrides,
+        resume=args.resume, device=args.device, progress=False if args.no_progress else None,
+    )
+    status = "interrupted: checkpoint saved" if result.interrupted else "done"
+    print(f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "
+          f"{result.images_seen} images seen)")
+    for label, path in (("run directory", result.run_dir), ("sample grid", result.samples),
+                        ("progress GIF", result.gif), ("equilibrium plot", result.equilibrium)):
+        if path is not None:
+            print(f"  {label:17s} {path}")
+    m = result.metrics
+    if "d_real" in m:
+        print(f"  D(x) = {m['d_real']:.3f}, D(G(z)) = {m['d_fake']:.3f} (equilibrium: 0.5, 0.5)")
+    if "modes_covered" in m:
+        print(f"  modes covered {m['modes_covered']}/{m['num_modes']}, "
+              f"high-quality samples {m['high_quality']:.1%}")
+    if result.interrupted:
+        print(f"  continue with: ganforge train --resume --out {result.run_dir}")
+        return 130
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from ganforge import api
+
+    path = api.sample(args.run, n=args.n, out=args.out, seed=args.seed, label=args.label)
+    print(f"wrote {args.n} samples to {path}")
+    return 0
+
+
+def _interpolate(args: argparse.Namespace) -> int:
+    from ganforge import api
+
+    path = api.interpolate(args.run, frames=args.frames, out=args.out, seed=args.seed)
+    print(f"wrote {args.frames}-frame interpolation to {path}")
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from ganforge.config import list_presets
+
+    rows = list_presets()
+    width = max(len(n) for n, _ in rows)
+    for name, desc in rows:
+        print(f"{name:{width}s}  {desc}")
+    return 0
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    from ganforge.data import describe_datasets
+
+    rows = describe_datasets()
+    width = max(len(n) for n, _ in rows)
+    for name, desc in rows:
+        print(f"{name:{width}s}  {desc}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from ganforge import config as config_mod
+
+    if args.keys:
+        print("\n".join(config_mod.all_keys()))
+        return 0
+    print(config_mod.dump(config_mod.resolve(args.config, args.overrides)), end="")
+    return 0
+
+
+COMMANDS = {
+    "train": _train,
+    "sample": _sample,
+    "interpolate": _interpolate,
+    "presets": _presets,
+    "datasets": _datasets,
+    "config": _config,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ganforge`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GanforgeError as exc:
+        print(f"ganforge: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("ganforge: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,354 @@
+"""The training loop: alternate D and G steps, log the game, save checkpoints, resume exactly.
+
+The trainer sees tensors only. Modalities attach *hooks*, called every ``log.sample_every``
+steps and at the end, to render samples or compute their own metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from ganforge.config import Config
+from ganforge.data.sampler import BatchSampler
+from ganforge.engine import checkpoint as ckpt
+from ganforge.engine.ema import EMA
+from ganforge.engine.losses import get_loss, js_lower_bound
+from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
+from ganforge.errors import TrainingError
+
+Hook = Callable[["Trainer", int], "dict[str, Any] | None"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when available, else cpu."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("train.device=cuda but no CUDA GPU is visible; use --device cpu")
+    return torch.device(name)
+
+
+class Trainer:
+    """Trains ``G`` against ``D`` on ``data`` as ``cfg`` says, writing into ``run_dir``.
+
+    ``data`` needs ``len()``, ``batch(index) -> (x, labels)`` and ``conditional``.
+    """
+
+    def __init__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        data: Any,
+        cfg: Config,
+        run_dir: Path | None = None,
+        hooks: list[Hook] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.device = resolve_device(cfg.train.device)
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        torch.manual_seed(cfg.train.seed)
+        self.G = G.to(self.device)
+        self.D = D.to(self.device)
+        self.data = data
+        self.hooks = hooks or []
+        t, o = cfg.train, cfg.optim
+        self.g_opt = torch.optim.Adam(G.parameters(), lr=o.g_lr, betas=o.betas, eps=o.eps)
+        self.d_opt = torch.optim.Adam(D.parameters(), lr=o.d_lr, betas=o.betas, eps=o.eps)
+        self.ema = EMA(self.G, t.ema) if t.ema > 0 else None
+        self.sampler = BatchSampler(len(data), t.batch, seed=t.seed)
+        self.loss = get_loss(cfg.loss.type)
+        autocast = None
+        if t.precision == "bf16":
+            autocast = torch.autocast(self.device.type, dtype=torch.bfloat16)
+        self.opts = StepOptions(
+            loss=self.loss,
+            penalty=cfg.loss.penalty,
+            penalty_weight=cfg.loss.penalty_weight,
+            r1_every=cfg.loss.r1_every,
+            autocast=autocast,
+        )
+        self.step = 0
+        self.d_steps = 0
+        self.images_seen = 0
+        self.elapsed = 0.0  # training seconds over all sessions of this run
+        self.last_stats: dict[str, float] = {}
+        self._stop_signal: int | None = None
+        # Fixed latent batch for sample grids and the progress GIF (its own RNG stream).
+        gen = torch.Generator().manual_seed(cfg.train.seed + 12345)
+        self.fixed_z = torch.randn(cfg.log.n_samples, G.z_dim, generator=gen).to(self.device)
+        n_cls = getattr(data, "num_classes", 0)
+        self.fixed_labels = (
+            (torch.arange(cfg.log.n_samples) % n_cls).to(self.device)
+            if getattr(data, "conditional", False)
+            else None
+        )
+
+    # ------------------------------------------------------------------ sampling
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The network used to draw samples: the EMA copy when enabled, else G."""
+        return self.ema.shadow if self.ema is not None else self.G
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples from the sampling generator in eval mode (batch-norm uses running stats)."""
+        net = self.sampling_generator
+        was_training = net.training
+        net.eval()
+        try:
+            return net(z.to(self.device), None if labels is None else labels.to(self.device))
+        finally:
+            net.train(was_training)
+
+    # ------------------------------------------------------------------ state
+    def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
+        weights = ckpt.prefixed(self.G.state_dict(), "G")
+        weights.update(ckpt.prefixed(self.D.state_dict(), "D"))
+        if self.ema is not None:
+            weights.update(ckpt.prefixed(self.ema.shadow.state_dict(), "G_ema"))
+        extra, g_plain = ckpt.optimizer_to_flat("g_opt", self.g_opt)
+        d_extra, d_plain = ckpt.optimizer_to_flat("d_opt", self.d_opt)
+        extra.update(d_extra)
+        extra["rng.cpu"] = torch.get_rng_state()
+        if self.device.type == "cuda":
+            extra["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        state = {
+            "step": self.step,
+            "d_steps": self.d_steps,
+            "images_seen": self.images_seen,
+            "elapsed": self.elapsed,
+            "sampler": self.sampler.state_dict(),
+            "g_opt": g_plain,
+            "d_opt": d_plain,
+            "last_stats": self.last_stats,
+            "format": 1,
+        }
+        return weights, extra, state
+
+    def save(self) -> Path | None:
+        """Checkpoint now (refuses to save non-finite weights)."""
+        if self.run_dir is None:
+            return None
+        for name, net in (("G", self.G), ("D", self.D)):
+            if not all(torch.isfinite(p).all() for p in net.parameters()):
+                raise TrainingError(
+                    f"{name}'s weights are not finite at step {self.step}; not saving them. "
+                    "Lower optim.g_lr / optim.d_lr or add loss.penalty and --resume"
+                )
+        weights, extra, state = self.state_tensors()
+        return ckpt.save_checkpoint(
+            self.run_dir / "checkpoints",
+            self.step,
+            weights,
+            extra,
+            state,
+            keep=self.cfg.log.keep_checkpoints,
+        )
+
+    def load(self, path: Path) -> None:
+        """Restore everything a checkpoint holds: weights, optimisers, RNG, sampler, step."""
+        weights, extra, state = ckpt.load_checkpoint(path)
+        self.G.load_state_dict(ckpt.split_prefixed(weights, "G"))
+        self.D.load_state_dict(ckpt.split_prefixed(weights, "D"))
+        if self.ema is not None:
+            ema_w = ckpt.split_prefixed(weights, "G_ema") or ckpt.split_prefixed(weights, "G")
+            self.ema.shadow.load_state_dict(ema_w)
+        ckpt.optimizer_from_flat("g_opt", self.g_opt, extra, state["g_opt"])
+        ckpt.optimizer_from_flat("d_opt", self.d_opt, extra, state["d_opt"])
+        torch.set_rng_state(extra["rng.cpu"])
+        if self.device.type == "cuda" and "rng.cuda" in extra:
+            torch.cuda.set_rng_state(extra["rng.cuda"], self.device)
+        self.sampler.load_state_dict(state["sampler"])
+        self.step = int(state["step"])
+        self.d_steps = int(state.get("d_steps", 0))
+        self.images_seen = int(state.get("images_seen", 0))
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self.last_stats = dict(state.get("last_stats", {}))
+
+    def resume(self) -> Path | None:
+        """Load the newest complete checkpoint of the run, if any; trims later log lines."""
+        if self.run_dir is None:
+            return None
+        path = ckpt.latest_checkpoint(self.run_dir / "checkpoints")
+        if path is None:
+            return None
+        self.load(path)
+        self._trim_metrics(self.step)
+        return path
+
+    # ------------------------------------------------------------------ logging
+    @property
+    def metrics_path(self) -> Path | None:
+        return self.run_dir / "metrics.jsonl" if self.run_dir else None
+
+    def _trim_metrics(self, step: int) -> None:
+        path = self.metrics_path
+        if path is None or not path.is_file():
+            return
+        keep = []
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line).get("step", 0) <= step:
+                    keep.append(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash
+        ckpt.atomic_write_text(path, "".join(line + "\n" for line in keep))
+
+    def log(self, record: dict[str, Any]) -> None:
+        """Append one JSON record to metrics.jsonl."""
+        if self.metrics_path is None:
+            return
+        with open(self.metrics_path, "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    def _record(self, stats: dict[str, torch.Tensor], rate: float) -> dict[str, Any]:
+        rec: dict[str, Any] = {"step": self.step, "kind": "train"}
+        for k, v in stats.items():
+            rec[k] = float(v)
+        if "value" in rec:
+            rec["js_lower_bound"] = js_lower_bound(rec["value"])
+        rec["images_seen"] = self.images_seen
+        rec["it_per_s"] = rate
+        rec["elapsed_s"] = round(self.elapsed, 3)
+        for k in ("d_loss", "g_loss"):
+            if k in rec and not math.isfinite(rec[k]):
+                raise TrainingError(
+                    f"{k} became {rec[k]} at step {self.step}: training diverged. Lower "
+                    "optim.g_lr / optim.d_lr, add loss.penalty=r1, and --resume from the last "
+                    "checkpoint"
+                )
+        return rec
+
+    # ------------------------------------------------------------------ loop
+    def _one_iteration(self, measure: bool) -> dict[str, torch.Tensor]:
+        t, opts = self.cfg.train, self.opts
+        opts.measure_grads = measure
+        if t.step == "simultaneous":
+            x, y = self._next_batch()
+            stats = simultaneous_step(self.G, self.D, self.g_opt, self.d_opt, x, y, opts=opts)
+            self.d_steps += 1
+        else:
+            fake = None
+            for i in range(t.n_critic):
+                x, y = self._next_batch()
+                last = i == t.n_critic - 1
+                stats, fake = d_step(
+                    self.G, self.D, self.d_opt, x, y,
+                    opts=opts, d_step_index=self.d_steps, keep_fake=last,
+                )
+                self.d_steps += 1
+            stats.update(
+                g_step(self.G, self.D, self.g_opt, x.shape[0], y, opts=opts, fake=fake,
+                       device=self.device)
+            )
+        if self.ema is not None:
+            decay = 0.0 if self.step < t.ema_start else t.ema
+            self.ema.update(self.G, decay)
+        return stats
+
+    def _next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        idx = self.sampler.next_indices()
+        x, y = self.data.batch(idx)
+        self.images_seen += x.shape[0]
+        use_labels = getattr(self.data, "conditional", False) and self.cfg.data.conditional
+        x = x.to(self.device, non_blocking=True)
+        return x, (y.to(self.device) if (use_labels and y is not None) else None)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self._stop_signal = signum
+
+    def run_hooks(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for hook in self.hooks:
+            result = hook(self, self.step)
+            if result:
+                out.update(result)
+        if out:
+            self.log({"step": self.step, "kind": "eval", **out})
+        return out
+
+    def fit(self, steps: int | None = None) -> dict[str, Any]:
+        """Train until ``steps`` generator steps in total (default ``train.steps``).
+
+        Returns a summary. SIGINT / SIGTERM finish the current step, save a checkpoint
+        and return with ``summary['interrupted']`` set.
+        """
+        total = self.cfg.train.steps if steps is None else steps
+        log_cfg = self.cfg.log
+        self.G.train()
+        self.D.train()
+        handlers = {}
+        if _main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                handlers[sig] = signal.signal(sig, self._on_signal)
+        bar = tqdm(
+            total=total, initial=self.step, disable=not log_cfg.progress or None,
+            dynamic_ncols=True, mininterval=0.5, unit="step", desc="train",
+        )
+        interrupted = False
+        last_saved = self.step
+        try:
+            window_t, window_steps = time.perf_counter(), 0
+            while self.step < total:
+                if self._stop_signal is not None:
+                    interrupted = True
+                    break
+                t0 = time.perf_counter()
+                measure = (self.step + 1) % log_cfg.every == 0 or self.step + 1 == total
+                stats = self._one_iteration(measure)
+                self.step += 1
+                self.elapsed += time.perf_counter() - t0
+                window_steps += 1
+                bar.update(1)
+                if measure:
+                    now = time.perf_counter()
+                    rate = window_steps / max(now - window_t, 1e-9)
+                    window_t, window_steps = now, 0
+                    rec = self._record(stats, rate)
+                    self.last_stats = {k: v for k, v in rec.items() if isinstance(v, float)}
+                    self.log(rec)
+                    bar.set_postfix(_postfix(rec), refresh=False)
+                if self.step % log_cfg.sample_every == 0 or self.step == total:
+                    self.run_hooks()
+                if self.step % log_cfg.checkpoint_every == 0 or self.step == total:
+                    self.save()
+                    last_saved = self.step
+        finally:
+            bar.close()
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        if interrupted and self.step != last_saved:
+            self.save()
+        return {
+            "step": self.step,
+            "interrupted": interrupted,
+            "signal": self._stop_signal,
+            "elapsed_s": self.elapsed,
+            "images_seen": self.images_seen,
+            **self.last_stats,
+        }
+
+
+def _postfix(rec: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for key, short in (("d_loss", "D"), ("g_loss", "G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+        if key in rec:
+            out[short] = f"{rec[key]:.3f}"
+    return out
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,26 @@
+"""Errors that are the user's to fix: the CLI prints them as one line and exits with code 2."""
+
+from __future__ import annotations
+
+
+class GanforgeError(Exception):
+    """A problem with the user's input (config, data, run directory), not a bug in ganforge.
+
+    The message is one line that says what is wrong and what to do about it.
+    """
+
+
+class ConfigError(GanforgeError):
+    """A bad config key, value, preset name or command-line override."""
+
+
+class DataError(GanforgeError):
+    """A dataset that cannot be found, read or used."""
+
+
+class RunError(GanforgeError):
+    """A run directory that is missing, incomplete or in use."""
+
+
+class TrainingError(GanforgeError):
+    """Training cannot go on (for example a non-finite loss)."""

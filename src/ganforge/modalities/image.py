@@ -1,0 +1,61 @@
+"""Images: uint8 <-> [-1, 1], sample grids, folders of PNGs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(B, C, H, W) in [-1, 1] -> uint8 (B, H, W, C)."""
+    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def make_grid(
+    images: torch.Tensor, nrow: int | None = None, pad: int = 2, min_side: int = 384
+) -> Image.Image:
+    """Tile a batch into one picture, scaled up by a whole factor so small images stay sharp."""
+    arr = to_uint8(images)
+    b, h, w, c = arr.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(b)))
+    ncol = math.ceil(b / nrow)
+    grid = np.full((ncol * (h + pad) + pad, nrow * (w + pad) + pad, c), 255, np.uint8)
+    for i in range(b):
+        r, q = divmod(i, nrow)
+        y0, x0 = pad + r * (h + pad), pad + q * (w + pad)
+        grid[y0 : y0 + h, x0 : x0 + w] = arr[i]
+    img = Image.fromarray(grid[..., 0] if c == 1 else grid, "L" if c == 1 else "RGB")
+    scale = max(1, min_side // max(img.size))
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    return img
+
+
+class ImageModality:
+    """Sample grids as pictures; a folder of PNGs (or ``.npy``) as data."""
+
+    name = "image"
+
+    def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
+        return make_grid(samples)
+
+    def save_raw(self, samples: torch.Tensor, path: Path) -> Path:
+        path = Path(path)
+        arr = to_uint8(samples)
+        if path.suffix == ".npy":
+            np.save(path, arr)
+            return path
+        path.mkdir(parents=True, exist_ok=True)
+        for i, im in enumerate(arr):
+            mode = "L" if im.shape[-1] == 1 else "RGB"
+            Image.fromarray(im[..., 0] if mode == "L" else im, mode).save(path / f"{i:05d}.png")
+        return path
+
+    def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
+        return {}

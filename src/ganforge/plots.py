@@ -1,0 +1,113 @@
+"""Training curves as pictures: the equilibrium plot of a run's ``metrics.jsonl``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+LOG4 = math.log(4.0)
+
+
+def read_metrics(path: Path, kind: str = "train") -> list[dict]:
+    """Records of one kind from a metrics.jsonl (lines cut short by a crash are skipped)."""
+    out = []
+    path = Path(path)
+    if not path.is_file():
+        return out
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("kind") == kind:
+            out.append(rec)
+    return out
+
+
+def _smooth(y: np.ndarray, frac: float = 0.05) -> np.ndarray:
+    n = len(y)
+    k = max(1, int(n * frac))
+    if k <= 1 or n < 3:
+        return y
+    kernel = np.ones(k) / k
+    padded = np.concatenate([np.full(k // 2, y[0]), y, np.full(k - 1 - k // 2, y[-1])])
+    return np.convolve(padded, kernel, mode="valid")
+
+
+def plot_equilibrium(metrics_path: Path, out: Path, title: str = "") -> Path | None:
+    """Four panels: D(x) and D(G(z)) against the Nash value 1/2; losses; V(D,G) and the JS
+    lower bound; gradient norms. Returns the PNG path, or None when nothing is logged yet."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recs = read_metrics(metrics_path)
+    if not recs:
+        return None
+    step = np.array([r["step"] for r in recs])
+
+    def series(key: str) -> np.ndarray | None:
+        if not any(key in r for r in recs):
+            return None
+        return np.array([r.get(key, np.nan) for r in recs], dtype=float)
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), dpi=100)
+    ax = axes[0, 0]
+    for key, label, color in (("d_real", "D(x)", "#2ca02c"), ("d_fake", "D(G(z))", "#d62728")):
+        y = series(key)
+        if y is not None:
+            ax.plot(step, y, color=color, alpha=0.25, lw=0.8)
+            ax.plot(step, _smooth(y), color=color, label=label, lw=1.6)
+    ax.axhline(0.5, color="k", ls="--", lw=1, label="Nash equilibrium: 1/2")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Discriminator's belief (probability of 'real')")
+    ax.legend(fontsize=8)
+
+    ax = axes[0, 1]
+    for key, label, color in (("d_loss", "D loss", "#1f77b4"), ("g_loss", "G loss", "#ff7f0e")):
+        y = series(key)
+        if y is not None:
+            ax.plot(step, y, color=color, alpha=0.25, lw=0.8)
+            ax.plot(step, _smooth(y), color=color, label=label, lw=1.6)
+    ax.set_title("Losses")
+    ax.legend(fontsize=8)
+
+    ax = axes[1, 0]
+    v, js = series("value"), series("js_lower_bound")
+    if v is not None:
+        ax.plot(step, _smooth(v), color="#9467bd", label="V(D,G)")
+        ax.plot(step, _smooth(js), color="#8c564b", label="JSD lower bound (V + log 4)/2")
+        ax.axhline(-LOG4, color="#9467bd", ls="--", lw=1, label="V at equilibrium: -log 4")
+        ax.axhline(0.0, color="#8c564b", ls=":", lw=1)
+        ax.set_title("Value of the game and the divergence it bounds")
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "V(D,G) is defined for the BCE games\n(minimax, nonsaturating)",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+
+    ax = axes[1, 1]
+    for key, label, color in (("d_grad_norm", "|grad D|", "#1f77b4"),
+                              ("g_grad_norm", "|grad G|", "#ff7f0e")):
+        y = series(key)
+        if y is not None and np.isfinite(y).any():
+            ax.plot(step, y, color=color, label=label, lw=1)
+    ax.set_yscale("log")
+    ax.set_title("Gradient norms")
+    ax.legend(fontsize=8)
+    for a in axes.flat:
+        a.set_xlabel("generator step")
+        a.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(out)
+    return out

@@ -1,0 +1,163 @@
+"""The run directory: the contract every command reads and writes.
+
+::
+
+    RUN/
+      config.yaml        resolved config (what was actually trained)
+      run.json           what sampling needs without the data: shapes, classes, modality
+      metrics.jsonl      one JSON record per log step (train) and per sample step (eval)
+      checkpoints/       step-XXXXXXXX/{weights.safetensors, optim.safetensors, state.json}
+      samples/           step-XXXXXXXX.png grids, final.png
+      progress.gif       the fixed latent batch across training
+      equilibrium.png    D(x), D(G(z)), losses, V(D,G), JS bound, gradient norms
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge import config as config_mod
+from ganforge.config import Config
+from ganforge.engine import checkpoint as ckpt
+from ganforge.errors import RunError
+from ganforge.nets import build_networks
+
+
+@dataclass
+class RunPaths:
+    """Where things live inside a run directory."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def meta(self) -> Path:
+        return self.root / "run.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def gif(self) -> Path:
+        return self.root / "progress.gif"
+
+    @property
+    def equilibrium(self) -> Path:
+        return self.root / "equilibrium.png"
+
+
+def network_options(cfg: Config) -> dict[str, Any]:
+    """The model section as keyword options for :func:`ganforge.nets.build_networks`."""
+    m = cfg.model
+    opts = {
+        "g_width": m.g_width,
+        "d_width": m.d_width,
+        "depth": m.depth,
+        "spectral_norm": m.spectral_norm,
+        "leaky_slope": m.leaky_slope,
+        "bn_eps": m.bn_eps,
+        "bn_momentum": m.bn_momentum,
+        "dropout": m.dropout,
+        "init": None if m.init == "auto" else m.init,
+    }
+    return opts
+
+
+def build_from_config(
+    cfg: Config, sample_shape: tuple[int, ...], num_classes: int
+) -> tuple[nn.Module, nn.Module]:
+    """G and D for a config and a data shape, with errors phrased for config users."""
+    from ganforge.errors import ConfigError
+
+    try:
+        return build_networks(
+            cfg.model.arch, tuple(sample_shape), cfg.model.z_dim, num_classes,
+            **network_options(cfg),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"model: {exc}") from None
+
+
+class Run:
+    """A trained (or training) run loaded from its directory, ready to sample."""
+
+    def __init__(self, root: Path | str, device: str = "cpu") -> None:
+        self.paths = RunPaths(Path(root))
+        if not self.paths.root.is_dir():
+            raise RunError(f"run directory {root} does not exist; train one with `ganforge train`")
+        if not self.paths.config.is_file() or not self.paths.meta.is_file():
+            raise RunError(
+                f"{root} is not a ganforge run directory (no config.yaml / run.json); "
+                "give the --out directory of a `ganforge train` run"
+            )
+        self.config = config_mod.from_dict(config_mod.read_yaml(self.paths.config))
+        self.meta: dict[str, Any] = json.loads(self.paths.meta.read_text())
+        self.checkpoint = ckpt.latest_checkpoint(self.paths.checkpoints)
+        if self.checkpoint is None:
+            raise RunError(f"run {root} has no complete checkpoint yet; train it first")
+        self.device = torch.device(device)
+        G, _ = build_from_config(
+            self.config, tuple(self.meta["sample_shape"]), int(self.meta["num_classes"])
+        )
+        weights, _, state = ckpt.load_checkpoint(self.checkpoint)
+        ema = ckpt.split_prefixed(weights, "G_ema")
+        G.load_state_dict(ema or ckpt.split_prefixed(weights, "G"))
+        self.used_ema = bool(ema)
+        self.step = int(state["step"])
+        self.generator = G.to(self.device).eval()
+
+    @property
+    def modality(self) -> str:
+        return str(self.meta["modality"])
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.meta["num_classes"])
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self.meta.get("info", {}))
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int = 64,
+        seed: int = 0,
+        labels: torch.Tensor | None = None,
+        z: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``n`` samples in model space (images in [-1, 1]); labels cycle classes if needed."""
+        G = self.generator
+        if z is None:
+            gen = torch.Generator().manual_seed(seed)
+            z = torch.randn(n, G.z_dim, generator=gen)
+        if labels is None and self.num_classes > 1 and self.config.data.conditional:
+            labels = torch.arange(z.shape[0]) % self.num_classes
+        out = []
+        for i in range(0, z.shape[0], 512):
+            zb = z[i : i + 512].to(self.device)
+            yb = None if labels is None else labels[i : i + 512].to(self.device)
+            out.append(G(zb, yb).float().cpu())
+        return torch.cat(out)
+
+
+def write_meta(paths: RunPaths, meta: dict[str, Any]) -> None:
+    ckpt.atomic_write_text(paths.meta, json.dumps(meta, indent=1))

@@ -172,6 +172,7 @@ def train(
             f"samples); set train.batch to at most {len(dataset)}"
         )
     num_classes = dataset.num_classes if cfg.data.conditional else 0
+    torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
     G, D = build_from_config(cfg, dataset.sample_shape, num_classes)
 
     try:

@@ -274,7 +274,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         key = f"{prefix}.{k}" if prefix else str(k)
         if k not in fields:
             valid = [f"{prefix}.{n}" if prefix else n for n in fields]
-            hint = _suggest(key, all_keys()) or _suggest(key, valid)
+            hint = _suggest(key, valid) or _suggest(key, all_keys())
             raise ConfigError(f"unknown config key '{key}'{hint}; see `ganforge config --keys`")
         tp = _resolve_type(cls, k)
         if dataclasses.is_dataclass(tp):

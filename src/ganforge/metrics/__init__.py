@@ -1,0 +1,5 @@
+"""Sample metrics."""
+
+from ganforge.metrics.toy import mode_metrics
+
+__all__ = ["mode_metrics"]

@@ -1,0 +1,135 @@
+"""The contract every generator and discriminator follows.
+
+* :class:`Generator` ``G(z, y=None) -> (B, *out_shape)``. A conditional G embeds the label
+  and concatenates it to ``z``; subclasses only write :meth:`Generator.body`.
+* :class:`Discriminator` ``D(x, y=None) -> (B,)`` logits. Subclasses write
+  :meth:`Discriminator.features`; the base holds the linear head and, when conditional, the
+  projection embedding of Miyato & Koyama (2018): ``logit = head(h) + <embed(y), h>``.
+
+Unconditional networks ignore ``y``; conditional ones raise a ValueError without it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
+
+_SN_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
+             nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Embedding)
+
+
+def positive(name: str, value: int) -> int:
+    """``value`` as an int, or a ValueError naming ``name`` unless it is >= 1."""
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value}")
+    return int(value)
+
+
+def _check_counts(num_classes: int, **dims: int) -> None:
+    for name, value in dims.items():
+        positive(name, value)
+    if int(num_classes) != num_classes or num_classes < 0:
+        raise ValueError(f"num_classes must be >= 0 (0: unconditional); got {num_classes}")
+
+
+def _check_labels(y: Tensor | None, batch: int, num_classes: int, who: str) -> Tensor:
+    if y is None:
+        raise ValueError(
+            f"this {who} is conditional (num_classes={num_classes}) and needs labels y "
+            "(int64, shape (B,))"
+        )
+    if y.shape != (batch,):
+        raise ValueError(f"labels y must have shape ({batch},); got {tuple(y.shape)}")
+    return y.long()
+
+
+class Generator(nn.Module):
+    """Maps latent codes ``z`` (B, z_dim) and optional labels ``y`` (B,) to samples.
+
+    Images come out in [-1, 1] (tanh); flat data is unbounded (linear output).
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        out_shape: tuple[int, ...],
+        num_classes: int = 0,
+        embed_dim: int | None = None,
+    ) -> None:
+        super().__init__()
+        _check_counts(num_classes, z_dim=z_dim)
+        self.z_dim = int(z_dim)
+        self.num_classes = int(num_classes)
+        self.out_shape = tuple(int(s) for s in out_shape)
+        if self.num_classes:
+            self.embed_dim = int(embed_dim) if embed_dim else min(self.z_dim, 50)
+            self.embed: nn.Embedding | None = nn.Embedding(self.num_classes, self.embed_dim)
+        else:
+            self.embed_dim = 0
+            self.embed = None
+
+    @property
+    def in_dim(self) -> int:
+        """Width of the body's input: ``z_dim`` plus the label embedding (if any)."""
+        return self.z_dim + self.embed_dim
+
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        """Samples of shape ``(B, *out_shape)``."""
+        if z.dim() != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must have shape (B, {self.z_dim}); got {tuple(z.shape)}")
+        h = z
+        if self.embed is not None:
+            y = _check_labels(y, z.shape[0], self.num_classes, "generator")
+            h = torch.cat([z, self.embed(y).to(z.dtype)], dim=1)
+        return self.body(h)
+
+    def body(self, h: Tensor) -> Tensor:
+        """The network proper: (B, in_dim) -> (B, *out_shape)."""
+        raise NotImplementedError
+
+
+class Discriminator(nn.Module):
+    """Maps samples ``x`` (B, *in_shape) and optional labels ``y`` (B,) to logits (B,)."""
+
+    def __init__(self, in_shape: tuple[int, ...], feature_dim: int, num_classes: int = 0) -> None:
+        super().__init__()
+        _check_counts(num_classes, feature_dim=feature_dim)
+        self.in_shape = tuple(int(s) for s in in_shape)
+        self.num_classes = int(num_classes)
+        self.feature_dim = int(feature_dim)
+        self.head = nn.Linear(self.feature_dim, 1)
+        self.embed: nn.Embedding | None = (
+            nn.Embedding(self.num_classes, self.feature_dim) if self.num_classes else None
+        )
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """Real-vs-fake logits of shape (B,)."""
+        if tuple(x.shape[1:]) != self.in_shape:
+            raise ValueError(
+                f"x must have shape (B, {', '.join(map(str, self.in_shape))}); "
+                f"got {tuple(x.shape)}"
+            )
+        h = self.features(x)
+        logit = self.head(h).squeeze(1)
+        if self.embed is not None:
+            y = _check_labels(y, x.shape[0], self.num_classes, "discriminator")
+            logit = logit + (self.embed(y).to(h.dtype) * h).sum(dim=1)
+        return logit
+
+    def features(self, x: Tensor) -> Tensor:
+        """The network proper: (B, *in_shape) -> (B, feature_dim)."""
+        raise NotImplementedError
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectrally normalise every Conv/ConvTranspose/Linear/Embedding weight in ``module``.
+
+    Uses ``torch.nn.utils.parametrizations.spectral_norm`` (one power iteration per forward
+    pass in train mode). Layers already normalised are left alone. Returns ``module``.
+    """
+    for m in list(module.modules()):
+        if isinstance(m, _SN_TYPES) and not parametrize.is_parametrized(m, "weight"):
+            spectral_norm(m)
+    return module

@@ -1,0 +1,153 @@
+"""The TensorFlow DCGAN tutorial's pair for 28x28 grey images, with Keras' defaults.
+
+Keras differs from PyTorch in ways that matter for a faithful port, all kept as parameters:
+LeakyReLU slope 0.3 (not 0.01), BatchNormalization eps 1e-3 and momentum 0.99 (PyTorch's
+``momentum`` is 1 - Keras'), Glorot-uniform kernels with zero biases, NHWC reshape/flatten
+order, and TF's 'same' padding, which is asymmetric for even inputs (see below).
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganforge.nets.base import Discriminator, Generator, apply_spectral_norm, positive
+from ganforge.nets.init import init_weights
+
+TF_SHAPE = (1, 28, 28)
+
+
+def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TF 'same' padding (before, after) for a conv on ``size`` inputs: output ceil(size/s).
+
+    TF puts the odd pixel after: a 5x5 stride-2 conv on 28 pads 1 before and 2 after,
+    where PyTorch's symmetric ``padding=2`` would shift every window by one pixel.
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class TFSameConv2d(nn.Conv2d):
+    """``Conv2d`` with TensorFlow's 'same' padding (zero-pad asymmetrically, then pad 0)."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, bias: bool = True):
+        super().__init__(in_ch, out_ch, kernel, stride, padding=0, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        k, s = self.kernel_size[0], self.stride[0]
+        top, bottom = _same_pads(x.shape[-2], k, s)
+        left, right = _same_pads(x.shape[-1], k, s)
+        return super().forward(F.pad(x, (left, right, top, bottom)))
+
+
+class TFSameConvTranspose2d(nn.ConvTranspose2d):
+    """``ConvTranspose2d`` with TensorFlow's 'same' padding: output is ``stride * input``.
+
+    A transposed conv is the gradient of the conv it undoes, so it crops what that conv
+    (on a ``stride * n`` input) would have padded: the full, unpadded output minus
+    ``before`` rows/cols at the start and ``after`` at the end. For 5x5 stride 2 that is
+    1 and 2, i.e. PyTorch's ``padding=1`` output cut to its first 2n; for stride 1, 2 and 2.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, bias: bool = False):
+        super().__init__(in_ch, out_ch, kernel, stride, padding=0, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        k, s = self.kernel_size[0], self.stride[0]
+        h, w = x.shape[-2] * s, x.shape[-1] * s
+        top, _ = _same_pads(h, k, s)
+        left, _ = _same_pads(w, k, s)
+        return super().forward(x)[..., top : top + h, left : left + w]
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    if tuple(shape) != TF_SHAPE:
+        raise ValueError(
+            f"dcgan-tf is the TF tutorial's net for 28x28 grey images and needs samples of "
+            f"shape {TF_SHAPE}; got {tuple(shape)}: use arch dcgan or resnet"
+        )
+
+
+class TFTutorialGenerator(Generator):
+    """Dense(7*7*4w) - BN - LeakyReLU - ConvT(2w, s1) - BN - LReLU - ConvT(w, s2) - BN - LReLU
+    - ConvT(1, s2) - tanh, all 5x5 'same' without biases. ``base_channels`` w=64 is the tutorial.
+    """
+
+    def __init__(
+        self,
+        z_dim: int = 100,
+        out_shape: tuple[int, ...] = TF_SHAPE,
+        base_channels: int = 64,
+        num_classes: int = 0,
+        leaky_slope: float = 0.3,
+        bn_eps: float = 1e-3,
+        bn_momentum: float = 0.01,
+        init: str = "glorot",
+        embed_dim: int | None = None,
+    ) -> None:
+        _check_shape(out_shape)
+        super().__init__(z_dim, out_shape, num_classes, embed_dim)
+        w = positive("base_channels", base_channels)
+        self.top_channels = 4 * w
+        n_dense = 7 * 7 * self.top_channels
+
+        def bn2(c: int) -> nn.BatchNorm2d:
+            return nn.BatchNorm2d(c, eps=bn_eps, momentum=bn_momentum)
+
+        self.dense = nn.Sequential(
+            nn.Linear(self.in_dim, n_dense, bias=False),
+            nn.BatchNorm1d(n_dense, eps=bn_eps, momentum=bn_momentum),
+            nn.LeakyReLU(leaky_slope),
+        )
+        self.convs = nn.Sequential(
+            TFSameConvTranspose2d(4 * w, 2 * w, 5, 1),
+            bn2(2 * w),
+            nn.LeakyReLU(leaky_slope),
+            TFSameConvTranspose2d(2 * w, w, 5, 2),
+            bn2(w),
+            nn.LeakyReLU(leaky_slope),
+            TFSameConvTranspose2d(w, 1, 5, 2),
+            nn.Tanh(),
+        )
+        init_weights(self, init)
+
+    def body(self, h: Tensor) -> Tensor:
+        # Keras' Reshape((7, 7, 256)) reads the Dense units in NHWC order.
+        x = self.dense(h).view(h.shape[0], 7, 7, self.top_channels).permute(0, 3, 1, 2)
+        return self.convs(x)
+
+
+class TFTutorialDiscriminator(Discriminator):
+    """Conv(w, s2) - LeakyReLU - Dropout - Conv(2w, s2) - LeakyReLU - Dropout - Flatten,
+    5x5 'same' with biases; then the base head Dense(1). w=64 is the tutorial.
+    """
+
+    def __init__(
+        self,
+        in_shape: tuple[int, ...] = TF_SHAPE,
+        base_channels: int = 64,
+        num_classes: int = 0,
+        leaky_slope: float = 0.3,
+        dropout: float = 0.3,
+        spectral_norm: bool = False,
+        init: str = "glorot",
+    ) -> None:
+        _check_shape(in_shape)
+        w = positive("base_channels", base_channels)
+        super().__init__(in_shape, 7 * 7 * 2 * w, num_classes)
+        self.convs = nn.Sequential(
+            TFSameConv2d(1, w, 5, 2),
+            nn.LeakyReLU(leaky_slope),
+            nn.Dropout(dropout),
+            TFSameConv2d(w, 2 * w, 5, 2),
+            nn.LeakyReLU(leaky_slope),
+            nn.Dropout(dropout),
+        )
+        init_weights(self, init)
+        if spectral_norm:
+            apply_spectral_norm(self)
+
+    def features(self, x: Tensor) -> Tensor:
+        # Keras' Flatten reads NHWC.
+        return self.convs(x).permute(0, 2, 3, 1).flatten(1)

@@ -31,7 +31,7 @@ def make_grid(
         y0, x0 = pad + r * (h + pad), pad + q * (w + pad)
         grid[y0 : y0 + h, x0 : x0 + w] = arr[i]
     img = Image.fromarray(grid[..., 0] if c == 1 else grid, "L" if c == 1 else "RGB")
-    scale = max(1, min_side // max(img.size))
+    scale = max(1, round(min_side / max(img.size)))
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     return img

@@ -86,6 +86,7 @@ class Trainer:
         self.elapsed = 0.0  # training seconds over all sessions of this run
         self.last_stats: dict[str, float] = {}
         self._stop_signal: int | None = None
+        self._last_penalty: torch.Tensor | None = None
         # Fixed latent batch for sample grids and the progress GIF (its own RNG stream).
         gen = torch.Generator().manual_seed(cfg.train.seed + 12345)
         self.fixed_z = torch.randn(cfg.log.n_samples, G.z_dim, generator=gen).to(self.device)
@@ -254,6 +255,10 @@ class Trainer:
                 g_step(self.G, self.D, self.g_opt, x.shape[0], y, opts=opts, fake=fake,
                        device=self.device)
             )
+        if "penalty" in stats:
+            self._last_penalty = stats["penalty"]
+        elif self._last_penalty is not None:  # lazy R1: report the latest value
+            stats["penalty"] = self._last_penalty
         if self.ema is not None:
             decay = 0.0 if self.step < t.ema_start else t.ema
             self.ema.update(self.G, decay)

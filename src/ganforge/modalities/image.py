@@ -18,7 +18,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def make_grid(
-    images: torch.Tensor, nrow: int | None = None, pad: int = 2, min_side: int = 384
+    images: torch.Tensor, nrow: int | None = None, pad: int = 2, min_side: int = 512
 ) -> Image.Image:
     """Tile a batch into one picture, scaled up by a whole factor so small images stay sharp."""
     arr = to_uint8(images)

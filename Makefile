@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/ganforge train demo --out runs/demo
+	$(VENV)/bin/ganforge train demo
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

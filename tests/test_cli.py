@@ -25,8 +25,15 @@ def test_toy_train_sample_interpolate(tmp_path, fast, capsys):
     run = _train(tmp_path, fast, "--set", "model.g_width=32", "--set", "model.d_width=32")
     printed = capsys.readouterr().out
     assert "equilibrium plot" in printed and "modes covered" in printed
-    for name in ("config.yaml", "run.json", "metrics.jsonl", "progress.gif", "equilibrium.png",
-                 "samples/final.png", "checkpoints/step-00000020/weights.safetensors"):
+    for name in (
+        "config.yaml",
+        "run.json",
+        "metrics.jsonl",
+        "progress.gif",
+        "equilibrium.png",
+        "samples/final.png",
+        "checkpoints/step-00000020/weights.safetensors",
+    ):
         assert (run / name).is_file(), name
     assert len(list((run / "samples").glob("step-*.png"))) == 2
     recs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -52,9 +59,21 @@ def test_toy_train_sample_interpolate(tmp_path, fast, capsys):
 
 
 def test_image_train_sample_interpolate(tmp_path, fast):
-    run = _train(tmp_path, fast, "--set", "model.g_width=8", "--set", "model.d_width=8",
-                 "--set", "train.batch=16", "--set", "log.n_samples=16",
-                 data="mnist5k", preset="demo", steps=10)
+    run = _train(
+        tmp_path,
+        fast,
+        "--set",
+        "model.g_width=8",
+        "--set",
+        "model.d_width=8",
+        "--set",
+        "train.batch=16",
+        "--set",
+        "log.n_samples=16",
+        data="mnist5k",
+        preset="demo",
+        steps=10,
+    )
     with Image.open(run / "samples" / "final.png") as im:
         # 16 samples of 28 px in a 4x4 grid with 2 px padding, scaled up by a whole factor
         side = 4 * 30 + 2
@@ -117,14 +136,14 @@ def test_folder_of_corrupt_images_is_a_clear_error(tmp_path, capsys):
     folder.mkdir()
     (folder / "a.png").write_bytes(b"")
     (folder / "b.jpg").write_bytes(b"not a jpeg at all")
-    code, err = _error(["train", "folder-rgb", "--data", f"folder:{folder}",
-                        "--out", str(tmp_path / "r")], capsys)
+    code, err = _error(
+        ["train", "folder-rgb", "--data", f"folder:{folder}", "--out", str(tmp_path / "r")], capsys
+    )
     assert code == 2 and "could be read" in err and len(err.splitlines()) == 1
 
 
 def test_existing_run_is_not_overwritten(tmp_path, fast, capsys):
-    run = _train(tmp_path, fast, "--set", "model.g_width=16", "--set", "model.d_width=16",
-                 steps=10)
+    run = _train(tmp_path, fast, "--set", "model.g_width=16", "--set", "model.d_width=16", steps=10)
     before = (run / "metrics.jsonl").read_text()
     code, err = _error(["train", "toy-ring8", "--out", str(run)], capsys)
     assert code == 2 and "--resume" in err
@@ -133,9 +152,20 @@ def test_existing_run_is_not_overwritten(tmp_path, fast, capsys):
 
 def test_console_entry_point_exit_code(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "ganforge", "train", "demo", "--set", "train.batch=0",
-         "--out", str(tmp_path / "r")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "ganforge",
+            "train",
+            "demo",
+            "--set",
+            "train.batch=0",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "ganforge: error: train.batch must be >= 1; got 0"

@@ -25,8 +25,16 @@ def test_seed_preset_is_the_tutorial():
 
 
 def test_overrides_are_typed():
-    c = cfgmod.resolve("demo", ["train.batch=32", "optim.g_lr=1e-3", "optim.betas=0.0,0.9",
-                               "data.conditional=true", "model.g_width=none"])
+    c = cfgmod.resolve(
+        "demo",
+        [
+            "train.batch=32",
+            "optim.g_lr=1e-3",
+            "optim.betas=0.0,0.9",
+            "data.conditional=true",
+            "model.g_width=none",
+        ],
+    )
     assert c.train.batch == 32 and c.optim.g_lr == 1e-3 and c.optim.betas == (0.0, 0.9)
     assert c.data.conditional is True and c.model.g_width is None
 
@@ -84,3 +92,16 @@ def test_dump_round_trips():
 
     again = cfgmod.from_dict(yaml.safe_load(cfgmod.dump(c)))
     assert again == c
+
+
+@pytest.mark.parametrize(
+    "override, hint",
+    [
+        ("train.lr=1", "optim.g_lr and optim.d_lr"),
+        ("model.batch=8", "'train.batch'"),
+        ("train.batch_size=8", "train.batch"),
+    ],
+)
+def test_keys_from_other_tools_get_pointed_to_ours(override, hint):
+    with pytest.raises(ConfigError, match=hint):
+        cfgmod.resolve("demo", [override])

@@ -275,11 +275,22 @@ def test_folder_loader(picture_folder):
     assert ds.modality == "image" and ds.labels is None and ds.num_classes == 0
     files = ds.info["files"]
     assert files == sorted(files)
-    assert set(files) == {"rgb.png", "rgba.png", "palette.png", "grey.jpg", "sixteen.png",
-                          "cmyk.jpg", "exif.jpg", "sub/extra.png"}
+    assert set(files) == {
+        "rgb.png",
+        "rgba.png",
+        "palette.png",
+        "grey.jpg",
+        "sixteen.png",
+        "cmyk.jpg",
+        "exif.jpg",
+        "sub/extra.png",
+    }
     assert ds.data.shape == (8, 3, 16, 16) and ds.data.dtype == torch.uint8
     assert sorted(s.split(":")[0] for s in ds.skipped) == [
-        "empty.png", "notimage.jpg", "truncated.jpg"]
+        "empty.png",
+        "notimage.jpg",
+        "truncated.jpg",
+    ]
     assert all(len(s.split(": ", 1)[1]) > 0 for s in ds.skipped)
     img = {name: ds.data[i].float() for i, name in enumerate(files)}
 
@@ -381,13 +392,21 @@ def test_load_dataset_specs(tmp_path):
     ds = load_dataset(f"folder:{tmp_path}")
     assert ds.data.shape == (1, 3, 64, 64)  # folder defaults: 64 px RGB
     assert load_dataset(f"folder:{tmp_path}", image_size=32, channels=1).data.shape == (
-        1, 1, 32, 32)
+        1,
+        1,
+        32,
+        32,
+    )
 
 
 @pytest.mark.parametrize(
     "spec, hint",
-    [("mnist", "mnist5k"), ("toy:ring", "toy:ring8"), ("fashion", "fashion-mnist"),
-     ("cifar10", "valid: digits")],
+    [
+        ("mnist", "mnist5k"),
+        ("toy:ring", "toy:ring8"),
+        ("fashion", "fashion-mnist"),
+        ("cifar10", "valid: digits"),
+    ],
 )
 def test_unknown_spec(spec, hint):
     with pytest.raises(DataError, match=hint) as err:
@@ -433,8 +452,11 @@ def test_sampler_batches_follow_the_seeded_permutation():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n=st.integers(1, 40), batch=st.integers(1, 8), stop=st.integers(0, 30),
-    world=st.integers(1, 3), seed=st.integers(0, 2**31),
+    n=st.integers(1, 40),
+    batch=st.integers(1, 8),
+    stop=st.integers(0, 30),
+    world=st.integers(1, 3),
+    seed=st.integers(0, 2**31),
 )
 def test_sampler_resume_matches_uninterrupted(n, batch, stop, world, seed):
     if batch > n // world:

@@ -101,9 +101,7 @@ def test_projection_logit_difference_is_exact(arch, shape, opts):
         assert h.shape == (B, D.feature_dim)
         torch.testing.assert_close(D(x, y1) - D(x, y2), expected, rtol=1e-4, atol=1e-4)
         # and the unconditional part is the plain linear head
-        torch.testing.assert_close(
-            D(x, y1), D.head(h).squeeze(1) + (D.embed.weight[y1] * h).sum(1)
-        )
+        torch.testing.assert_close(D(x, y1), D.head(h).squeeze(1) + (D.embed.weight[y1] * h).sum(1))
 
 
 def test_conditional_nets_need_labels_and_unconditional_ignore_them():
@@ -145,8 +143,9 @@ def test_tf_tutorial_parameter_counts():
 
 def test_tf_tutorial_keras_defaults():
     G, D = TFTutorialGenerator(), TFTutorialDiscriminator()
-    slopes = {m.negative_slope for net in (G, D) for m in net.modules()
-              if isinstance(m, nn.LeakyReLU)}
+    slopes = {
+        m.negative_slope for net in (G, D) for m in net.modules() if isinstance(m, nn.LeakyReLU)
+    }
     assert slopes == {0.3}
     bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     assert len(bns) == 3
@@ -227,8 +226,11 @@ def test_tf_tutorial_feature_map_sizes():
 
 
 def _sn_layers(module):
-    return [m for m in module.modules()
-            if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding))]
+    return [
+        m
+        for m in module.modules()
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding))
+    ]
 
 
 def test_spectral_norm_wraps_every_weight_and_normalises():
@@ -303,8 +305,9 @@ def test_registry_architectures_and_defaults():
     assert isinstance(G, MLPGenerator) and isinstance(D, MLPDiscriminator)
     assert [m.p for m in D.modules() if isinstance(m, nn.Dropout)] == [0.5]
     _, D = build_networks("dcgan", (1, 28, 28), Z, d_width=8, bn_eps=1e-3, bn_momentum=0.2)
-    assert all(m.eps == 1e-3 and m.momentum == 0.2
-               for m in D.modules() if isinstance(m, nn.BatchNorm2d))
+    assert all(
+        m.eps == 1e-3 and m.momentum == 0.2 for m in D.modules() if isinstance(m, nn.BatchNorm2d)
+    )
 
 
 @pytest.mark.parametrize(

@@ -33,9 +33,18 @@ def test_toy_ring8_preset_covers_all_modes(tmp_path):
 )
 def test_every_loss_and_penalty_trains_with_finite_weights(tmp_path, fast, loss, penalty, extra):
     res = ganforge.train(
-        "toy-ring8", out=tmp_path / "r", steps=10,
-        overrides=fast + [f"loss.type={loss}", f"loss.penalty={penalty}", "model.g_width=32",
-                          "model.d_width=32", "train.batch=64"] + extra,
+        "toy-ring8",
+        out=tmp_path / "r",
+        steps=10,
+        overrides=fast
+        + [
+            f"loss.type={loss}",
+            f"loss.penalty={penalty}",
+            "model.g_width=32",
+            "model.d_width=32",
+            "train.batch=64",
+        ]
+        + extra,
     )
     assert res.step == 10
     w0 = ckpt.load_checkpoint(ckpt.list_checkpoints(tmp_path / "r" / "checkpoints")[-1])[0]
@@ -48,15 +57,30 @@ def test_every_loss_and_penalty_trains_with_finite_weights(tmp_path, fast, loss,
     "arch, data, extra",
     [
         ("dcgan-tf", "mnist5k", ["train.step=simultaneous"]),
-        ("dcgan", "digits", ["data.image_size=32", "data.channels=3", "model.g_width=8",
-                             "model.d_width=8"]),
-        ("resnet", "digits", ["data.image_size=32", "model.g_width=16", "model.d_width=16",
-                              "data.conditional=true", "loss.type=hinge"]),
+        (
+            "dcgan",
+            "digits",
+            ["data.image_size=32", "data.channels=3", "model.g_width=8", "model.d_width=8"],
+        ),
+        (
+            "resnet",
+            "digits",
+            [
+                "data.image_size=32",
+                "model.g_width=16",
+                "model.d_width=16",
+                "data.conditional=true",
+                "loss.type=hinge",
+            ],
+        ),
     ],
 )
 def test_image_architectures_train(tmp_path, fast, arch, data, extra):
     res = ganforge.train(
-        "seed" if arch == "dcgan-tf" else "demo", data=data, out=tmp_path / "r", steps=2,
+        "seed" if arch == "dcgan-tf" else "demo",
+        data=data,
+        out=tmp_path / "r",
+        steps=2,
         overrides=fast + [f"model.arch={arch}", "train.batch=8", "log.n_samples=4"] + extra,
     )
     assert res.step == 2 and res.samples.is_file()
@@ -70,9 +94,12 @@ def test_bf16_autocast_trains(tmp_path, fast):
     """bf16 autocast (fp32 master weights) learns the ring's radius as fp32 does."""
     radii = {}
     for prec in ("fp32", "bf16"):
-        res = ganforge.train("toy-ring8", out=tmp_path / prec, steps=400,
-                             overrides=fast + [f"train.precision={prec}",
-                                               "log.sample_every=400"])
+        res = ganforge.train(
+            "toy-ring8",
+            out=tmp_path / prec,
+            steps=400,
+            overrides=fast + [f"train.precision={prec}", "log.sample_every=400"],
+        )
         pts = ganforge.load_run(res.run_dir).sample(2000)
         radii[prec] = pts.norm(dim=1).mean().item()
         assert 0.0 < res.metrics["d_real"] < 1.0
@@ -82,11 +109,31 @@ def test_bf16_autocast_trains(tmp_path, fast):
 
 def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "ganforge", "train", "toy-ring8", "--out", str(out),
-           "--steps", "100000", "--no-progress", "--set", "log.checkpoint_every=100000",
-           "--set", "model.g_width=16", "--set", "model.d_width=16"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "ganforge",
+        "train",
+        "toy-ring8",
+        "--out",
+        str(out),
+        "--steps",
+        "100000",
+        "--no-progress",
+        "--set",
+        "log.checkpoint_every=100000",
+        "--set",
+        "model.g_width=16",
+        "--set",
+        "model.d_width=16",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     deadline = time.time() + 60
     metrics = out / "metrics.jsonl"
     while time.time() < deadline and not (metrics.is_file() and metrics.stat().st_size > 0):

@@ -63,8 +63,9 @@ def test_numpy_input_and_non_finite_samples():
         mode_metrics(torch.zeros(4, 3), CENTERS, STD)
 
 
-@pytest.mark.parametrize("make, centers, std", [(ring8, CENTERS, 0.02),
-                                                 (grid25, grid25_centers(2.0), 0.05)])
+@pytest.mark.parametrize(
+    "make, centers, std", [(ring8, CENTERS, 0.02), (grid25, grid25_centers(2.0), 0.05)]
+)
 def test_true_data_scores(make, centers, std):
     m = mode_metrics(make(n=5000, seed=2).data, centers, std)
     assert m["modes_covered"] == len(centers)

@@ -18,9 +18,17 @@ def _weights(run_dir):
 
 def test_resume_is_bit_exact(tmp_path, fast):
     """N steps, stop, resume, N steps == 2N steps straight: weights, optimiser, RNG."""
-    over = fast + ["model.dropout=0.2", "train.ema=0.9", "train.n_critic=2",
-                   "loss.penalty=r1", "loss.penalty_weight=0.1", "loss.r1_every=3",
-                   "model.g_width=32", "model.d_width=32", "train.batch=32"]
+    over = fast + [
+        "model.dropout=0.2",
+        "train.ema=0.9",
+        "train.n_critic=2",
+        "loss.penalty=r1",
+        "loss.penalty_weight=0.1",
+        "loss.r1_every=3",
+        "model.g_width=32",
+        "model.d_width=32",
+        "train.batch=32",
+    ]
     straight = tmp_path / "straight"
     ganforge.train("toy-ring8", out=straight, steps=40, overrides=over)
     split = tmp_path / "split"
@@ -43,7 +51,9 @@ def test_resume_is_bit_exact(tmp_path, fast):
 
 def _pair(seed=0):
     torch.manual_seed(seed)
-    return MLPGenerator(z_dim=4, out_shape=(2,), hidden=16), MLPDiscriminator(in_shape=(2,), hidden=16)
+    return MLPGenerator(z_dim=4, out_shape=(2,), hidden=16), MLPDiscriminator(
+        in_shape=(2,), hidden=16
+    )
 
 
 def test_simultaneous_step_takes_both_gradients_from_one_point():
@@ -67,9 +77,9 @@ def test_simultaneous_step_takes_both_gradients_from_one_point():
     _, fake = d_step(G2, D2, do2, real, opts=opts, keep_fake=True)
     g_step(G2, D_old, go2, 8, opts=opts, fake=fake)
 
-    for a, b in zip(D1.parameters(), D2.parameters()):
+    for a, b in zip(D1.parameters(), D2.parameters(), strict=False):
         assert torch.allclose(a, b, atol=1e-7)
-    for a, b in zip(G1.parameters(), G2.parameters()):
+    for a, b in zip(G1.parameters(), G2.parameters(), strict=False):
         assert torch.allclose(a, b, atol=1e-7)
     # and the alternating G step, against the updated D on the same fakes, differs
     G3 = copy.deepcopy(G)
@@ -77,7 +87,9 @@ def test_simultaneous_step_takes_both_gradients_from_one_point():
     torch.manual_seed(1)
     fake3 = G3(torch.randn(8, 4))
     g_step(G3, D2, go3, 8, opts=opts, fake=fake3)
-    assert any(not torch.allclose(a, b) for a, b in zip(G1.parameters(), G3.parameters()))
+    assert any(
+        not torch.allclose(a, b) for a, b in zip(G1.parameters(), G3.parameters(), strict=False)
+    )
 
 
 def test_g_step_leaves_discriminator_gradients_alone():
@@ -107,9 +119,18 @@ def test_train_step_in_a_users_own_loop_learns_a_gaussian():
 
 def test_conditional_generator_follows_labels(tmp_path, fast):
     res = ganforge.train(
-        "demo", data="digits", out=tmp_path / "cond", steps=4,
-        overrides=fast + ["data.conditional=true", "model.arch=mlp", "model.g_width=32",
-                          "model.d_width=32", "train.batch=16"],
+        "demo",
+        data="digits",
+        out=tmp_path / "cond",
+        steps=4,
+        overrides=fast
+        + [
+            "data.conditional=true",
+            "model.arch=mlp",
+            "model.g_width=32",
+            "model.d_width=32",
+            "train.batch=16",
+        ],
     )
     run = ganforge.load_run(res.run_dir)
     assert run.num_classes == 10

@@ -85,8 +85,10 @@ def _sample_hook(paths: RunPaths, modality_name: str, info: dict[str, Any], cfg:
         metrics = modality.metrics(samples, info)
         title = f"step {step}"
         if metrics.get("num_modes"):
-            title += (f": {metrics['modes_covered']}/{metrics['num_modes']} modes, "
-                      f"{metrics['high_quality']:.0%} high quality")
+            title += (
+                f": {metrics['modes_covered']}/{metrics['num_modes']} modes, "
+                f"{metrics['high_quality']:.0%} high quality"
+            )
         picture = modality.picture(samples, {**info, "title": title})
         paths.samples.mkdir(parents=True, exist_ok=True)
         save_png(picture, paths.samples / f"step-{step:08d}.png")
@@ -158,7 +160,9 @@ def train(
         raise ConfigError("this preset trains on your images: give --data folder:PATH")
 
     dataset = load_dataset(
-        cfg.data.spec, image_size=cfg.data.image_size, channels=cfg.data.channels,
+        cfg.data.spec,
+        image_size=cfg.data.image_size,
+        channels=cfg.data.channels,
         seed=cfg.train.seed,
     )
     if cfg.data.conditional and not dataset.conditional:
@@ -267,7 +271,9 @@ def sample(
     labels = None
     if label is not None:
         if run.num_classes < 2:
-            raise ConfigError("--label needs a conditional run (trained with data.conditional=true)")
+            raise ConfigError(
+                "--label needs a conditional run (trained with data.conditional=true)"
+            )
         if not 0 <= label < run.num_classes:
             raise ConfigError(f"--label must be in 0..{run.num_classes - 1}; got {label}")
         labels = torch.full((n,), label, dtype=torch.long)
@@ -291,9 +297,10 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
     so = torch.sin(omega)
     lerp = (1 - t) * z0 + t * z1
     safe = so.abs() > 1e-6
-    sl = torch.sin((1 - t) * omega) / so.where(safe, 1) * z0 + torch.sin(t * omega) / so.where(
-        safe, 1
-    ) * z1
+    sl = (
+        torch.sin((1 - t) * omega) / so.where(safe, 1) * z0
+        + torch.sin(t * omega) / so.where(safe, 1) * z1
+    )
     return torch.where(safe, sl, lerp)
 
 

@@ -25,8 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a GAN into a run directory")
     t.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
     t.add_argument("--data", help="dataset spec, e.g. fashion-mnist, folder:PATH, toy:ring8")
-    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value (repeatable), e.g. --set train.batch=128")
+    t.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value (repeatable), e.g. --set train.batch=128",
+    )
     t.add_argument("--out", help="run directory (default runs/PRESET-TIMESTAMP)")
     t.add_argument("--steps", type=int, help="generator steps in total")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -59,22 +65,36 @@ def _train(args: argparse.Namespace) -> int:
     from ganforge import api
 
     result = api.train(
-        args.config, data=args.data, out=args.out, steps=args.steps, overrides=args.overrides,
-        resume=args.resume, device=args.device, progress=False if args.no_progress else None,
+        args.config,
+        data=args.data,
+        out=args.out,
+        steps=args.steps,
+        overrides=args.overrides,
+        resume=args.resume,
+        device=args.device,
+        progress=False if args.no_progress else None,
     )
     status = "interrupted: checkpoint saved" if result.interrupted else "done"
-    print(f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "
-          f"{result.images_seen} images seen)")
-    for label, path in (("run directory", result.run_dir), ("sample grid", result.samples),
-                        ("progress GIF", result.gif), ("equilibrium plot", result.equilibrium)):
+    print(
+        f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "
+        f"{result.images_seen} images seen)"
+    )
+    for label, path in (
+        ("run directory", result.run_dir),
+        ("sample grid", result.samples),
+        ("progress GIF", result.gif),
+        ("equilibrium plot", result.equilibrium),
+    ):
         if path is not None:
             print(f"  {label:17s} {path}")
     m = result.metrics
     if "d_real" in m:
         print(f"  D(x) = {m['d_real']:.3f}, D(G(z)) = {m['d_fake']:.3f} (equilibrium: 0.5, 0.5)")
     if "modes_covered" in m:
-        print(f"  modes covered {m['modes_covered']}/{m['num_modes']}, "
-              f"high-quality samples {m['high_quality']:.1%}")
+        print(
+            f"  modes covered {m['modes_covered']}/{m['num_modes']}, "
+            f"high-quality samples {m['high_quality']:.1%}"
+        )
     if result.interrupted:
         print(f"  continue with: ganforge train --resume --out {result.run_dir}")
         return 130

@@ -174,6 +174,30 @@ def _resolve_type(cls: type, name: str) -> Any:
     return typing.get_type_hints(cls)[name]
 
 
+# Names people bring from other tools, mapped to ours.
+_ALIASES = {
+    "lr": "optim.g_lr and optim.d_lr",
+    "learning_rate": "optim.g_lr and optim.d_lr",
+    "batch_size": "train.batch",
+    "epochs": "train.steps",
+    "iterations": "train.steps",
+    "latent_dim": "model.z_dim",
+    "noise_dim": "model.z_dim",
+    "beta1": "optim.betas",
+    "dataset": "data.spec",
+}
+
+
+def _suggest_key(key: str) -> str:
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf in _ALIASES:
+        return f" (did you mean {_ALIASES[leaf]}?)"
+    same_leaf = [k for k in all_keys() if k.rsplit(".", 1)[-1] == leaf]
+    if same_leaf:
+        return f" (did you mean '{same_leaf[0]}'?)"
+    return _suggest(key, all_keys())
+
+
 def _suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -274,7 +298,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         key = f"{prefix}.{k}" if prefix else str(k)
         if k not in fields:
             valid = [f"{prefix}.{n}" if prefix else n for n in fields]
-            hint = _suggest(key, valid) or _suggest(key, all_keys())
+            hint = _suggest(key, valid) or _suggest_key(key)
             raise ConfigError(f"unknown config key '{key}'{hint}; see `ganforge config --keys`")
         tp = _resolve_type(cls, k)
         if dataclasses.is_dataclass(tp):
@@ -316,7 +340,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key = key.strip()
     if key not in all_keys():
         raise ConfigError(
-            f"unknown config key '{key}'{_suggest(key, all_keys())}; see `ganforge config --keys`"
+            f"unknown config key '{key}'{_suggest_key(key)}; see `ganforge config --keys`"
         )
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
@@ -366,7 +390,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of sections (data:, model:, ...)")
+        raise ConfigError(
+            f"config file {path} must hold a mapping of sections (data:, model:, ...)"
+        )
     return data
 
 
@@ -398,7 +424,9 @@ def resolve(
     data = load_preset_data(preset) if preset else {}
     for name, values in sections.items():
         if name not in _fields(Config):
-            raise ConfigError(f"unknown config section '{name}'{_suggest(name, list(_fields(Config)))}")
+            raise ConfigError(
+                f"unknown config section '{name}'{_suggest(name, list(_fields(Config)))}"
+            )
         node = data.setdefault(name, {})
         if isinstance(values, dict):
             node.update(values)

@@ -86,13 +86,21 @@ def plot_equilibrium(metrics_path: Path, out: Path, title: str = "") -> Path | N
         ax.set_title("Value of the game and the divergence it bounds")
         ax.legend(fontsize=8)
     else:
-        ax.text(0.5, 0.5, "V(D,G) is defined for the BCE games\n(minimax, nonsaturating)",
-                ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "V(D,G) is defined for the BCE games\n(minimax, nonsaturating)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_axis_off()
 
     ax = axes[1, 1]
-    for key, label, color in (("d_grad_norm", "|grad D|", "#1f77b4"),
-                              ("g_grad_norm", "|grad G|", "#ff7f0e")):
+    for key, label, color in (
+        ("d_grad_norm", "|grad D|", "#1f77b4"),
+        ("g_grad_norm", "|grad G|", "#ff7f0e"),
+    ):
         y = series(key)
         if y is not None and np.isfinite(y).any():
             ax.plot(step, y, color=color, label=label, lw=1)

@@ -89,7 +89,10 @@ def build_from_config(
 
     try:
         return build_networks(
-            cfg.model.arch, tuple(sample_shape), cfg.model.z_dim, num_classes,
+            cfg.model.arch,
+            tuple(sample_shape),
+            cfg.model.z_dim,
+            num_classes,
             **network_options(cfg),
         )
     except ValueError as exc:

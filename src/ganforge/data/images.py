@@ -21,8 +21,16 @@ from ganforge.errors import DataError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 ]
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".jpe", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 MAX_PIXELS = 40_000_000  # larger pictures are skipped (decompression-bomb guard)
@@ -43,8 +51,9 @@ def resize_images(data: torch.Tensor, size: int) -> torch.Tensor:
     out = torch.empty((data.shape[0], data.shape[1], size, size), dtype=torch.uint8)
     for start in range(0, data.shape[0], 4096):  # chunks bound the float copy's memory
         chunk = data[start : start + 4096].float()
-        chunk = F.interpolate(chunk, size=(size, size), mode="bilinear", antialias=True,
-                              align_corners=False)
+        chunk = F.interpolate(
+            chunk, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
         out[start : start + 4096] = chunk.round_().clamp_(0, 255).to(torch.uint8)
     return out
 
@@ -75,8 +84,14 @@ def load_digits_dataset() -> Dataset:
     img = np.rint(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
     data = torch.from_numpy(img).unsqueeze(1)
     labels = torch.from_numpy(d.target.astype(np.int64))
-    return Dataset(name="digits", data=data, modality="image", labels=labels, num_classes=10,
-                   class_names=[str(i) for i in range(10)])
+    return Dataset(
+        name="digits",
+        data=data,
+        modality="image",
+        labels=labels,
+        num_classes=10,
+        class_names=[str(i) for i in range(10)],
+    )
 
 
 def load_mnist5k() -> Dataset:
@@ -89,8 +104,14 @@ def load_mnist5k() -> Dataset:
     img = np.rint(np.asarray(x, dtype=np.float64)).clip(0, 255).astype(np.uint8)
     data = torch.from_numpy(img.reshape(-1, 1, 28, 28))
     labels = torch.from_numpy(np.asarray(y, dtype=np.int64))
-    return Dataset(name="mnist5k", data=data, modality="image", labels=labels, num_classes=10,
-                   class_names=[str(i) for i in range(10)])
+    return Dataset(
+        name="mnist5k",
+        data=data,
+        modality="image",
+        labels=labels,
+        num_classes=10,
+        class_names=[str(i) for i in range(10)],
+    )
 
 
 def _idx_key(name: str) -> str:
@@ -143,9 +164,13 @@ def load_fashion_mnist(path: str | Path | None = None, split: str = "train") -> 
         labels.append(y.astype(np.int64))
     data = torch.from_numpy(np.concatenate(images)).unsqueeze(1)
     return Dataset(
-        name="fashion-mnist", data=data, modality="image",
-        labels=torch.from_numpy(np.concatenate(labels)), num_classes=10,
-        class_names=list(FASHION_MNIST_CLASSES), info={"root": str(root), "split": split},
+        name="fashion-mnist",
+        data=data,
+        modality="image",
+        labels=torch.from_numpy(np.concatenate(labels)),
+        num_classes=10,
+        class_names=list(FASHION_MNIST_CLASSES),
+        info={"root": str(root), "split": split},
     )
 
 
@@ -266,8 +291,13 @@ def load_folder(path: str | Path, image_size: int = 64, channels: int = 3) -> Da
     kept: list[Path] = []
     skipped: list[str] = []
     jobs = [(p, image_size, channels) for p in files]
-    bar = tqdm(total=len(files), desc=f"loading {root.name or root}", unit="img", leave=False,
-               disable=True if len(files) < 200 else None)
+    bar = tqdm(
+        total=len(files),
+        desc=f"loading {root.name or root}",
+        unit="img",
+        leave=False,
+        disable=True if len(files) < 200 else None,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with ThreadPool(max(1, min(4, os.cpu_count() or 1))) as pool:
@@ -295,7 +325,12 @@ def load_folder(path: str | Path, image_size: int = 64, channels: int = 3) -> Da
         else:
             class_names = None
     return Dataset(
-        name=f"folder:{root}", data=data, modality="image", labels=labels,
-        num_classes=len(class_names) if class_names else 0, class_names=class_names,
-        skipped=skipped, info={"root": str(root), "files": [r.as_posix() for r in kept]},
+        name=f"folder:{root}",
+        data=data,
+        modality="image",
+        labels=labels,
+        num_classes=len(class_names) if class_names else 0,
+        class_names=class_names,
+        skipped=skipped,
+        info={"root": str(root), "files": [r.as_posix() for r in kept]},
     )

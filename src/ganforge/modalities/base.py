@@ -41,8 +41,13 @@ def save_gif(frames: list[Image.Image], path: Path, ms_per_frame: int = 200) -> 
     tmp = path.with_name(f".{path.name}.tmp")
     palette_frames = [f.convert("RGB") for f in frames]
     palette_frames[0].save(
-        tmp, format="GIF", save_all=True, append_images=palette_frames[1:],
-        duration=durations, loop=0, optimize=False,
+        tmp,
+        format="GIF",
+        save_all=True,
+        append_images=palette_frames[1:],
+        duration=durations,
+        loop=0,
+        optimize=False,
     )
     tmp.replace(path)
     return path

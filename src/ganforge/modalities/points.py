@@ -25,13 +25,17 @@ class PointsModality:
         pts = samples.detach().float().cpu().numpy()
         fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=100)
         centers = np.asarray(info.get("centers", []), dtype=float)
-        lim = float(info.get("plot_limit", 0) or (np.abs(centers).max() * 1.5 if len(centers) else 3))
+        lim = float(
+            info.get("plot_limit", 0) or (np.abs(centers).max() * 1.5 if len(centers) else 3)
+        )
         if pts.shape[1] >= 2:
             ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.5, color="#1f77b4", label="generated")
         else:
             ax.hist(pts[:, 0], bins=100, color="#1f77b4")
         if len(centers):
-            ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=40, color="#d62728", label="modes")
+            ax.scatter(
+                centers[:, 0], centers[:, 1], marker="x", s=40, color="#d62728", label="modes"
+            )
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")

@@ -16,8 +16,16 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-_SN_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
-             nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Embedding)
+_SN_TYPES = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.Embedding,
+)
 
 
 def positive(name: str, value: int) -> int:
@@ -108,8 +116,7 @@ class Discriminator(nn.Module):
         """Real-vs-fake logits of shape (B,)."""
         if tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(
-                f"x must have shape (B, {', '.join(map(str, self.in_shape))}); "
-                f"got {tuple(x.shape)}"
+                f"x must have shape (B, {', '.join(map(str, self.in_shape))}); got {tuple(x.shape)}"
             )
         h = self.features(x)
         logit = self.head(h).squeeze(1)

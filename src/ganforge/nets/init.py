@@ -8,8 +8,16 @@ from torch.nn.utils import parametrize
 
 INIT_SCHEMES = ("default", "glorot", "xavier", "dcgan", "orthogonal")
 
-_WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
-             nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Embedding)
+_WEIGHTED = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.Embedding,
+)
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 

@@ -18,8 +18,17 @@ ARCHITECTURES: dict[str, str] = {
     "resnet": "SNGAN ResNets (Miyato et al. 2018), spectrally normalised D; 16 to 128 px",
 }
 
-OPTIONS = ("g_width", "d_width", "depth", "leaky_slope", "bn_eps", "bn_momentum", "dropout",
-           "spectral_norm", "init")
+OPTIONS = (
+    "g_width",
+    "d_width",
+    "depth",
+    "leaky_slope",
+    "bn_eps",
+    "bn_momentum",
+    "dropout",
+    "spectral_norm",
+    "init",
+)
 
 
 @dataclass(frozen=True)
@@ -34,20 +43,36 @@ class _Family:
 
 _FAMILIES: dict[str, _Family] = {
     "mlp": _Family(
-        MLPGenerator, MLPDiscriminator, "hidden", "default",
-        ("depth",), ("depth", "leaky_slope", "dropout", "spectral_norm"),
+        MLPGenerator,
+        MLPDiscriminator,
+        "hidden",
+        "default",
+        ("depth",),
+        ("depth", "leaky_slope", "dropout", "spectral_norm"),
     ),
     "dcgan-tf": _Family(
-        TFTutorialGenerator, TFTutorialDiscriminator, "base_channels", "glorot",
-        ("leaky_slope", "bn_eps", "bn_momentum"), ("leaky_slope", "dropout", "spectral_norm"),
+        TFTutorialGenerator,
+        TFTutorialDiscriminator,
+        "base_channels",
+        "glorot",
+        ("leaky_slope", "bn_eps", "bn_momentum"),
+        ("leaky_slope", "dropout", "spectral_norm"),
     ),
     "dcgan": _Family(
-        DCGANGenerator, DCGANDiscriminator, "base_channels", "dcgan",
-        ("bn_eps", "bn_momentum"), ("leaky_slope", "bn_eps", "bn_momentum", "spectral_norm"),
+        DCGANGenerator,
+        DCGANDiscriminator,
+        "base_channels",
+        "dcgan",
+        ("bn_eps", "bn_momentum"),
+        ("leaky_slope", "bn_eps", "bn_momentum", "spectral_norm"),
     ),
     "resnet": _Family(
-        ResNetGenerator, ResNetDiscriminator, "base_channels", "xavier",
-        ("bn_eps", "bn_momentum"), ("spectral_norm",),
+        ResNetGenerator,
+        ResNetDiscriminator,
+        "base_channels",
+        "xavier",
+        ("bn_eps", "bn_momentum"),
+        ("spectral_norm",),
     ),
 }
 

@@ -169,3 +169,39 @@ def test_console_entry_point_exit_code(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "ganforge: error: train.batch must be >= 1; got 0"
+
+
+def test_folder_of_images_with_class_subfolders(tmp_path, fast, capsys):
+    rng = np.random.default_rng(0)
+    for cls, color in (("cats", (200, 40, 40)), ("dogs", (40, 40, 200))):
+        (tmp_path / "pics" / cls).mkdir(parents=True)
+        for i in range(6):
+            arr = (np.array(color) + rng.integers(0, 40, (40, 50, 3))).astype(np.uint8)
+            Image.fromarray(arr).save(tmp_path / "pics" / cls / f"{i}.png")
+    (tmp_path / "pics" / "cats" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    run = _train(
+        tmp_path,
+        fast,
+        "--set",
+        "data.image_size=32",
+        "--set",
+        "model.g_width=8",
+        "--set",
+        "model.d_width=8",
+        "--set",
+        "train.batch=4",
+        "--set",
+        "data.conditional=true",
+        data=f"folder:{tmp_path / 'pics'}",
+        preset="folder-rgb",
+        steps=2,
+    )
+    assert "skipped 1 unreadable files, e.g. cats/broken.jpg" in capsys.readouterr().out
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["sample_shape"] == [3, 32, 32] and meta["dataset_size"] == 12
+    assert meta["class_names"] == ["cats", "dogs"] and meta["num_classes"] == 2
+    assert len(meta["skipped_files"]) == 1 and "broken.jpg" in meta["skipped_files"][0]
+    out = tmp_path / "dogs.png"
+    assert main(["sample", str(run), "--n", "4", "--label", "1", "--out", str(out)]) == 0
+    with Image.open(out) as im:
+        assert im.mode == "RGB"

@@ -39,6 +39,7 @@ class TrainResult:
     gif: Path | None = None
     equilibrium: Path | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    skipped_files: list[str] = field(default_factory=list)
 
 
 def resolve_config(
@@ -226,6 +227,7 @@ def train(
         gif=gif,
         equilibrium=eq,
         metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
+        skipped_files=list(dataset.skipped),
     )
 
 

@@ -87,6 +87,11 @@ def _train(args: argparse.Namespace) -> int:
     ):
         if path is not None:
             print(f"  {label:17s} {path}")
+    if result.skipped_files:
+        print(
+            f"  skipped {len(result.skipped_files)} unreadable files, e.g. "
+            f"{result.skipped_files[0]} (all listed in {result.run_dir / 'run.json'})"
+        )
     m = result.metrics
     if "d_real" in m:
         print(f"  D(x) = {m['d_real']:.3f}, D(G(z)) = {m['d_fake']:.3f} (equilibrium: 0.5, 0.5)")

@@ -122,24 +122,23 @@ def _interpolate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _presets(args: argparse.Namespace) -> int:
-    from ganforge.config import list_presets
-
-    rows = list_presets()
+def _print_rows(rows: list[tuple[str, str]]) -> int:
     width = max(len(n) for n, _ in rows)
     for name, desc in rows:
         print(f"{name:{width}s}  {desc}")
     return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from ganforge.config import list_presets
+
+    return _print_rows(list_presets())
 
 
 def _datasets(args: argparse.Namespace) -> int:
     from ganforge.data import describe_datasets
 
-    rows = describe_datasets()
-    width = max(len(n) for n, _ in rows)
-    for name, desc in rows:
-        print(f"{name:{width}s}  {desc}")
-    return 0
+    return _print_rows(describe_datasets())
 
 
 def _config(args: argparse.Namespace) -> int:

@@ -16,16 +16,9 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-_SN_TYPES = (
-    nn.Linear,
-    nn.Conv1d,
-    nn.Conv2d,
-    nn.Conv3d,
-    nn.ConvTranspose1d,
-    nn.ConvTranspose2d,
-    nn.ConvTranspose3d,
-    nn.Embedding,
-)
+from ganforge.nets.layers import WEIGHTED_LAYERS
+
+_SN_TYPES = WEIGHTED_LAYERS
 
 
 def positive(name: str, value: int) -> int:

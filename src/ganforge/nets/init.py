@@ -6,18 +6,12 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from ganforge.nets.layers import WEIGHTED_LAYERS
+
 INIT_SCHEMES = ("default", "glorot", "xavier", "dcgan", "orthogonal")
 
-_WEIGHTED = (
-    nn.Linear,
-    nn.Conv1d,
-    nn.Conv2d,
-    nn.Conv3d,
-    nn.ConvTranspose1d,
-    nn.ConvTranspose2d,
-    nn.ConvTranspose3d,
-    nn.Embedding,
-)
+# Layers with a weight worth initialising: the same set spectral norm applies to.
+_WEIGHTED = WEIGHTED_LAYERS
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 

@@ -215,7 +215,15 @@ def train(
                 torch.randn(cfg.log.toy_samples, cfg.model.z_dim, generator=gen)
             )
         modality = get_modality(dataset.modality)
-        final = save_png(modality.picture(final_samples, meta["info"]), paths.samples / "final.png")
+        last = _last_eval(paths)
+        title = f"step {trainer.step}"
+        if "num_modes" in last:
+            title += (
+                f": {last['modes_covered']}/{last['num_modes']} modes, "
+                f"{last['high_quality']:.0%} high quality"
+            )
+        picture = modality.picture(final_samples, {**meta["info"], "title": title})
+        final = save_png(picture, paths.samples / "final.png")
     last_eval = _last_eval(paths)
     return TrainResult(
         run_dir=paths.root,

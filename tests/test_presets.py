@@ -143,8 +143,9 @@ def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path):
     assert proc.returncode == 130, stderr
     assert "interrupted: checkpoint saved" in stdout and "--resume" in stdout
     saved = ckpt.list_checkpoints(out / "checkpoints")
-    assert len(saved) == 1
-    step = ckpt.load_checkpoint(saved[0])[2]["step"]
+    assert [p.name for p in saved][0] == "step-00000000"  # the state before the first step
+    step = ckpt.load_checkpoint(saved[-1])[2]["step"]
     assert 0 < step < 100000
     res = ganforge.train(None, out=out, resume=True, steps=step + 5, progress=False)
     assert res.step == step + 5 and not res.interrupted
+    assert not (out / ".lock").exists()

@@ -19,6 +19,7 @@ from ganforge import config as config_mod
 from ganforge.config import Config
 from ganforge.data import load_dataset
 from ganforge.engine import checkpoint as ckpt
+from ganforge.engine.lock import RunLock
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError, DataError, RunError
 from ganforge.modalities import get_modality, save_gif, save_png
@@ -182,10 +183,29 @@ def train(
 
     try:
         paths.root.mkdir(parents=True, exist_ok=True)
-        paths.samples.mkdir(exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create run directory {paths.root}: {exc.strerror}") from None
-    ckpt.atomic_write_text(paths.config, config_mod.dump(cfg))
+    with RunLock(paths.root):
+        _check_out_dir(paths, resume=resume)  # again, now that no one else can write here
+        return _train_locked(cfg, paths, dataset, G, D, num_classes, resume)
+
+
+def _train_locked(
+    cfg: Config,
+    paths: RunPaths,
+    dataset: Any,
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    num_classes: int,
+    resume: bool,
+) -> TrainResult:
+    try:
+        paths.samples.mkdir(exist_ok=True)
+        ckpt.atomic_write_text(paths.config, config_mod.dump(cfg))
+    except OSError as exc:
+        raise RunError(
+            f"cannot write in {paths.root}: {exc.strerror}; choose another --out"
+        ) from None
     meta = {
         "sample_shape": list(dataset.sample_shape),
         "num_classes": num_classes,

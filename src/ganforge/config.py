@@ -95,6 +95,16 @@ class LogConfig:
 
 
 @dataclass
+class GuardConfig:
+    """Divergence guard: roll back to the last good checkpoint and lower the learning rates."""
+
+    enabled: bool = True
+    lr_factor: float = 0.5  # learning rates are multiplied by this at each recovery
+    max_recoveries: int = 3  # then stop, with the last good checkpoint intact
+    collapse_steps: int = 2000  # D(x) > 0.99 and D(G(z)) < 0.01 this many steps running (0: off)
+
+
+@dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -102,6 +112,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
     preset: str = ""  # name of the preset it came from (informational)
     description: str = ""
 
@@ -151,6 +162,9 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "log.keep_checkpoints": (1, None, True),
     "log.n_samples": (1, 4096, True),
     "log.toy_samples": (10, None, True),
+    "guard.lr_factor": (0, 1, False),
+    "guard.max_recoveries": (0, 100, True),
+    "guard.collapse_steps": (0, None, True),
 }
 
 
@@ -318,7 +332,7 @@ def from_dict(data: dict[str, Any]) -> Config:
 
 def validate(cfg: Config) -> None:
     """Cross-field checks that single values cannot express."""
-    for group in ("data", "model", "loss", "optim", "train", "log"):
+    for group in ("data", "model", "loss", "optim", "train", "log", "guard"):
         sub = getattr(cfg, group)
         for f in dataclasses.fields(sub):
             _check_value(f"{group}.{f.name}", getattr(sub, f.name))

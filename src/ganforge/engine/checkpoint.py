@@ -111,16 +111,20 @@ def save_checkpoint(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"step-{step:08d}"
+    for leftover in root.glob(".tmp-step-*"):  # from a writer that was killed mid-save
+        shutil.rmtree(leftover, ignore_errors=True)
     tmp = root / f".tmp-step-{step:08d}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tmp.mkdir()
-    save_file(_contiguous(weights), str(tmp / "weights.safetensors"))
-    save_file(_contiguous(extra_tensors), str(tmp / "optim.safetensors"))
-    (tmp / "state.json").write_text(json.dumps(state, indent=1))
-    for name in FILES:
-        _fsync_file(tmp / name)
-    _fsync_dir(tmp)
+    try:
+        save_file(_contiguous(weights), str(tmp / "weights.safetensors"))
+        save_file(_contiguous(extra_tensors), str(tmp / "optim.safetensors"))
+        (tmp / "state.json").write_text(json.dumps(state, indent=1))
+        for name in FILES:
+            _fsync_file(tmp / name)
+        _fsync_dir(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if final.exists():  # re-saving the same step (e.g. interrupt right after a save)
         old = root / f".old-step-{step:08d}-{os.getpid()}"
         final.rename(old)

@@ -25,7 +25,7 @@ from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.ema import EMA
 from ganforge.engine.losses import get_loss, js_lower_bound
 from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
-from ganforge.errors import TrainingError
+from ganforge.errors import RunError, TrainingError
 
 Hook = Callable[["Trainer", int], "dict[str, Any] | None"]
 
@@ -87,6 +87,9 @@ class Trainer:
         self.last_stats: dict[str, float] = {}
         self._stop_signal: int | None = None
         self._last_penalty: torch.Tensor | None = None
+        self.recoveries = 0  # divergence-guard rollbacks so far
+        self.lr_scale = 1.0  # product of the guard's learning-rate cuts
+        self._saturated = 0  # consecutive steps with D(x) > 0.99 and D(G(z)) < 0.01
         # Fixed latent batch for sample grids and the progress GIF (its own RNG stream).
         gen = torch.Generator().manual_seed(cfg.train.seed + 12345)
         self.fixed_z = torch.randn(cfg.log.n_samples, G.z_dim, generator=gen).to(self.device)
@@ -135,6 +138,8 @@ class Trainer:
             "g_opt": g_plain,
             "d_opt": d_plain,
             "last_stats": self.last_stats,
+            "recoveries": self.recoveries,
+            "lr_scale": self.lr_scale,
             "format": 1,
         }
         return weights, extra, state
@@ -150,14 +155,16 @@ class Trainer:
                     "Lower optim.g_lr / optim.d_lr or add loss.penalty and --resume"
                 )
         weights, extra, state = self.state_tensors()
-        return ckpt.save_checkpoint(
-            self.run_dir / "checkpoints",
-            self.step,
-            weights,
-            extra,
-            state,
-            keep=self.cfg.log.keep_checkpoints,
-        )
+        root = self.run_dir / "checkpoints"
+        try:
+            return ckpt.save_checkpoint(
+                root, self.step, weights, extra, state, keep=self.cfg.log.keep_checkpoints
+            )
+        except OSError as exc:
+            raise RunError(
+                f"cannot write a checkpoint in {root}: {exc.strerror or exc}; free disk space "
+                "or fix permissions, then --resume (the last complete checkpoint is intact)"
+            ) from None
 
     def load(self, path: Path) -> None:
         """Restore everything a checkpoint holds: weights, optimisers, RNG, sampler, step."""
@@ -178,6 +185,8 @@ class Trainer:
         self.images_seen = int(state.get("images_seen", 0))
         self.elapsed = float(state.get("elapsed", 0.0))
         self.last_stats = dict(state.get("last_stats", {}))
+        self.recoveries = int(state.get("recoveries", 0))
+        self.lr_scale = float(state.get("lr_scale", 1.0))
 
     def resume(self) -> Path | None:
         """Load the newest complete checkpoint of the run, if any; trims later log lines."""
@@ -212,8 +221,14 @@ class Trainer:
         """Append one JSON record to metrics.jsonl."""
         if self.metrics_path is None:
             return
-        with open(self.metrics_path, "a") as fh:
-            fh.write(json.dumps(record) + "\n")
+        try:
+            with open(self.metrics_path, "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+        except OSError as exc:
+            raise RunError(
+                f"cannot write {self.metrics_path}: {exc.strerror or exc}; free disk space or "
+                "fix permissions, then --resume"
+            ) from None
 
     def _record(self, stats: dict[str, torch.Tensor], rate: float) -> dict[str, Any]:
         rec: dict[str, Any] = {"step": self.step, "kind": "train"}
@@ -299,6 +314,65 @@ class Trainer:
             self.log({"step": self.step, "kind": "eval", **out})
         return out
 
+    # ------------------------------------------------------------------ guard
+    def _problem(self, stats: dict[str, torch.Tensor]) -> str | None:
+        """Why this step cannot be kept (non-finite numbers, a collapsed game), or None."""
+        values = torch.stack([stats[k].float() for k in ("d_loss", "g_loss") if k in stats])
+        if not bool(torch.isfinite(values).all()):
+            return "a loss became non-finite"
+        norms = [stats[k] for k in ("d_grad_norm", "g_grad_norm") if k in stats]
+        if norms and not bool(torch.isfinite(torch.stack(norms)).all()):
+            return "a gradient became non-finite"
+        limit = self.cfg.guard.collapse_steps
+        if limit and "d_real" in stats:
+            saturated = float(stats["d_real"]) > 0.99 and float(stats["d_fake"]) < 0.01
+            self._saturated = self._saturated + 1 if saturated else 0
+            if self._saturated >= limit:
+                return f"D(x) > 0.99 and D(G(z)) < 0.01 for {limit} steps (the game collapsed)"
+        return None
+
+    def _weights_finite(self) -> bool:
+        nets = (self.G, self.D)
+        return all(bool(torch.isfinite(p).all()) for net in nets for p in net.parameters())
+
+    def _set_lr(self) -> None:
+        for opt, lr in ((self.g_opt, self.cfg.optim.g_lr), (self.d_opt, self.cfg.optim.d_lr)):
+            for group in opt.param_groups:
+                group["lr"] = lr * self.lr_scale
+
+    def recover(self, reason: str) -> None:
+        """Roll back to the newest good checkpoint and lower the learning rates, or stop."""
+        g = self.cfg.guard
+        last = ckpt.latest_checkpoint(self.run_dir / "checkpoints") if self.run_dir else None
+        if not g.enabled or last is None or self.recoveries >= g.max_recoveries:
+            where = f"; the last good checkpoint {last} is intact" if last else ""
+            tried = f" after {self.recoveries} recoveries" if self.recoveries else ""
+            raise TrainingError(
+                f"training diverged at step {self.step + 1}: {reason}{tried}{where}. Lower "
+                "optim.g_lr / optim.d_lr or add loss.penalty=r1, then --resume"
+            )
+        bad_step, recoveries, scale = self.step + 1, self.recoveries + 1, self.lr_scale
+        self.load(last)
+        self.recoveries, self.lr_scale = recoveries, scale * g.lr_factor
+        self._set_lr()
+        self._saturated = 0
+        self._trim_metrics(self.step)
+        self.log(
+            {
+                "step": self.step,
+                "kind": "guard",
+                "reason": reason,
+                "bad_step": bad_step,
+                "recoveries": self.recoveries,
+                "lr_scale": self.lr_scale,
+            }
+        )
+        tqdm.write(
+            f"ganforge: {reason} at step {bad_step}; rolled back to step {self.step} and "
+            f"scaled the learning rates by {self.lr_scale:g} (recovery {self.recoveries} of "
+            f"{g.max_recoveries})"
+        )
+
     def fit(self, steps: int | None = None) -> dict[str, Any]:
         """Train until ``steps`` generator steps in total (default ``train.steps``).
 
@@ -323,6 +397,11 @@ class Trainer:
             desc="train",
         )
         interrupted = False
+        if (
+            self.run_dir is not None
+            and ckpt.latest_checkpoint(self.run_dir / "checkpoints") is None
+        ):
+            self.save()  # a good state to roll back to before the first step
         last_saved = self.step
         try:
             window_t, window_steps = time.perf_counter(), 0
@@ -333,6 +412,12 @@ class Trainer:
                 t0 = time.perf_counter()
                 measure = (self.step + 1) % log_cfg.every == 0 or self.step + 1 == total
                 stats = self._one_iteration(measure)
+                problem = self._problem(stats)
+                if problem is not None:
+                    self.recover(problem)
+                    bar.reset(total=total)
+                    bar.update(self.step)
+                    continue
                 self.step += 1
                 self.elapsed += time.perf_counter() - t0
                 window_steps += 1
@@ -348,13 +433,16 @@ class Trainer:
                 if self.step % log_cfg.sample_every == 0 or self.step == total:
                     self.run_hooks()
                 if self.step % log_cfg.checkpoint_every == 0 or self.step == total:
+                    if not self._weights_finite():
+                        self.recover("the weights became non-finite")
+                        continue
                     self.save()
                     last_saved = self.step
         finally:
             bar.close()
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
-        if interrupted and self.step != last_saved:
+        if interrupted and self.step != last_saved and self._weights_finite():
             self.save()
         return {
             "step": self.step,

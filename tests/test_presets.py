@@ -107,7 +107,8 @@ def test_bf16_autocast_trains(tmp_path, fast):
     assert abs(radii["fp32"] - 2.0) < 0.5 and abs(radii["bf16"] - 2.0) < 0.5, radii
 
 
-def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_a_checkpoint_and_resume_continues(tmp_path, sig):
     out = tmp_path / "run"
     cmd = [
         sys.executable,
@@ -138,7 +139,7 @@ def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path):
     metrics = out / "metrics.jsonl"
     while time.time() < deadline and not (metrics.is_file() and metrics.stat().st_size > 0):
         time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "interrupted: checkpoint saved" in stdout and "--resume" in stdout

@@ -88,7 +88,9 @@ def test_sigkill_never_leaves_a_corrupt_checkpoint(tmp_path):
         proc = _start(out, resume=trial > 0)
         # Wait until this process has written a checkpoint of its own, then kill it either
         # at a random moment or the instant a checkpoint directory is being written.
-        assert _wait_for(lambda: _newest_step(root) > last_step), proc.stderr.read().decode()
+        assert _wait_for(lambda last=last_step: _newest_step(root) > last), (
+            proc.stderr.read().decode()
+        )
         if trial % 2 == 0:
             if _wait_for(lambda: any(root.glob(".tmp-step-*")), timeout=10):
                 mid_write += 1

@@ -52,6 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--out", help="FILE.gif (default RUN/interpolation.gif)")
     i.add_argument("--seed", type=int, default=0)
 
+    e = sub.add_parser("eval", help="score a run against real data (writes eval.json, report)")
+    e.add_argument("run", help="run directory")
+    e.add_argument("--metrics", help="comma-separated: fid,kid,pr,dc,is,classes,swd (default all)")
+    e.add_argument("--n", type=int, default=10000, help="generated samples (default 10000)")
+    e.add_argument("--inception-weights", help="pt_inception-2015-12-05 weights for Inception FID")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    f = sub.add_parser("features", help="feature extractors for evaluation")
+    fsub = f.add_subparsers(dest="features_command", required=True, parser_class=_Parser)
+    ft = fsub.add_parser("train", help="train a dataset's classifier CNN (reproducible)")
+    ft.add_argument("dataset", help="fashion-mnist[:DIR], mnist5k or digits")
+    ft.add_argument("--epochs", type=int, default=6)
+    ft.add_argument("--seed", type=int, default=0)
+
     sub.add_parser("presets", help="list the bundled presets")
     sub.add_parser("datasets", help="list the dataset specs")
     c = sub.add_parser("config", help="print a resolved config, or every valid key")
@@ -122,6 +137,53 @@ def _interpolate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from ganforge.evaluation import evaluate
+    from ganforge.report import metric_rows
+
+    result = evaluate(
+        args.run,
+        metrics=args.metrics,
+        n=args.n,
+        inception_weights=args.inception_weights,
+        seed=args.seed,
+    )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    rows = metric_rows(result["scores"])
+    width = max([len(r[0]) for r in rows] + [6])
+    print(f"{'metric':{width}s}  {'value':>10s}  {'spread':>10s}  {'floor':>10s}")
+    for name, value, spread, floor in rows:
+        print(f"{name:{width}s}  {value:>10s}  {spread:>10s}  {floor:>10s}")
+    for note in result["notes"]:
+        print(f"note: {note}")
+    print(
+        f"{result['n']} samples in {result['seconds']} s; wrote {args.run}/eval.json and "
+        f"{args.run}/report.html"
+    )
+    return 0
+
+
+def _features(args: argparse.Namespace) -> int:
+    from ganforge.metrics.classifier import weights_path
+    from ganforge.metrics.extractors import train_features
+
+    if args.epochs < 1:
+        from ganforge.errors import ConfigError
+
+        raise ConfigError(f"--epochs must be at least 1; got {args.epochs}")
+    _, meta = train_features(args.dataset, epochs=args.epochs, seed=args.seed)
+    print(
+        f"{meta['dataset']} classifier: test accuracy {meta['test_accuracy']:.2%} "
+        f"({meta['n_test']} test images, {meta['train_seconds']} s); saved to "
+        f"{weights_path(meta['dataset'])}"
+    )
+    return 0
+
+
 def _print_rows(rows: list[tuple[str, str]]) -> int:
     width = max(len(n) for n, _ in rows)
     for name, desc in rows:
@@ -155,6 +217,8 @@ COMMANDS = {
     "train": _train,
     "sample": _sample,
     "interpolate": _interpolate,
+    "eval": _eval,
+    "features": _features,
     "presets": _presets,
     "datasets": _datasets,
     "config": _config,

@@ -1,0 +1,101 @@
+"""Which feature extractor fits which dataset, and the reproducible training of ours."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from ganforge.data.dataset import Dataset
+from ganforge.data.images import load_digits_dataset, load_fashion_mnist, load_mnist5k
+from ganforge.errors import DataError
+from ganforge.metrics.classifier import (
+    ClassifierNet,
+    describe_training,
+    load_classifier,
+    save_classifier,
+    split_indices,
+    train_classifier,
+    weights_path,
+)
+
+CLASSIFIER_DATASETS = ("fashion-mnist", "mnist5k", "digits")
+
+
+@dataclass
+class LabelledSplits:
+    """A labelled image dataset with a train and a test part (index tensors into each)."""
+
+    name: str
+    train: Dataset
+    train_index: torch.Tensor
+    test: Dataset
+    test_index: torch.Tensor
+
+
+def dataset_key(spec: str) -> str | None:
+    """The classifier name for a data spec (``fashion-mnist:/x`` -> ``fashion-mnist``)."""
+    name = spec.strip().split(":", 1)[0].lower()
+    return name if name in CLASSIFIER_DATASETS else None
+
+
+def labelled_splits(spec: str) -> LabelledSplits:
+    """Train/test splits: Fashion-MNIST's own (60k/10k); a fixed 80/20 split otherwise."""
+    key = dataset_key(spec)
+    if key == "fashion-mnist":
+        arg = spec.split(":", 1)[1] if ":" in spec else None
+        train = load_fashion_mnist(arg, split="train")
+        test = load_fashion_mnist(arg, split="test")
+        return LabelledSplits(key, train, torch.arange(len(train)), test, torch.arange(len(test)))
+    if key in ("mnist5k", "digits"):
+        ds = load_mnist5k() if key == "mnist5k" else load_digits_dataset()
+        tr, te = split_indices(len(ds), 0.2, seed=0)
+        return LabelledSplits(key, ds, tr, ds, te)
+    raise DataError(
+        f"no classifier features for '{spec}': they exist for {', '.join(CLASSIFIER_DATASETS)}; "
+        "use --metrics swd (no pretrained network) or --inception-weights PATH"
+    )
+
+
+def train_features(
+    spec: str, epochs: int = 6, seed: int = 0, progress: bool = True
+) -> tuple[ClassifierNet, dict]:
+    """Train the dataset's classifier, store it in the cache, return (net, metadata)."""
+    splits = labelled_splits(spec)
+    t0 = time.perf_counter()
+    net, acc = train_classifier(
+        splits.train,
+        splits.train_index,
+        splits.test,
+        splits.test_index,
+        epochs=epochs,
+        seed=seed,
+        progress=progress,
+    )
+    meta = describe_training(
+        splits.name,
+        acc,
+        epochs,
+        seed,
+        time.perf_counter() - t0,
+        len(splits.train_index),
+        len(splits.test_index),
+        splits.train.num_classes,
+    )
+    save_classifier(net, weights_path(splits.name), meta)
+    return net.eval(), meta
+
+
+def get_classifier(spec: str, progress: bool = True) -> tuple[ClassifierNet, dict]:
+    """The cached classifier for ``spec``, trained first (reproducibly) if it is missing."""
+    key = dataset_key(spec)
+    if key is None:
+        labelled_splits(spec)  # raises the explanatory error
+    path = weights_path(key)
+    if path.is_file():
+        try:
+            return load_classifier(path)
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            path.unlink(missing_ok=True)
+    return train_features(spec, progress=progress)

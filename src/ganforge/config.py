@@ -212,6 +212,11 @@ def _suggest_key(key: str) -> str:
     return _suggest(key, all_keys())
 
 
+def _shown(text: str) -> str:
+    """``text`` for a one-line message: control characters (newlines, ...) escaped."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -247,9 +252,9 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     if tp is int:
         if isinstance(value, bool):
             raise ConfigError(f"{key} must be a whole number; got {value!r}")
-        if isinstance(value, int):
+        if isinstance(value, int) and abs(value) < 2**63:  # beyond int64 torch cannot use it
             return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
             return int(value)
         if isinstance(value, str):
             try:
@@ -263,7 +268,10 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         if isinstance(value, bool):
             raise ConfigError(f"{key} must be a number; got {value!r}")
         if isinstance(value, (int, float)):
-            out = float(value)
+            try:
+                out = float(value)
+            except OverflowError:  # an int too large for a float
+                out = float("inf")
         else:
             try:
                 out = float(str(value).strip())
@@ -313,7 +321,9 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         if k not in fields:
             valid = [f"{prefix}.{n}" if prefix else n for n in fields]
             hint = _suggest(key, valid) or _suggest_key(key)
-            raise ConfigError(f"unknown config key '{key}'{hint}; see `ganforge config --keys`")
+            raise ConfigError(
+                f"unknown config key '{_shown(key)}'{hint}; see `ganforge config --keys`"
+            )
         tp = _resolve_type(cls, k)
         if dataclasses.is_dataclass(tp):
             kwargs[k] = _build(tp, v or {}, key)
@@ -354,11 +364,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     key = key.strip()
     if key not in all_keys():
         raise ConfigError(
-            f"unknown config key '{key}'{_suggest_key(key)}; see `ganforge config --keys`"
+            f"unknown config key '{_shown(key)}'{_suggest_key(key)}; see `ganforge config --keys`"
         )
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+    except Exception:  # not YAML PyYAML can build (bad date, 5000-digit int, deep nesting): text
         value = raw
     if isinstance(value, (dict, list)) and key != "optim.betas":
         value = raw
@@ -392,15 +402,21 @@ def list_presets() -> list[tuple[str, str]]:
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping safely (no code execution), with one-line errors."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; give a YAML file") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"config file {path} is not valid YAML{where}; fix the syntax") from None
+    except Exception as exc:  # a scalar PyYAML cannot build: bad date, 5000-digit int, ...
+        raise ConfigError(
+            f"config file {path} holds a value YAML cannot read ({type(exc).__name__}); fix it"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

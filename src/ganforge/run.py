@@ -112,19 +112,37 @@ class Run:
                 "give the --out directory of a `ganforge train` run"
             )
         self.config = config_mod.from_dict(config_mod.read_yaml(self.paths.config))
-        self.meta: dict[str, Any] = json.loads(self.paths.meta.read_text())
+        try:
+            self.meta: dict[str, Any] = json.loads(self.paths.meta.read_text(encoding="utf-8"))
+            shape = tuple(int(s) for s in self.meta["sample_shape"])
+            num_classes = int(self.meta["num_classes"])
+            str(self.meta["modality"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # ValueError: bad UTF-8/JSON
+            raise RunError(
+                f"{self.paths.meta} is damaged ({type(exc).__name__}); restore it or train again"
+            ) from None
         self.checkpoint = ckpt.latest_checkpoint(self.paths.checkpoints)
         if self.checkpoint is None:
+            if ckpt.list_checkpoints(self.paths.checkpoints):
+                raise RunError(
+                    f"run {root} has checkpoints but none can be read (damaged); "
+                    "train it again or restore its checkpoints/ folder"
+                )
             raise RunError(f"run {root} has no complete checkpoint yet; train it first")
         self.device = torch.device(device)
-        G, _ = build_from_config(
-            self.config, tuple(self.meta["sample_shape"]), int(self.meta["num_classes"])
-        )
+        G, _ = build_from_config(self.config, shape, num_classes)
         weights, _, state = ckpt.load_checkpoint(self.checkpoint)
         ema = ckpt.split_prefixed(weights, "G_ema")
-        G.load_state_dict(ema or ckpt.split_prefixed(weights, "G"))
+        try:
+            G.load_state_dict(ema or ckpt.split_prefixed(weights, "G"))
+            self.step = int(state["step"])
+        except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RunError(
+                f"checkpoint {self.checkpoint} does not match the run's config.yaml "
+                f"({first[:160]}); it may be damaged or come from another run"
+            ) from None
         self.used_ema = bool(ema)
-        self.step = int(state["step"])
         self.generator = G.to(self.device).eval()
 
     @property

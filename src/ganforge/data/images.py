@@ -6,6 +6,7 @@ Every loader returns a ``Dataset(modality="image")`` holding uint8 (N, C, H, W).
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from multiprocessing.pool import ThreadPool
 from pathlib import Path
@@ -33,6 +34,9 @@ FASHION_MNIST_CLASSES = [
     "Ankle boot",
 ]
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".jpe", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+# What Pillow may identify a file as: the formats of IMAGE_EXTENSIONS, nothing else (Pillow
+# would otherwise hand an EPS file, whatever its name, to Ghostscript, an external program).
+PILLOW_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "DIB", "GIF", "TIFF")  # JPEG covers MPO
 MAX_PIXELS = 40_000_000  # larger pictures are skipped (decompression-bomb guard)
 LUMA = (0.299, 0.587, 0.114)  # ITU-R 601, as Pillow's "RGB" -> "L"
 
@@ -198,7 +202,7 @@ def _flatten(im: Image.Image, mode: str) -> Image.Image:
 def _decode(path: Path, size: int, channels: int) -> np.ndarray:
     """One picture file -> uint8 (C, size, size): oriented, flattened, resized, centre-cropped."""
     mode = "L" if channels == 1 else "RGB"
-    with Image.open(path) as im:
+    with Image.open(path, formats=PILLOW_FORMATS) as im:
         w, h = im.size
         if w * h > MAX_PIXELS:
             raise _Skip(f"too large ({w}x{h} pixels, limit {MAX_PIXELS // 1_000_000}M)")
@@ -228,7 +232,13 @@ def _try_decode(args: tuple[Path, int, int]) -> np.ndarray | str:
     """Decoded array, or the reason the file was skipped."""
     path, size, channels = args
     try:
-        if path.stat().st_size == 0:
+        st = path.stat()  # follows links: a dangling link or a link loop fails here
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"  # a FIFO or a device would block or never end
+    try:
+        if st.st_size == 0:
             return "empty file"
         return _decode(path, size, channels)
     except _Skip as exc:
@@ -300,6 +310,7 @@ def load_folder(path: str | Path, image_size: int = 64, channels: int = 3) -> Da
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")  # bad EXIF
         with ThreadPool(max(1, min(4, os.cpu_count() or 1))) as pool:
             for r, result in zip(rel, pool.imap(_try_decode, jobs, chunksize=8), strict=True):
                 if isinstance(result, str):

@@ -142,7 +142,7 @@ def train_classifier(
             opt.step()
             sched.step()
             bar.update(1)
-        bar.set_postfix(loss=f"{float(loss):.3f}")
+        bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
     return net, accuracy(net, test, test_index)
 

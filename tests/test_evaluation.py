@@ -92,3 +92,28 @@ def test_eval_bad_input(tmp_path, fast, cache, capsys):
     assert main(["eval", str(tmp_path / "nope")]) == 2
     assert main(["features", "train", "toy:ring8"]) == 2
     assert "no classifier features" in capsys.readouterr().err
+
+
+def test_periodic_eval_logs_and_keeps_the_best_checkpoint(tmp_path, fast, cache):
+    from ganforge.engine import checkpoint as ckpt
+    from ganforge.plots import read_metrics
+
+    res = ganforge.train("demo", data="digits", out=tmp_path / "run", steps=20,
+                         overrides=fast + ["model.arch=mlp", "model.g_width=32",
+                                           "model.d_width=32", "train.batch=32",
+                                           "eval.every=10", "eval.n=200", "eval.metric=swd"])
+    evals = [r for r in read_metrics(res.run_dir / "metrics.jsonl", kind="eval") if "SWD" in r]
+    assert [r["step"] for r in evals] == [10, 20]
+    best = min(r["SWD"] for r in evals)
+    assert evals[-1]["best_SWD"] == best
+    kept = ckpt.list_checkpoints(res.run_dir / "best")
+    assert len(kept) == 1
+    state = ckpt.load_checkpoint(kept[0])[2]
+    assert state["eval_score"] == best and state["eval_metric"] == "SWD"
+
+
+def test_periodic_eval_refused_early_where_it_cannot_work(tmp_path, fast, cache, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "toy-ring8", "--out", str(out), "--set", "eval.every=5"])
+    assert code == 2 and "eval.every works for image runs" in capsys.readouterr().err
+    assert not (out / "config.yaml").exists()

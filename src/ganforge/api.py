@@ -177,6 +177,10 @@ def train(
             f"train.batch={cfg.train.batch} is larger than the dataset ({len(dataset)} "
             f"samples); set train.batch to at most {len(dataset)}"
         )
+    if cfg.eval.every:
+        from ganforge.evaluation import PeriodicEval
+
+        PeriodicEval.check(cfg, dataset.modality)
     num_classes = dataset.num_classes if cfg.data.conditional else 0
     torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
     G, D = build_from_config(cfg, dataset.sample_shape, num_classes)
@@ -218,8 +222,12 @@ def _train_locked(
     }
     write_meta(paths, meta)
 
-    hook = _sample_hook(paths, dataset.modality, meta["info"], cfg)
-    trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, hooks=[hook])
+    hooks = [_sample_hook(paths, dataset.modality, meta["info"], cfg)]
+    if cfg.eval.every:
+        from ganforge.evaluation import PeriodicEval
+
+        hooks.append(PeriodicEval(paths.root, cfg, dataset.sample_shape))
+    trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, hooks=hooks)
     if resume:
         trainer.resume()
     summary = trainer.fit()

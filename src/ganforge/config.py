@@ -95,6 +95,15 @@ class LogConfig:
 
 
 @dataclass
+class EvalConfig:
+    """Evaluation during training: a metric every N steps, the best checkpoint kept."""
+
+    every: int = 0  # steps between evaluations (0: off)
+    metric: str = "fid"  # fid | kid | swd (lower is better)
+    n: int = 2000  # generated samples per evaluation
+
+
+@dataclass
 class GuardConfig:
     """Divergence guard: roll back to the last good checkpoint and lower the learning rates."""
 
@@ -113,6 +122,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
     preset: str = ""  # name of the preset it came from (informational)
     description: str = ""
 
@@ -130,6 +140,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "train.step": STEPS,
     "train.precision": PRECISIONS,
     "train.device": DEVICES,
+    "eval.metric": ("fid", "kid", "swd"),
 }
 
 # (min, max, min_inclusive) for numeric keys; None means unbounded.
@@ -163,6 +174,8 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "log.n_samples": (1, 4096, True),
     "log.toy_samples": (10, None, True),
     "guard.lr_factor": (0, 1, False),
+    "eval.every": (0, None, True),
+    "eval.n": (10, 1_000_000, True),
     "guard.max_recoveries": (0, 100, True),
     "guard.collapse_steps": (0, None, True),
 }
@@ -342,7 +355,7 @@ def from_dict(data: dict[str, Any]) -> Config:
 
 def validate(cfg: Config) -> None:
     """Cross-field checks that single values cannot express."""
-    for group in ("data", "model", "loss", "optim", "train", "log", "guard"):
+    for group in ("data", "model", "loss", "optim", "train", "log", "guard", "eval"):
         sub = getattr(cfg, group)
         for f in dataclasses.fields(sub):
             _check_value(f"{group}.{f.name}", getattr(sub, f.name))

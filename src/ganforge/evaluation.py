@@ -158,3 +158,104 @@ def evaluate(
             run.paths.equilibrium,
         )
     return result
+
+
+class PeriodicEval:
+    """Trainer hook: ``eval.metric`` every ``eval.every`` steps; the best checkpoint is kept
+    in ``RUN/best/`` (lower is better for FID, KID and SWD)."""
+
+    def __init__(self, run_root: Path, cfg: Any, sample_shape: tuple[int, ...]) -> None:
+        self.root = Path(run_root)
+        self.cfg = cfg
+        self.every = cfg.eval.every
+        self.metric = cfg.eval.metric
+        self.shape = sample_shape
+        self.extractor = None
+        self._real: torch.Tensor | None = None
+        self._real_feats: dict | None = None
+        self.best = self._stored_best()
+
+    @staticmethod
+    def check(cfg: Any, modality: str) -> None:
+        """Refuse, before anything is written, what periodic evaluation cannot do."""
+        if modality != "image":
+            raise ConfigError(
+                "eval.every works for image runs; toy runs log their mode metrics every "
+                "log.sample_every steps"
+            )
+        if cfg.eval.metric != "swd" and not (
+            dataset_key(cfg.data.spec) or os.environ.get(INCEPTION_ENV)
+        ):
+            raise ConfigError(
+                f"eval.metric={cfg.eval.metric} needs features for '{cfg.data.spec}' "
+                f"(fashion-mnist, mnist5k, digits, or {INCEPTION_ENV}); use eval.metric=swd"
+            )
+
+    def _stored_best(self) -> float | None:
+        from ganforge.engine import checkpoint as ckpt
+
+        last = ckpt.latest_checkpoint(self.root / "best")
+        if last is None:
+            return None
+        return ckpt.load_checkpoint(last)[2].get("eval_score")
+
+    def _prepare(self) -> None:
+        n, seed = self.cfg.eval.n, self.cfg.train.seed
+        spec = self.cfg.data.spec
+        gen = torch.Generator().manual_seed(seed)
+        if dataset_key(spec):
+            s = labelled_splits(spec)
+            idx = s.train_index[torch.randperm(len(s.train_index), generator=gen)[:n]]
+            real = s.train.data[idx]
+        else:
+            cfg = self.cfg.data
+            ds = load_dataset(spec, image_size=cfg.image_size, channels=cfg.channels, seed=seed)
+            real = ds.data[torch.randperm(len(ds), generator=gen)[:n]]
+        if real.shape[1] != self.shape[0]:
+            real = convert_channels(real, self.shape[0])
+        if tuple(real.shape[-2:]) != tuple(self.shape[-2:]):
+            real = resize_images(real, self.shape[-1])
+        self._real = _to_model(real)
+        if self.metric != "swd":
+            weights = os.environ.get(INCEPTION_ENV)
+            self.extractor = inception_extractor(weights) if weights else classifier_extractor(spec)
+            key = (spec, self.extractor.name, tuple(real.shape), seed, "periodic")
+            self._real_feats = cached_features(
+                key, lambda: {"feats": batched(self.extractor.features, self._real)}
+            )
+
+    def __call__(self, trainer: Any, step: int) -> dict[str, Any]:
+        from ganforge.engine import checkpoint as ckpt
+
+        if self._real is None:
+            self._prepare()
+        gen = torch.Generator().manual_seed(self.cfg.train.seed + 999)
+        z = torch.randn(len(self._real), trainer.G.z_dim, generator=gen)
+        labels = None
+        if trainer.fixed_labels is not None:
+            labels = torch.arange(len(z)) % int(trainer.fixed_labels.max().item() + 1)
+        fake = torch.cat(
+            [
+                trainer.generate(z[i : i + 500], None if labels is None else labels[i : i + 500])
+                .float()
+                .cpu()
+                for i in range(0, len(z), 500)
+            ]
+        )
+        names = [self.metric]
+        if self.metric == "swd":
+            m = min(len(fake), 2048)
+            score = image_scores(self._real[:m], fake[:m], names)["SWD"]["value"]
+            label = "SWD"
+        else:
+            fake_f = {"feats": batched(self.extractor.features, fake)}
+            scores = feature_scores(self._real_feats, fake_f, names, self.extractor)
+            label, entry = next(iter(scores.items()))
+            score = entry["value"]
+        improved = self.best is None or score < self.best
+        if improved:
+            self.best = score
+            weights, extra, state = trainer.state_tensors()
+            state["eval_score"], state["eval_metric"] = score, label
+            ckpt.save_checkpoint(self.root / "best", step, weights, extra, state, keep=1)
+        return {label: score, "best_" + label: self.best}

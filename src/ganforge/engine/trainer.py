@@ -304,9 +304,14 @@ class Trainer:
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stop_signal = signum
 
-    def run_hooks(self) -> dict[str, Any]:
+    def run_hooks(self, final: bool = False) -> dict[str, Any]:
+        """Call the hooks due at this step (a hook's ``every`` attribute, else
+        ``log.sample_every``; all of them at the last step); log what they return."""
         out: dict[str, Any] = {}
         for hook in self.hooks:
+            every = getattr(hook, "every", self.cfg.log.sample_every)
+            if not (final or (every and self.step % every == 0)):
+                continue
             result = hook(self, self.step)
             if result:
                 out.update(result)
@@ -430,8 +435,7 @@ class Trainer:
                     self.last_stats = {k: v for k, v in rec.items() if isinstance(v, float)}
                     self.log(rec)
                     bar.set_postfix(_postfix(rec), refresh=False)
-                if self.step % log_cfg.sample_every == 0 or self.step == total:
-                    self.run_hooks()
+                self.run_hooks(final=self.step == total)
                 if self.step % log_cfg.checkpoint_every == 0 or self.step == total:
                     if not self._weights_finite():
                         self.recover("the weights became non-finite")

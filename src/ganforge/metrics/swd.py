@@ -102,6 +102,12 @@ def _channel_stats(d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return d.mean(dim=(0, 2, 3), keepdim=True), d.std(dim=(0, 2, 3), keepdim=True, unbiased=False)
 
 
+def _sorted_rows(x: torch.Tensor) -> torch.Tensor:
+    if x.device.type == "cpu":  # numpy's SIMD sort is several times faster than torch's on CPU
+        return torch.from_numpy(np.sort(x.numpy(), axis=1))
+    return x.sort(dim=1).values
+
+
 def _swd(
     a: torch.Tensor, b: torch.Tensor, num_dirs: int, repeats: int, g: torch.Generator
 ) -> float:
@@ -109,12 +115,12 @@ def _swd(
     total = 0.0
     step = max(1, _CHUNK_ENTRIES // a.shape[0])
     for _ in range(repeats):
-        dirs = torch.randn(a.shape[1], num_dirs, generator=g, dtype=torch.float64)
-        dirs = (dirs / dirs.norm(dim=0, keepdim=True)).to(a)
-        for s in range(0, num_dirs, step):  # chunks bound the (M, dirs) sorted projections
-            pa = (a @ dirs[:, s : s + step]).sort(dim=0).values
-            pb = (b @ dirs[:, s : s + step]).sort(dim=0).values
-            total += float((pa - pb).abs().double().sum())
+        dirs = torch.randn(num_dirs, a.shape[1], generator=g, dtype=torch.float64)
+        dirs = (dirs / dirs.norm(dim=1, keepdim=True)).to(a)
+        for s in range(0, num_dirs, step):  # chunks bound the (dirs, M) sorted projections
+            pa = _sorted_rows(dirs[s : s + step] @ a.T)
+            pb = _sorted_rows(dirs[s : s + step] @ b.T)
+            total += float((pa - pb).abs().sum(dtype=torch.float64))
     return total / (repeats * num_dirs * a.shape[0])
 
 

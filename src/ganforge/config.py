@@ -81,6 +81,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"  # fp32 | bf16 (autocast, fp32 master weights)
     threads: int | None = None  # torch intra-op threads (None: PyTorch's default)
+    max_seconds: float = 0.0  # stop after this much training time (0: no limit)
 
 
 @dataclass
@@ -167,6 +168,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "train.ema_start": (0, None, True),
     "train.seed": (0, 2**63 - 1, True),
     "train.threads": (1, 1024, True),
+    "train.max_seconds": (0, None, True),
     "log.every": (1, None, True),
     "log.sample_every": (1, None, True),
     "log.checkpoint_every": (1, None, True),

@@ -414,6 +414,13 @@ class Trainer:
                 if self._stop_signal is not None:
                     interrupted = True
                     break
+                budget = self.cfg.train.max_seconds
+                if budget and self.elapsed >= budget and self.step > 0:
+                    total = self.step  # time budget spent: finish here as if planned
+                    self.run_hooks(final=True)
+                    self.save()
+                    last_saved = self.step
+                    break
                 t0 = time.perf_counter()
                 measure = (self.step + 1) % log_cfg.every == 0 or self.step + 1 == total
                 stats = self._one_iteration(measure)

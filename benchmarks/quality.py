@@ -1,0 +1,56 @@
+"""Quality at equal wall-clock: the `seed` preset against the best Fashion-MNIST preset.
+
+Each preset trains for the same training-time budget on this machine, then is evaluated on
+the Fashion-MNIST classifier features. One JSON line per run. Usage::
+
+    python benchmarks/quality.py [--budget 600] [--n 10000] [--presets seed,fashion-mnist]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+
+import ganforge
+from ganforge.evaluation import evaluate
+
+
+def run(preset: str, budget: float, n: int, out_root: str) -> dict:
+    res = ganforge.train(
+        preset, out=f"{out_root}/{preset}", steps=10_000_000, progress=False,
+        overrides=[f"train.max_seconds={budget}", "log.sample_every=100000000",
+                   "log.checkpoint_every=100000000"],
+    )
+    result = evaluate(res.run_dir, metrics="fid,kid,pr,classes", n=n, progress=False)
+    s = result["scores"]
+    tag = f"[{result['extractor']}]"
+
+    def v(name: str, key: str = "value") -> float | None:
+        entry = s.get(f"{name}{tag}")
+        return None if entry is None else round(float(entry.get(key, float("nan"))), 5)
+
+    return {
+        "benchmark": "quality", "preset": preset, "extractor": result["extractor"],
+        "train_seconds": round(res.elapsed_s, 1), "steps": res.step,
+        "images_seen": res.images_seen,
+        "fid": v("FID"), "fid_std": v("FID", "std"), "fid_floor": v("FID", "floor"),
+        "kid": v("KID"), "kid_std": v("KID", "std"),
+        "precision": v("precision"), "recall": v("recall"),
+        "classes_covered": v("classes_covered"), "class_entropy": v("class_entropy"),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--budget", type=float, default=600.0, help="training seconds per preset")
+    p.add_argument("--n", type=int, default=10000, help="generated samples to evaluate")
+    p.add_argument("--presets", default="seed,fashion-mnist")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in args.presets.split(","):
+            print(json.dumps(run(preset, args.budget, args.n, tmp)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

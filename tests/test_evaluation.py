@@ -98,10 +98,22 @@ def test_periodic_eval_logs_and_keeps_the_best_checkpoint(tmp_path, fast, cache)
     from ganforge.engine import checkpoint as ckpt
     from ganforge.plots import read_metrics
 
-    res = ganforge.train("demo", data="digits", out=tmp_path / "run", steps=20,
-                         overrides=fast + ["model.arch=mlp", "model.g_width=32",
-                                           "model.d_width=32", "train.batch=32",
-                                           "eval.every=10", "eval.n=200", "eval.metric=swd"])
+    res = ganforge.train(
+        "demo",
+        data="digits",
+        out=tmp_path / "run",
+        steps=20,
+        overrides=fast
+        + [
+            "model.arch=mlp",
+            "model.g_width=32",
+            "model.d_width=32",
+            "train.batch=32",
+            "eval.every=10",
+            "eval.n=200",
+            "eval.metric=swd",
+        ],
+    )
     evals = [r for r in read_metrics(res.run_dir / "metrics.jsonl", kind="eval") if "SWD" in r]
     assert [r["step"] for r in evals] == [10, 20]
     best = min(r["SWD"] for r in evals)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import string
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -272,3 +273,46 @@ def test_config_files(tmp_path, doc, raw):
         assert msg and "\n" not in msg and "\r" not in msg, repr(msg)
         return
     _check_config(cfg)
+
+
+# ----------------------------------------------------------------------------- found bugs
+# Inputs that raised OverflowError / ValueError / RecursionError / AttributeError (or were
+# accepted as ints beyond int64) before the fixes in config.py; kept as fixed examples.
+
+FOUND = [
+    ("optim.g_lr", "1" + "0" * 400),  # int too large for float()
+    ("optim.betas", "[0.5, 1" + "0" * 400 + "]"),
+    ("train.steps", str(2**63)),  # beyond int64: refused like 9.3e18 already was
+    ("train.batch", "1" + "0" * 30),
+    ("train.steps", "1" * 5000),  # PyYAML's int() hits Python's 4300-digit limit
+    ("data.spec", "1" * 5000),
+    ("data.spec", "2001-13-45"),  # PyYAML's date constructor: month must be in 1..12
+    ("train.seed", "!!int abc"),
+    ("optim.eps", "!!float abc"),
+    ("description", "!!timestamp xyz"),  # AttributeError inside PyYAML
+    ("optim.betas", "[" * 3000),  # RecursionError inside PyYAML
+]
+
+
+def test_found_bugs_stay_fixed(capsys):
+    for key, value in FOUND:
+        _outcome([f"{key}={value}"], [key])
+        assert cli.main(["config", "demo", f"--set={key}={value}"]) in (0, 2)
+    capsys.readouterr()
+    with pytest.raises(ConfigError) as err:  # an unknown key's newline is shown escaped
+        config_mod.resolve("demo", ["train.batch\nlog.every=5"])
+    assert "unknown config key 'train.batch\\nlog.every'" in str(err.value)
+
+
+def test_found_file_bugs_stay_fixed(tmp_path):
+    cases = {
+        "binary.yaml": b"\x80\x04\x95 not text",  # UnicodeDecodeError
+        "date.yaml": b"train:\n  steps: 2001-13-45\n",
+        "digits.yaml": b"train:\n  steps: " + b"1" * 5000 + b"\n",
+        "deep.yaml": b"train:\n  steps: " + b"[" * 3000 + b"\n",
+    }
+    for name, raw in cases.items():
+        (tmp_path / name).write_bytes(raw)
+        with pytest.raises(ConfigError, match=name) as err:
+            config_mod.resolve(str(tmp_path / name))
+        assert "\n" not in str(err.value)

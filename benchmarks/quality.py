@@ -18,9 +18,15 @@ from ganforge.evaluation import evaluate
 
 def run(preset: str, budget: float, n: int, out_root: str) -> dict:
     res = ganforge.train(
-        preset, out=f"{out_root}/{preset}", steps=10_000_000, progress=False,
-        overrides=[f"train.max_seconds={budget}", "log.sample_every=100000000",
-                   "log.checkpoint_every=100000000"],
+        preset,
+        out=f"{out_root}/{preset}",
+        steps=10_000_000,
+        progress=False,
+        overrides=[
+            f"train.max_seconds={budget}",
+            "log.sample_every=100000000",
+            "log.checkpoint_every=100000000",
+        ],
     )
     result = evaluate(res.run_dir, metrics="fid,kid,pr,classes", n=n, progress=False)
     s = result["scores"]
@@ -31,13 +37,21 @@ def run(preset: str, budget: float, n: int, out_root: str) -> dict:
         return None if entry is None else round(float(entry.get(key, float("nan"))), 5)
 
     return {
-        "benchmark": "quality", "preset": preset, "extractor": result["extractor"],
-        "train_seconds": round(res.elapsed_s, 1), "steps": res.step,
+        "benchmark": "quality",
+        "preset": preset,
+        "extractor": result["extractor"],
+        "train_seconds": round(res.elapsed_s, 1),
+        "steps": res.step,
         "images_seen": res.images_seen,
-        "fid": v("FID"), "fid_std": v("FID", "std"), "fid_floor": v("FID", "floor"),
-        "kid": v("KID"), "kid_std": v("KID", "std"),
-        "precision": v("precision"), "recall": v("recall"),
-        "classes_covered": v("classes_covered"), "class_entropy": v("class_entropy"),
+        "fid": v("FID"),
+        "fid_std": v("FID", "std"),
+        "fid_floor": v("FID", "floor"),
+        "kid": v("KID"),
+        "kid_std": v("KID", "std"),
+        "precision": v("precision"),
+        "recall": v("recall"),
+        "classes_covered": v("classes_covered"),
+        "class_entropy": v("class_entropy"),
     }
 
 

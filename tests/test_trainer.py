@@ -138,3 +138,17 @@ def test_conditional_generator_follows_labels(tmp_path, fast):
     out = run.sample(z=z, labels=torch.tensor([0, 7]))
     assert out.shape == (2, 1, 8, 8)
     assert not torch.allclose(out[0], out[1])
+
+
+def test_result_reports_live_counters_not_the_last_log_line(tmp_path):
+    res = ganforge.train(
+        "toy-ring8",
+        out=tmp_path / "r",
+        steps=10,
+        progress=False,
+        overrides=["log.every=7", "model.g_width=8", "model.d_width=8"],
+    )
+    logged = ganforge.plots.read_metrics(tmp_path / "r" / "metrics.jsonl")[-1]
+    assert logged["step"] == 7
+    assert res.step == 10 and res.elapsed_s > logged["elapsed_s"]
+    assert res.images_seen == 10 * 256

@@ -47,11 +47,16 @@ def _real_pair(run: Run, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor,
         a, b = ds.data[perm[:half][:n]], ds.data[perm[half:][:n]]
         how = "two disjoint halves of the data"
     shape = tuple(run.meta["sample_shape"])
-    if a.shape[1] != shape[0]:
-        a, b = convert_channels(a, shape[0]), convert_channels(b, shape[0])
-    if tuple(a.shape[-2:]) != shape[-2:]:
-        a, b = resize_images(a, shape[-1]), resize_images(b, shape[-1])
-    return a, b, how
+    return fit_to_shape(a, shape), fit_to_shape(b, shape), how
+
+
+def fit_to_shape(images: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """uint8 real images brought to the generator's (channels, size)."""
+    if images.shape[1] != shape[0]:
+        images = convert_channels(images, shape[0])
+    if tuple(images.shape[-2:]) != tuple(shape[-2:]):
+        images = resize_images(images, shape[-1])
+    return images
 
 
 def _to_model(x: torch.Tensor) -> torch.Tensor:
@@ -211,10 +216,7 @@ class PeriodicEval:
             cfg = self.cfg.data
             ds = load_dataset(spec, image_size=cfg.image_size, channels=cfg.channels, seed=seed)
             real = ds.data[torch.randperm(len(ds), generator=gen)[:n]]
-        if real.shape[1] != self.shape[0]:
-            real = convert_channels(real, self.shape[0])
-        if tuple(real.shape[-2:]) != tuple(self.shape[-2:]):
-            real = resize_images(real, self.shape[-1])
+        real = fit_to_shape(real, self.shape)
         self._real = _to_model(real)
         if self.metric != "swd":
             weights = os.environ.get(INCEPTION_ENV)

@@ -56,23 +56,23 @@ def plot_equilibrium(metrics_path: Path, out: Path, title: str = "") -> Path | N
         return np.array([r.get(key, np.nan) for r in recs], dtype=float)
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), dpi=100)
+
+    def raw_and_smooth(ax, curves) -> None:
+        for key, label, color in curves:
+            y = series(key)
+            if y is not None:
+                ax.plot(step, y, color=color, alpha=0.25, lw=0.8)
+                ax.plot(step, _smooth(y), color=color, label=label, lw=1.6)
+
     ax = axes[0, 0]
-    for key, label, color in (("d_real", "D(x)", "#2ca02c"), ("d_fake", "D(G(z))", "#d62728")):
-        y = series(key)
-        if y is not None:
-            ax.plot(step, y, color=color, alpha=0.25, lw=0.8)
-            ax.plot(step, _smooth(y), color=color, label=label, lw=1.6)
+    raw_and_smooth(ax, (("d_real", "D(x)", "#2ca02c"), ("d_fake", "D(G(z))", "#d62728")))
     ax.axhline(0.5, color="k", ls="--", lw=1, label="Nash equilibrium: 1/2")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Discriminator's belief (probability of 'real')")
     ax.legend(fontsize=8)
 
     ax = axes[0, 1]
-    for key, label, color in (("d_loss", "D loss", "#1f77b4"), ("g_loss", "G loss", "#ff7f0e")):
-        y = series(key)
-        if y is not None:
-            ax.plot(step, y, color=color, alpha=0.25, lw=0.8)
-            ax.plot(step, _smooth(y), color=color, label=label, lw=1.6)
+    raw_and_smooth(ax, (("d_loss", "D loss", "#1f77b4"), ("g_loss", "G loss", "#ff7f0e")))
     ax.set_title("Losses")
     ax.legend(fontsize=8)
 

@@ -456,12 +456,12 @@ class Trainer:
         if interrupted and self.step != last_saved and self._weights_finite():
             self.save()
         return {
+            **self.last_stats,  # first: the live counters below must win over logged ones
             "step": self.step,
             "interrupted": interrupted,
             "signal": self._stop_signal,
             "elapsed_s": self.elapsed,
             "images_seen": self.images_seen,
-            **self.last_stats,
         }
 
 

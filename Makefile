@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean bench-reference bench-throughput
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,19 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
+
+# The benchmark's reference environment: TensorFlow (CPU) for the seed's own program.
+# Never a dependency of the package or the tests.
+.venv-bench/.installed:
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q --upgrade pip
+	.venv-bench/bin/python -m pip install -q tensorflow-cpu==2.21.0
+	touch .venv-bench/.installed
+
+bench-reference: .venv-bench/.installed
+
+bench-throughput: $(STAMP) .venv-bench/.installed
+	$(PY) benchmarks/throughput.py
 
 clean:
 	rm -rf runs .pytest_cache

@@ -26,7 +26,8 @@ ARCHS = ("mlp", "dcgan-tf", "dcgan", "resnet")
 STEPS = ("alternating", "simultaneous")
 PENALTIES = ("none", "wgan-gp", "r1")
 INITS = ("auto", "glorot", "dcgan", "default", "xavier", "orthogonal")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
+SWITCHES = ("auto", "on", "off")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -79,7 +80,9 @@ class TrainConfig:
     ema_start: int = 0  # step from which the EMA tracks G (before: copies G)
     seed: int = 0
     device: str = "auto"
-    precision: str = "fp32"  # fp32 | bf16 (autocast, fp32 master weights)
+    precision: str = "auto"  # auto | fp32 | bf16 (autocast, fp32 master weights)
+    channels_last: str = "auto"  # auto | on | off: NHWC memory layout for conv nets
+    compile: bool = False  # torch.compile G and D (measured slower than eager on 2 CPU cores)
     threads: int | None = None  # torch intra-op threads (None: PyTorch's default)
     max_seconds: float = 0.0  # stop after this much training time (0: no limit)
 
@@ -140,6 +143,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "loss.penalty": PENALTIES,
     "train.step": STEPS,
     "train.precision": PRECISIONS,
+    "train.channels_last": SWITCHES,
     "train.device": DEVICES,
     "eval.metric": ("fid", "kid", "swd"),
 }

@@ -24,6 +24,7 @@ from ganforge.data.sampler import BatchSampler
 from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.ema import EMA
 from ganforge.engine.losses import get_loss, js_lower_bound
+from ganforge.engine.performance import plan_speed, to_layout
 from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
 from ganforge.errors import RunError, TrainingError
 
@@ -60,8 +61,19 @@ class Trainer:
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
         torch.manual_seed(cfg.train.seed)
-        self.G = G.to(self.device)
-        self.D = D.to(self.device)
+        self.speed = plan_speed(
+            cfg.train.precision, cfg.train.channels_last, cfg.train.compile, self.device, G, D
+        )
+        fmt = torch.channels_last if self.speed.channels_last else torch.contiguous_format
+        self.G = G.to(self.device, memory_format=fmt)
+        self.D = D.to(self.device, memory_format=fmt)
+        if self.speed.compile:
+            # the simultaneous step runs two backward passes over one graph
+            import torch._functorch.config as functorch_config
+
+            functorch_config.donated_buffer = False
+            self.G.compile()
+            self.D.compile()
         self.data = data
         self.hooks = hooks or []
         t, o = cfg.train, cfg.optim
@@ -70,9 +82,7 @@ class Trainer:
         self.ema = EMA(self.G, t.ema) if t.ema > 0 else None
         self.sampler = BatchSampler(len(data), t.batch, seed=t.seed)
         self.loss = get_loss(cfg.loss.type)
-        autocast = None
-        if t.precision == "bf16":
-            autocast = torch.autocast(self.device.type, dtype=torch.bfloat16)
+        autocast = self.speed.autocast(self.device)
         self.opts = StepOptions(
             loss=self.loss,
             penalty=cfg.loss.penalty,
@@ -298,7 +308,7 @@ class Trainer:
         x, y = self.data.batch(idx)
         self.images_seen += x.shape[0]
         use_labels = getattr(self.data, "conditional", False) and self.cfg.data.conditional
-        x = x.to(self.device, non_blocking=True)
+        x = to_layout(x.to(self.device, non_blocking=True), self.speed.channels_last)
         return x, (y.to(self.device) if (use_labels and y is not None) else None)
 
     def _on_signal(self, signum: int, frame: Any) -> None:

@@ -8,10 +8,12 @@ order, and TF's 'same' padding, which is asymmetric for even inputs (see below).
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge.nets.base import Discriminator, Generator, apply_spectral_norm, positive
+from ganforge.nets.dropout import FastDropout
 from ganforge.nets.init import init_weights
 
 TF_SHAPE = (1, 28, 28)
@@ -45,9 +47,11 @@ class TFSameConvTranspose2d(nn.ConvTranspose2d):
     """``ConvTranspose2d`` with TensorFlow's 'same' padding: output is ``stride * input``.
 
     A transposed conv is the gradient of the conv it undoes, so it crops what that conv
-    (on a ``stride * n`` input) would have padded: the full, unpadded output minus
-    ``before`` rows/cols at the start and ``after`` at the end. For 5x5 stride 2 that is
-    1 and 2, i.e. PyTorch's ``padding=1`` output cut to its first 2n; for stride 1, 2 and 2.
+    (on a ``stride * n`` input) would have padded: ``before`` rows/cols at the start and
+    ``after`` at the end of the full output. PyTorch's ``padding`` crops the same amount at
+    both ends, so it is set to ``before`` (TF's smaller side) and only the ``after - before``
+    extra rows are cut afterwards: none for 5x5 stride 1, one for 5x5 stride 2. (Computing
+    the full output and slicing it wasted 2.5x the work of the 7x7 layer.)
     """
 
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, bias: bool = False):
@@ -58,7 +62,14 @@ class TFSameConvTranspose2d(nn.ConvTranspose2d):
         h, w = x.shape[-2] * s, x.shape[-1] * s
         top, _ = _same_pads(h, k, s)
         left, _ = _same_pads(w, k, s)
-        return super().forward(x)[..., top : top + h, left : left + w]
+        y = F.conv_transpose2d(
+            x, self.weight, self.bias, s, (top, left), 0, self.groups, self.dilation
+        )
+        if y.shape[-2] == h and y.shape[-1] == w:
+            return y
+        fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else None
+        y = y[..., :h, :w]
+        return y.contiguous(memory_format=fmt) if fmt else y.contiguous()
 
 
 def _check_shape(shape: tuple[int, ...]) -> None:
@@ -139,10 +150,10 @@ class TFTutorialDiscriminator(Discriminator):
         self.convs = nn.Sequential(
             TFSameConv2d(1, w, 5, 2),
             nn.LeakyReLU(leaky_slope),
-            nn.Dropout(dropout),
+            FastDropout(dropout),
             TFSameConv2d(w, 2 * w, 5, 2),
             nn.LeakyReLU(leaky_slope),
-            nn.Dropout(dropout),
+            FastDropout(dropout),
         )
         init_weights(self, init)
         if spectral_norm:

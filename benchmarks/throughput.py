@@ -1,0 +1,161 @@
+"""Training throughput: ganforge against the seed's TensorFlow program and plain PyTorch.
+
+Every implementation runs in its own process on the same in-memory data (see
+``benchmarks/reference/common.py``), one after the other, so every ratio comes from one
+run on one machine. One JSON line per (impl, preset, precision) with ``img_per_s`` (median
+of ``--repeats`` windows), ``img_per_s_min`` / ``img_per_s_max``, ``peak_rss_mb`` and, for
+the seed, useful FLOP/s as a fraction of this machine's matmul peak measured in the same
+run; then one ``summary`` line with the ratios. Usage::
+
+    make bench-reference                    # once: .venv-bench with TensorFlow (CPU)
+    .venv/bin/python benchmarks/throughput.py [--impls ganforge,tensorflow,torch-plain]
+        [--presets seed,dcgan64,resnet32] [--precisions fp32,bf16] [--repeats 7]
+
+Without ``.venv-bench`` the TensorFlow rows are skipped (said on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORKERS = {
+    "ganforge": HERE / "throughput_worker.py",
+    "torch-plain": HERE / "reference" / "torch_plain.py",
+    "tensorflow": HERE / "reference" / "tf_seed.py",
+}
+REFERENCE_PRESETS = {"seed"}  # the reference programs implement the seed only
+
+
+def seed_step_flops(batch: int) -> tuple[float, float]:
+    """(nominal, useful) FLOPs of one seed-preset training step at ``batch``."""
+    sys.path.insert(0, str(HERE))
+    from flops import step_flops
+
+    from ganforge.config import resolve
+    from ganforge.engine.step import StepOptions, simultaneous_step
+    from ganforge.run import build_from_config
+
+    cfg = resolve("seed")
+    G, D = build_from_config(cfg, (1, 28, 28), 0)
+    g_opt, d_opt = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    x = torch.rand(batch, 1, 28, 28) * 2 - 1
+    return step_flops(lambda: simultaneous_step(G, D, g_opt, d_opt, x, opts=StepOptions()), G, D)
+
+
+def run_worker(impl: str, python: str, args: argparse.Namespace, preset: str, prec: str) -> dict:
+    cmd = [
+        python,
+        str(WORKERS[impl]),
+        "--preset", preset,
+        "--precision", prec,
+        "--batch", str(args.batch if preset == "seed" else args.batch_other),
+        "--repeats", str(args.repeats),
+        "--steps", str(args.steps),
+        "--warmup", str(args.warmup),
+        "--threads", str(args.threads),
+        "--variant", args.variant.get(impl, ""),
+    ]  # fmt: skip
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"{impl} {preset} {prec} failed: {' | '.join(tail)}")
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--impls", default="ganforge,tensorflow,torch-plain")
+    p.add_argument("--presets", default="seed,dcgan64,resnet32")
+    p.add_argument("--precisions", default="fp32,bf16")
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--steps", type=int, default=10, help="steps per timed window")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--batch", type=int, default=256, help="seed batch (the tutorial's 256)")
+    p.add_argument("--batch-other", type=int, default=64, help="batch of the other presets")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--tf-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
+    p.add_argument(
+        "--ganforge-variant", default="", help="config overrides for ganforge, ';'-separated"
+    )
+    p.add_argument("--torch-variant", default="", help="channels_last and/or compile")
+    args = p.parse_args()
+    args.variant = {"ganforge": args.ganforge_variant, "torch-plain": args.torch_variant}
+    impls = args.impls.split(",")
+    if "tensorflow" in impls and not Path(args.tf_python).exists():
+        print(f"no {args.tf_python}: run `make bench-reference` for the TensorFlow rows",
+              file=sys.stderr)
+        impls.remove("tensorflow")
+    precisions = args.precisions.split(",")
+    peak = {
+        "fp32": matmul_peak_of(torch.float32),
+        "bf16": matmul_peak_of(torch.bfloat16),
+    }
+    nominal, useful = seed_step_flops(args.batch)
+    results = []
+    for preset in args.presets.split(","):
+        for prec in precisions:
+            for impl in impls:
+                if impl != "ganforge" and preset not in REFERENCE_PRESETS:
+                    continue
+                python = args.tf_python if impl == "tensorflow" else sys.executable
+                raw = run_worker(impl, python, args, preset, prec)
+                rates = raw.pop("rates")
+                rec = {
+                    "benchmark": "throughput",
+                    **raw,
+                    "img_per_s": round(statistics.median(rates), 1),
+                    "img_per_s_min": round(min(rates), 1),
+                    "img_per_s_max": round(max(rates), 1),
+                    "repeats": len(rates),
+                }
+                if preset == "seed":
+                    flops = useful / args.batch * rec["img_per_s"]
+                    rec["useful_gflop_per_s"] = round(flops / 1e9, 1)
+                    rec["matmul_peak_gflop_per_s"] = round(peak[prec] / 1e9, 1)
+                    rec["fraction_of_peak"] = round(flops / peak[prec], 3)
+                results.append(rec)
+                print(json.dumps(rec), flush=True)
+    print(json.dumps(summary(results, nominal, useful, args.batch)), flush=True)
+
+
+def matmul_peak_of(dtype: torch.dtype) -> float:
+    sys.path.insert(0, str(HERE))
+    from flops import matmul_peak
+
+    return matmul_peak(dtype)
+
+
+def summary(results: list[dict], nominal: float, useful: float, batch: int) -> dict:
+    """Ratios of ganforge's seed throughput to each reference, from this run's medians."""
+    seed = {(r["impl"], r["precision"]): r["img_per_s"] for r in results if r["preset"] == "seed"}
+    best = max((v for (i, _), v in seed.items() if i == "ganforge"), default=None)
+    out: dict = {
+        "benchmark": "throughput-summary",
+        "seed_step_gflop_nominal": round(nominal / 1e9, 2),
+        "seed_step_gflop_useful": round(useful / 1e9, 2),
+        "batch": batch,
+        "ganforge_best_img_per_s": best,
+    }
+    for (impl, prec), v in sorted(seed.items()):
+        if impl != "ganforge" and best:
+            out[f"ganforge_best_over_{impl}_{prec}"] = round(best / v, 3)
+    for prec in ("fp32", "bf16"):
+        g, t = seed.get(("ganforge", prec)), seed.get(("tensorflow", prec))
+        if g and t:
+            out[f"ganforge_{prec}_over_tensorflow_{prec}"] = round(g / t, 3)
+    return out
+
+
+if __name__ == "__main__":
+    main()

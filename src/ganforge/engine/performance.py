@@ -1,0 +1,78 @@
+"""Speed settings decided per device: precision, memory layout, compilation.
+
+``auto`` picks what measured fastest without changing what is learned (see the README's
+performance section, ``benchmarks/throughput.py``):
+
+- precision: bf16 autocast (fp32 master weights and optimiser state) on CPUs with native
+  bf16 instructions (AVX-512 BF16 or AMX) and on GPUs that support bf16, for convolutional
+  nets; fp32 elsewhere and for MLPs (too small to gain, and the toy games are sensitive).
+- channels_last: on for convolutional nets on the CPU (oneDNN's convolutions run in NHWC
+  without layout reorders around every layer); off on GPUs until measured there.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when oneDNN can run bf16 math natively on this CPU."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    try:
+        return bool(check()) if check is not None else False
+    except RuntimeError:
+        return False
+
+
+def is_convolutional(net: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in net.modules())
+
+
+def device_supports_bf16(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_native_bf16()
+
+
+@dataclass(frozen=True)
+class SpeedPlan:
+    """What ``auto`` resolved to, recorded in run.json so a run says how it was trained."""
+
+    precision: str  # fp32 | bf16
+    channels_last: bool
+    compile: bool
+
+    def autocast(self, device: torch.device) -> AbstractContextManager | None:
+        if self.precision != "bf16":
+            return None
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"precision": self.precision, "channels_last": self.channels_last,
+                "compile": self.compile}
+
+
+def plan_speed(
+    precision: str, channels_last: str, compile: bool, device: torch.device, G: nn.Module,
+    D: nn.Module,
+) -> SpeedPlan:
+    """Resolve the ``train.precision`` / ``train.channels_last`` / ``train.compile`` keys."""
+    conv = is_convolutional(G) or is_convolutional(D)
+    if precision == "auto":
+        precision = "bf16" if conv and device_supports_bf16(device) else "fp32"
+    if channels_last == "auto":
+        layout = conv and device.type == "cpu"
+    else:
+        layout = channels_last == "on" and conv
+    return SpeedPlan(precision=precision, channels_last=layout, compile=bool(compile))
+
+
+def to_layout(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """``x`` in NHWC memory order when asked and 4-D (a no-op otherwise)."""
+    if channels_last and x.dim() == 4:
+        return x.contiguous(memory_format=torch.channels_last)
+    return x

@@ -93,8 +93,10 @@ def main() -> None:
     args.variant = {"ganforge": args.ganforge_variant, "torch-plain": args.torch_variant}
     impls = args.impls.split(",")
     if "tensorflow" in impls and not Path(args.tf_python).exists():
-        print(f"no {args.tf_python}: run `make bench-reference` for the TensorFlow rows",
-              file=sys.stderr)
+        print(
+            f"no {args.tf_python}: run `make bench-reference` for the TensorFlow rows",
+            file=sys.stderr,
+        )
         impls.remove("tensorflow")
     precisions = args.precisions.split(",")
     peak = {

@@ -90,15 +90,17 @@ def main() -> None:
             fake_output = discriminator(generated_images, training=True)
             gen_loss = generator_loss(fake_output)
             disc_loss = discriminator_loss(real_output, fake_output)
-        gradients_of_generator = gen_tape.gradient(gen_loss, generator.trainable_variables)
+        gradients_of_generator = gen_tape.gradient(
+            gen_loss, generator.trainable_variables, strict=True
+        )
         gradients_of_discriminator = disc_tape.gradient(
             disc_loss, discriminator.trainable_variables
         )
         generator_optimizer.apply_gradients(
-            zip(gradients_of_generator, generator.trainable_variables)
+            zip(gradients_of_generator, generator.trainable_variables, strict=True)
         )
         discriminator_optimizer.apply_gradients(
-            zip(gradients_of_discriminator, discriminator.trainable_variables)
+            zip(gradients_of_discriminator, discriminator.trainable_variables, strict=True)
         )
         return gen_loss
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from ganforge import config as config_mod
 from ganforge.config import Config
 from ganforge.data import load_dataset
 from ganforge.engine import checkpoint as ckpt
+from ganforge.engine import distributed
+from ganforge.engine.distributed import DistContext
 from ganforge.engine.lock import RunLock
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError, DataError, RunError
@@ -41,6 +44,7 @@ class TrainResult:
     equilibrium: Path | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     skipped_files: list[str] = field(default_factory=list)
+    rank: int = 0  # this process's rank in a torchrun job (rank 0 wrote the run)
 
 
 def resolve_config(
@@ -150,17 +154,38 @@ def train(
         if out is None:
             raise RunError("--resume needs the run directory: --out RUN")
         paths = RunPaths(Path(out))
-        _check_out_dir(paths, resume=True)
+        if distributed.env_world_size() <= 1 or os.environ.get("RANK") == "0":
+            _check_out_dir(paths, resume=True)
         cfg = resolve_config(str(paths.config), data, steps, overrides, device)
     else:
         cfg = resolve_config(config, data, steps, overrides, device)
         paths = RunPaths(Path(out) if out is not None else _default_out(cfg))
-        _check_out_dir(paths, resume=False)
     if progress is not None:
         cfg.log.progress = progress
     if cfg.data.spec.rstrip(":") == "folder":
         raise ConfigError("this preset trains on your images: give --data folder:PATH")
+    ctx = distributed.from_env(cfg.train.device)
+    try:
+        result = _train_in_job(cfg, paths, resume, ctx)
+        distributed.barrier(ctx)  # leave together: a rank tearing down early aborts the other
+        return result
+    finally:
+        if ctx.enabled:
+            distributed.shutdown()
 
+
+def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) -> TrainResult:
+    """Everything after the config: one process, or one rank of a ``torchrun`` job."""
+    if ctx.enabled:
+        distributed.per_rank_batch(cfg.train.batch, ctx)
+    failure: Exception | None = None
+    if ctx.is_main:
+        try:
+            _check_out_dir(paths, resume=resume)
+        except RunError as exc:
+            failure = exc
+    if distributed.any_rank(failure is not None, ctx):
+        raise failure or RunError("rank 0 refused the run directory; see its message")
     dataset = load_dataset(
         cfg.data.spec,
         image_size=cfg.data.image_size,
@@ -184,14 +209,16 @@ def train(
     num_classes = dataset.num_classes if cfg.data.conditional else 0
     torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
     G, D = build_from_config(cfg, dataset.sample_shape, num_classes)
-
+    if not ctx.is_main:
+        distributed.barrier(ctx)  # wait for rank 0 to set up the run directory
+        return _train_locked(cfg, paths, dataset, G, D, num_classes, resume, ctx)
     try:
         paths.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create run directory {paths.root}: {exc.strerror}") from None
     with RunLock(paths.root):
         _check_out_dir(paths, resume=resume)  # again, now that no one else can write here
-        return _train_locked(cfg, paths, dataset, G, D, num_classes, resume)
+        return _train_locked(cfg, paths, dataset, G, D, num_classes, resume, ctx)
 
 
 def _train_locked(
@@ -202,7 +229,21 @@ def _train_locked(
     D: torch.nn.Module,
     num_classes: int,
     resume: bool,
+    ctx: DistContext = distributed.SINGLE,
 ) -> TrainResult:
+    if not ctx.is_main:  # rank 0 writes every file; the others train and return
+        trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, dist=ctx)
+        if resume:
+            trainer.resume()
+        summary = trainer.fit()
+        return TrainResult(
+            run_dir=paths.root,
+            step=summary["step"],
+            interrupted=summary["interrupted"],
+            elapsed_s=summary["elapsed_s"],
+            images_seen=summary["images_seen"],
+            rank=ctx.rank,
+        )
     try:
         paths.samples.mkdir(exist_ok=True)
         ckpt.atomic_write_text(paths.config, config_mod.dump(cfg))
@@ -219,15 +260,17 @@ def _train_locked(
         "dataset_size": len(dataset),
         "info": _jsonable(dataset.info),
         "skipped_files": dataset.skipped[:1000],
+        "processes": ctx.world_size,
     }
     write_meta(paths, meta)
+    distributed.barrier(ctx)  # the run directory is ready for the other ranks
 
     hooks = [_sample_hook(paths, dataset.modality, meta["info"], cfg)]
     if cfg.eval.every:
         from ganforge.evaluation import PeriodicEval
 
         hooks.append(PeriodicEval(paths.root, cfg, dataset.sample_shape))
-    trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, hooks=hooks)
+    trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, hooks=hooks, dist=ctx)
     if resume:
         trainer.resume()
     summary = trainer.fit()

@@ -89,6 +89,8 @@ def _train(args: argparse.Namespace) -> int:
         device=args.device,
         progress=False if args.no_progress else None,
     )
+    if result.rank:  # in a torchrun job rank 0 reports for everyone
+        return 130 if result.interrupted else 0
     status = "interrupted: checkpoint saved" if result.interrupted else "done"
     print(
         f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "

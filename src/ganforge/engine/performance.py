@@ -52,12 +52,19 @@ class SpeedPlan:
         return torch.autocast(device.type, dtype=torch.bfloat16)
 
     def as_dict(self) -> dict[str, object]:
-        return {"precision": self.precision, "channels_last": self.channels_last,
-                "compile": self.compile}
+        return {
+            "precision": self.precision,
+            "channels_last": self.channels_last,
+            "compile": self.compile,
+        }
 
 
 def plan_speed(
-    precision: str, channels_last: str, compile: bool, device: torch.device, G: nn.Module,
+    precision: str,
+    channels_last: str,
+    compile: bool,
+    device: torch.device,
+    G: nn.Module,
     D: nn.Module,
 ) -> SpeedPlan:
     """Resolve the ``train.precision`` / ``train.channels_last`` / ``train.compile`` keys."""

@@ -11,6 +11,10 @@ own loss, so D and G both move from the same point of the game.
 
 Statistics come back as detached tensors (no device sync), turned into floats only when
 they are logged.
+
+Under ``DistributedDataParallel`` the wrapped D runs the real batch (one synchronised forward
+per backward, as DDP requires) and its inner module runs the fakes and penalties: gradients
+from every path meet in the same parameters, so each is all-reduced once.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ganforge.engine.distributed import unwrap
 from ganforge.engine.losses import GANLoss, game_value, get_loss
 from ganforge.engine.penalties import gradient_penalty, r1_penalty
 
@@ -73,7 +78,7 @@ def d_step(
     """
     opts = opts or StepOptions()
     loss = get_loss(opts.loss)
-    z = sample_z(real.shape[0], G.z_dim, real.device)
+    z = sample_z(real.shape[0], unwrap(G).z_dim, real.device)
     use_r1 = opts.penalty == "r1" and d_step_index % opts.r1_every == 0
     if use_r1:
         real = real.detach().requires_grad_(True)
@@ -81,13 +86,13 @@ def d_step(
         with torch.set_grad_enabled(keep_fake):
             fake = G(z, labels)
         real_logits = D(real, labels).float()
-        fake_logits = D(fake.detach(), labels).float()
+        fake_logits = unwrap(D)(fake.detach(), labels).float()
     d_loss = loss.d(real_logits, fake_logits)
     stats = {"d_loss": d_loss.detach()}
     total = d_loss
     if opts.penalty == "wgan-gp":
         with _ctx(opts):
-            gp = gradient_penalty(D, real, fake, labels).float()
+            gp = gradient_penalty(unwrap(D), real, fake, labels).float()
         total = total + opts.penalty_weight * gp
         stats["penalty"] = gp.detach()
     elif use_r1:
@@ -124,8 +129,8 @@ def g_step(
     g_params = [p for p in G.parameters() if p.requires_grad]
     with _ctx(opts):
         if fake is None:
-            fake = G(sample_z(batch, G.z_dim, device), labels)
-        fake_logits = D(fake, labels).float()
+            fake = G(sample_z(batch, unwrap(G).z_dim, device), labels)
+        fake_logits = unwrap(D)(fake, labels).float()
     g_loss = loss.g(fake_logits)
     g_opt.zero_grad(set_to_none=True)
     g_loss.backward(inputs=g_params)
@@ -151,11 +156,11 @@ def simultaneous_step(
     loss = get_loss(opts.loss)
     g_params = [p for p in G.parameters() if p.requires_grad]
     d_params = [p for p in D.parameters() if p.requires_grad]
-    z = sample_z(real.shape[0], G.z_dim, real.device)
+    z = sample_z(real.shape[0], unwrap(G).z_dim, real.device)
     with _ctx(opts):
         fake = G(z, labels)
         real_logits = D(real, labels).float()
-        fake_logits = D(fake, labels).float()
+        fake_logits = unwrap(D)(fake, labels).float()
     g_loss = loss.g(fake_logits)
     d_loss = loss.d(real_logits, fake_logits)
     g_opt.zero_grad(set_to_none=True)

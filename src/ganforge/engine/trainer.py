@@ -22,6 +22,14 @@ from tqdm import tqdm
 from ganforge.config import Config
 from ganforge.data.sampler import BatchSampler
 from ganforge.engine import checkpoint as ckpt
+from ganforge.engine.distributed import (
+    SINGLE,
+    DistContext,
+    any_rank,
+    mean_over_ranks,
+    per_rank_batch,
+    wrap,
+)
 from ganforge.engine.ema import EMA
 from ganforge.engine.losses import get_loss, js_lower_bound
 from ganforge.engine.performance import plan_speed, to_layout
@@ -29,6 +37,7 @@ from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
 from ganforge.errors import RunError, TrainingError
 
 Hook = Callable[["Trainer", int], "dict[str, Any] | None"]
+_RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride (rank 0: the seed itself)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -43,7 +52,9 @@ def resolve_device(name: str) -> torch.device:
 class Trainer:
     """Trains ``G`` against ``D`` on ``data`` as ``cfg`` says, writing into ``run_dir``.
 
-    ``data`` needs ``len()``, ``batch(index) -> (x, labels)`` and ``conditional``.
+    ``data`` needs ``len()``, ``batch(index) -> (x, labels)`` and ``conditional``. With a
+    distributed ``dist`` (see :mod:`ganforge.engine.distributed`) each process trains on its
+    shard through ``DistributedDataParallel`` and only rank 0 writes.
     """
 
     def __init__(
@@ -54,13 +65,17 @@ class Trainer:
         cfg: Config,
         run_dir: Path | None = None,
         hooks: list[Hook] | None = None,
+        dist: DistContext = SINGLE,
     ) -> None:
         self.cfg = cfg
+        self.dist = dist
         self.run_dir = Path(run_dir) if run_dir else None
         self.device = resolve_device(cfg.train.device)
+        if dist.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", dist.local_rank)
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
-        torch.manual_seed(cfg.train.seed)
+        torch.manual_seed(cfg.train.seed + _RANK_SEED_STRIDE * dist.rank)
         self.speed = plan_speed(
             cfg.train.precision, cfg.train.channels_last, cfg.train.compile, self.device, G, D
         )
@@ -74,13 +89,21 @@ class Trainer:
             functorch_config.donated_buffer = False
             self.G.compile()
             self.D.compile()
+        # what the step runs: the nets themselves, or their DDP wrappers when distributed
+        self.G_step, self.D_step = wrap(self.G, dist, self.device), wrap(self.D, dist, self.device)
         self.data = data
         self.hooks = hooks or []
         t, o = cfg.train, cfg.optim
         self.g_opt = torch.optim.Adam(G.parameters(), lr=o.g_lr, betas=o.betas, eps=o.eps)
         self.d_opt = torch.optim.Adam(D.parameters(), lr=o.d_lr, betas=o.betas, eps=o.eps)
         self.ema = EMA(self.G, t.ema) if t.ema > 0 else None
-        self.sampler = BatchSampler(len(data), t.batch, seed=t.seed)
+        self.sampler = BatchSampler(
+            len(data),
+            per_rank_batch(t.batch, dist),
+            seed=t.seed,
+            rank=dist.rank,
+            world_size=dist.world_size,
+        )
         self.loss = get_loss(cfg.loss.type)
         autocast = self.speed.autocast(self.device)
         self.opts = StepOptions(
@@ -144,7 +167,7 @@ class Trainer:
             "d_steps": self.d_steps,
             "images_seen": self.images_seen,
             "elapsed": self.elapsed,
-            "sampler": self.sampler.state_dict(),
+            "sampler": self._sampler_state_global(),
             "g_opt": g_plain,
             "d_opt": d_plain,
             "last_stats": self.last_stats,
@@ -154,8 +177,16 @@ class Trainer:
         }
         return weights, extra, state
 
+    def _sampler_state_global(self) -> dict[str, int]:
+        """The sampler's place in the epoch counted over all ranks, so a checkpoint resumes
+        at the same point of the epoch with any number of processes."""
+        state = self.sampler.state_dict()
+        state["position"] *= self.dist.world_size
+        return state
+
     def save(self) -> Path | None:
-        """Checkpoint now (refuses to save non-finite weights)."""
+        """Checkpoint now (refuses to save non-finite weights). Distributed: rank 0 writes,
+        every rank waits until it has."""
         if self.run_dir is None:
             return None
         for name, net in (("G", self.G), ("D", self.D)):
@@ -164,17 +195,23 @@ class Trainer:
                     f"{name}'s weights are not finite at step {self.step}; not saving them. "
                     "Lower optim.g_lr / optim.d_lr or add loss.penalty and --resume"
                 )
-        weights, extra, state = self.state_tensors()
         root = self.run_dir / "checkpoints"
-        try:
-            return ckpt.save_checkpoint(
-                root, self.step, weights, extra, state, keep=self.cfg.log.keep_checkpoints
-            )
-        except OSError as exc:
-            raise RunError(
-                f"cannot write a checkpoint in {root}: {exc.strerror or exc}; free disk space "
-                "or fix permissions, then --resume (the last complete checkpoint is intact)"
-            ) from None
+        path, failure = None, None
+        if self.dist.is_main:
+            weights, extra, state = self.state_tensors()
+            try:
+                path = ckpt.save_checkpoint(
+                    root, self.step, weights, extra, state, keep=self.cfg.log.keep_checkpoints
+                )
+            except OSError as exc:
+                failure = (
+                    f"cannot write a checkpoint in {root}: {exc.strerror or exc}; free disk "
+                    "space or fix permissions, then --resume (the last complete checkpoint is "
+                    "intact)"
+                )
+        if any_rank(failure is not None, self.dist):
+            raise RunError(failure or "rank 0 could not write a checkpoint; see its message")
+        return path
 
     def load(self, path: Path) -> None:
         """Restore everything a checkpoint holds: weights, optimisers, RNG, sampler, step."""
@@ -189,7 +226,9 @@ class Trainer:
         torch.set_rng_state(extra["rng.cpu"])
         if self.device.type == "cuda" and "rng.cuda" in extra:
             torch.cuda.set_rng_state(extra["rng.cuda"], self.device)
-        self.sampler.load_state_dict(state["sampler"])
+        sampler = dict(state["sampler"])  # saved in samples of the whole job (see below)
+        sampler["position"] = int(sampler["position"]) // self.dist.world_size
+        self.sampler.load_state_dict(sampler)
         self.step = int(state["step"])
         self.d_steps = int(state.get("d_steps", 0))
         self.images_seen = int(state.get("images_seen", 0))
@@ -197,6 +236,8 @@ class Trainer:
         self.last_stats = dict(state.get("last_stats", {}))
         self.recoveries = int(state.get("recoveries", 0))
         self.lr_scale = float(state.get("lr_scale", 1.0))
+        if self.dist.rank:  # the checkpoint holds rank 0's RNG; the others derive their own
+            torch.manual_seed(self.cfg.train.seed + _RANK_SEED_STRIDE * self.dist.rank + self.step)
 
     def resume(self) -> Path | None:
         """Load the newest complete checkpoint of the run, if any; trims later log lines."""
@@ -206,7 +247,8 @@ class Trainer:
         if path is None:
             return None
         self.load(path)
-        self._trim_metrics(self.step)
+        if self.dist.is_main:
+            self._trim_metrics(self.step)
         return path
 
     # ------------------------------------------------------------------ logging
@@ -228,8 +270,8 @@ class Trainer:
         ckpt.atomic_write_text(path, "".join(line + "\n" for line in keep))
 
     def log(self, record: dict[str, Any]) -> None:
-        """Append one JSON record to metrics.jsonl."""
-        if self.metrics_path is None:
+        """Append one JSON record to metrics.jsonl (rank 0 only)."""
+        if self.metrics_path is None or not self.dist.is_main:
             return
         try:
             with open(self.metrics_path, "a") as fh:
@@ -264,7 +306,9 @@ class Trainer:
         opts.measure_grads = measure
         if t.step == "simultaneous":
             x, y = self._next_batch()
-            stats = simultaneous_step(self.G, self.D, self.g_opt, self.d_opt, x, y, opts=opts)
+            stats = simultaneous_step(
+                self.G_step, self.D_step, self.g_opt, self.d_opt, x, y, opts=opts
+            )
             self.d_steps += 1
         else:
             fake = None
@@ -272,8 +316,8 @@ class Trainer:
                 x, y = self._next_batch()
                 last = i == t.n_critic - 1
                 stats, fake = d_step(
-                    self.G,
-                    self.D,
+                    self.G_step,
+                    self.D_step,
                     self.d_opt,
                     x,
                     y,
@@ -284,8 +328,8 @@ class Trainer:
                 self.d_steps += 1
             stats.update(
                 g_step(
-                    self.G,
-                    self.D,
+                    self.G_step,
+                    self.D_step,
                     self.g_opt,
                     x.shape[0],
                     y,
@@ -301,12 +345,16 @@ class Trainer:
         if self.ema is not None:
             decay = 0.0 if self.step < t.ema_start else t.ema
             self.ema.update(self.G, decay)
+        if self.dist.enabled:  # every rank sees (and acts on) the same numbers
+            keys = list(stats)
+            mean = mean_over_ranks(torch.stack([stats[k].float() for k in keys]), self.dist)
+            stats = dict(zip(keys, mean.unbind(0), strict=True))
         return stats
 
     def _next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         idx = self.sampler.next_indices()
         x, y = self.data.batch(idx)
-        self.images_seen += x.shape[0]
+        self.images_seen += x.shape[0] * self.dist.world_size
         use_labels = getattr(self.data, "conditional", False) and self.cfg.data.conditional
         x = to_layout(x.to(self.device, non_blocking=True), self.speed.channels_last)
         return x, (y.to(self.device) if (use_labels and y is not None) else None)
@@ -314,10 +362,24 @@ class Trainer:
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stop_signal = signum
 
+    def _agree_stop(self, budget: float) -> tuple[bool, bool]:
+        """(a stop signal arrived, the time budget is spent), agreed by all ranks."""
+        stop = self._stop_signal is not None
+        spent = bool(budget) and self.elapsed >= budget and self.step > 0
+        if self.dist.enabled:
+            flags = torch.tensor([float(stop), float(spent)], device=self.device)
+            torch.distributed.all_reduce(flags, op=torch.distributed.ReduceOp.MAX)
+            stop, spent = bool(flags[0] > 0), bool(flags[1] > 0)
+            if stop and self._stop_signal is None:
+                self._stop_signal = signal.SIGTERM  # another rank was told to stop
+        return stop, spent
+
     def run_hooks(self, final: bool = False) -> dict[str, Any]:
         """Call the hooks due at this step (a hook's ``every`` attribute, else
         ``log.sample_every``; all of them at the last step); log what they return."""
         out: dict[str, Any] = {}
+        if not self.dist.is_main:
+            return out
         for hook in self.hooks:
             every = getattr(hook, "every", self.cfg.log.sample_every)
             if not (final or (every and self.step % every == 0)):
@@ -371,7 +433,8 @@ class Trainer:
         self.recoveries, self.lr_scale = recoveries, scale * g.lr_factor
         self._set_lr()
         self._saturated = 0
-        self._trim_metrics(self.step)
+        if self.dist.is_main:
+            self._trim_metrics(self.step)
         self.log(
             {
                 "step": self.step,
@@ -382,11 +445,12 @@ class Trainer:
                 "lr_scale": self.lr_scale,
             }
         )
-        tqdm.write(
-            f"ganforge: {reason} at step {bad_step}; rolled back to step {self.step} and "
-            f"scaled the learning rates by {self.lr_scale:g} (recovery {self.recoveries} of "
-            f"{g.max_recoveries})"
-        )
+        if self.dist.is_main:
+            tqdm.write(
+                f"ganforge: {reason} at step {bad_step}; rolled back to step {self.step} and "
+                f"scaled the learning rates by {self.lr_scale:g} (recovery {self.recoveries} of "
+                f"{g.max_recoveries})"
+            )
 
     def fit(self, steps: int | None = None) -> dict[str, Any]:
         """Train until ``steps`` generator steps in total (default ``train.steps``).
@@ -405,27 +469,30 @@ class Trainer:
         bar = tqdm(
             total=total,
             initial=self.step,
-            disable=not log_cfg.progress or None,
+            disable=not (log_cfg.progress and self.dist.is_main) or None,
             dynamic_ncols=True,
             mininterval=0.5,
             unit="step",
             desc="train",
         )
         interrupted = False
-        if (
+        no_checkpoint = (
             self.run_dir is not None
+            and self.dist.is_main
             and ckpt.latest_checkpoint(self.run_dir / "checkpoints") is None
-        ):
+        )
+        if any_rank(no_checkpoint, self.dist):
             self.save()  # a good state to roll back to before the first step
         last_saved = self.step
         try:
             window_t, window_steps = time.perf_counter(), 0
             while self.step < total:
-                if self._stop_signal is not None:
+                budget = self.cfg.train.max_seconds
+                stop, spent = self._agree_stop(budget)
+                if stop:
                     interrupted = True
                     break
-                budget = self.cfg.train.max_seconds
-                if budget and self.elapsed >= budget and self.step > 0:
+                if spent:
                     total = self.step  # time budget spent: finish here as if planned
                     self.run_hooks(final=True)
                     self.save()

@@ -302,6 +302,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
             raise ConfigError(f"{key} must be a finite number; got {value!r}")
         return out
     if tp is str:
+        if isinstance(value, bool) and _CHOICES.get(key) == SWITCHES:
+            return "on" if value else "off"  # YAML reads on/off/true/false as booleans
         if isinstance(value, (dict, list)):
             raise ConfigError(f"{key} must be text; got {value!r}")
         return str(value)

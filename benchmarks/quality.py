@@ -4,6 +4,10 @@ Each preset trains for the same training-time budget on this machine, then is ev
 the Fashion-MNIST classifier features. One JSON line per run. Usage::
 
     python benchmarks/quality.py [--budget 600] [--n 10000] [--presets seed,fashion-mnist]
+
+With ``--steps N`` every run trains N steps instead (equal images seen), and ``--precisions
+fp32,bf16`` repeats each preset per precision: the check that the faster setting learns
+as well as fp32 at the same number of images.
 """
 
 from __future__ import annotations
@@ -16,14 +20,17 @@ import ganforge
 from ganforge.evaluation import evaluate
 
 
-def run(preset: str, budget: float, n: int, out_root: str) -> dict:
+def run(
+    preset: str, budget: float, n: int, out_root: str, steps: int = 0, precision: str = "auto"
+) -> dict:
     res = ganforge.train(
         preset,
-        out=f"{out_root}/{preset}",
-        steps=10_000_000,
+        out=f"{out_root}/{preset}-{precision}",
+        steps=steps or 10_000_000,
         progress=False,
         overrides=[
-            f"train.max_seconds={budget}",
+            f"train.max_seconds={0 if steps else budget}",
+            f"train.precision={precision}",
             "log.sample_every=100000000",
             "log.checkpoint_every=100000000",
         ],
@@ -39,6 +46,7 @@ def run(preset: str, budget: float, n: int, out_root: str) -> dict:
     return {
         "benchmark": "quality",
         "preset": preset,
+        "numerics": precision,
         "extractor": result["extractor"],
         "train_seconds": round(res.elapsed_s, 1),
         "steps": res.step,
@@ -60,10 +68,14 @@ def main() -> None:
     p.add_argument("--budget", type=float, default=600.0, help="training seconds per preset")
     p.add_argument("--n", type=int, default=10000, help="generated samples to evaluate")
     p.add_argument("--presets", default="seed,fashion-mnist")
+    p.add_argument("--steps", type=int, default=0, help="train N steps instead of --budget")
+    p.add_argument("--precisions", default="auto", help="e.g. fp32,bf16")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for preset in args.presets.split(","):
-            print(json.dumps(run(preset, args.budget, args.n, tmp)), flush=True)
+            for prec in args.precisions.split(","):
+                rec = run(preset, args.budget, args.n, tmp, steps=args.steps, precision=prec)
+                print(json.dumps(rec), flush=True)
 
 
 if __name__ == "__main__":

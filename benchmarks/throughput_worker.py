@@ -4,6 +4,9 @@ Builds the preset's networks and trainer exactly as ``ganforge train`` does (the
 for this device, unless ``--variant`` overrides config keys, e.g.
 ``train.precision=fp32;train.channels_last=off``), on 60,000 random images of the preset's
 shape, without writing files, and times ``Trainer.fit`` windows. Run by ``throughput.py``.
+
+``--profile`` prints PyTorch's profiler table for 3 steps (grouped by op and input shape)
+to stderr after the timing: where the time of a step goes.
 """
 
 from __future__ import annotations
@@ -29,7 +32,25 @@ PRESETS = {
 }
 
 
+def profile(trainer: Trainer) -> None:
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    with torch_profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        trainer.fit(trainer.step + 3)
+    table = prof.key_averages(group_by_input_shape=True).table(
+        sort_by="self_cpu_time_total",
+        row_limit=20,
+        max_name_column_width=28,
+        max_shapes_column_width=60,
+    )
+    print(f"profile of 3 steps:\n{table}", file=sys.stderr)
+
+
 def main() -> None:
+    profiling = "--profile" in sys.argv[1:]
+    if profiling:
+        sys.argv.remove("--profile")
     args = worker_args(__doc__.splitlines()[0])
     preset, overrides, shape = PRESETS[args.preset]
     extra = [kv for kv in args.variant.split(";") if kv]
@@ -55,6 +76,8 @@ def main() -> None:
         start, t0 = trainer.step, trainer.elapsed
         trainer.fit(start + args.steps)
         rates.append(args.steps * args.batch / (trainer.elapsed - t0))
+    if profiling:
+        profile(trainer)
     report(
         "ganforge",
         args,

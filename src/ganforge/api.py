@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,7 +168,11 @@ def train(
     ctx = distributed.from_env(cfg.train.device)
     try:
         result = _train_in_job(cfg, paths, resume, ctx)
-        distributed.barrier(ctx)  # leave together: a rank tearing down early aborts the other
+        if ctx.enabled:
+            if result.interrupted:  # torchrun repeats its signal: let rank 0 finish writing
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_IGN)
+            distributed.barrier(ctx)  # leave together: a rank tearing down early aborts others
         return result
     finally:
         if ctx.enabled:
@@ -271,6 +276,8 @@ def _train_locked(
 
         hooks.append(PeriodicEval(paths.root, cfg, dataset.sample_shape))
     trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, hooks=hooks, dist=ctx)
+    meta["speed"] = trainer.speed.as_dict()  # what precision/layout "auto" chose here
+    write_meta(paths, meta)
     if resume:
         trainer.resume()
     summary = trainer.fit()

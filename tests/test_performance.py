@@ -164,3 +164,21 @@ def test_bf16_learns_fashion_as_well_as_fp32(tmp_path):
     assert scores["fp32", 300] < 0.2 * start
     assert scores["bf16", 300] < 0.2 * start
     assert scores["bf16", 300] < 1.5 * scores["fp32", 300]
+
+
+def test_resume_is_bit_exact_with_the_cpu_speed_defaults(tmp_path, fast):
+    """bf16 autocast (where the CPU has it) and channels_last do not cost exact resume."""
+    from ganforge.engine import checkpoint as ckpt
+
+    over = fast + ["model.g_width=8", "model.d_width=8", "train.batch=16", "model.z_dim=16"]
+    ganforge.train("demo", out=tmp_path / "straight", steps=20, overrides=over)
+    ganforge.train("demo", out=tmp_path / "split", steps=10, overrides=over)
+    res = ganforge.train(None, out=tmp_path / "split", steps=20, resume=True, overrides=over)
+    assert res.step == 20
+    meta = (tmp_path / "split" / "run.json").read_text()
+    assert '"channels_last": true' in meta
+    a, _, _ = ckpt.load_checkpoint(ckpt.latest_checkpoint(tmp_path / "straight" / "checkpoints"))
+    b, _, _ = ckpt.load_checkpoint(ckpt.latest_checkpoint(tmp_path / "split" / "checkpoints"))
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k

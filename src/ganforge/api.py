@@ -240,15 +240,7 @@ def _train_locked(
         trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, dist=ctx)
         if resume:
             trainer.resume()
-        summary = trainer.fit()
-        return TrainResult(
-            run_dir=paths.root,
-            step=summary["step"],
-            interrupted=summary["interrupted"],
-            elapsed_s=summary["elapsed_s"],
-            images_seen=summary["images_seen"],
-            rank=ctx.rank,
-        )
+        return _result(paths, trainer.fit(), rank=ctx.rank)
     try:
         paths.samples.mkdir(exist_ok=True)
         ckpt.atomic_write_text(paths.config, config_mod.dump(cfg))
@@ -303,17 +295,25 @@ def _train_locked(
         picture = modality.picture(final_samples, {**meta["info"], "title": title})
         final = save_png(picture, paths.samples / "final.png")
     last_eval = _last_eval(paths)
+    return _result(
+        paths,
+        summary,
+        samples=final,
+        gif=gif,
+        equilibrium=eq,
+        metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
+        skipped_files=list(dataset.skipped),
+    )
+
+
+def _result(paths: RunPaths, summary: dict[str, Any], **extra: Any) -> TrainResult:
     return TrainResult(
         run_dir=paths.root,
         step=summary["step"],
         interrupted=summary["interrupted"],
         elapsed_s=summary["elapsed_s"],
         images_seen=summary["images_seen"],
-        samples=final,
-        gif=gif,
-        equilibrium=eq,
-        metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
-        skipped_files=list(dataset.skipped),
+        **extra,
     )
 
 

@@ -90,9 +90,7 @@ def main() -> None:
             fake_output = discriminator(generated_images, training=True)
             gen_loss = generator_loss(fake_output)
             disc_loss = discriminator_loss(real_output, fake_output)
-        gradients_of_generator = gen_tape.gradient(
-            gen_loss, generator.trainable_variables, strict=True
-        )
+        gradients_of_generator = gen_tape.gradient(gen_loss, generator.trainable_variables)
         gradients_of_discriminator = disc_tape.gradient(
             disc_loss, discriminator.trainable_variables
         )

@@ -19,7 +19,9 @@ from ganforge.errors import ConfigError
 HELPER = Path(__file__).parent / "helpers" / "ddp_sync_worker.py"
 
 
-def _torchrun(*args: str, nproc: int = 2, timeout: int = 240) -> subprocess.CompletedProcess:
+def _torchrun(
+    *args: str, nproc: int = 2, timeout: int = 240, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     cmd = [
         sys.executable,
         "-m",
@@ -33,7 +35,7 @@ def _torchrun(*args: str, nproc: int = 2, timeout: int = 240) -> subprocess.Comp
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(Path("src").resolve()),
     }
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
 
 
 @pytest.mark.parametrize(
@@ -59,6 +61,38 @@ def test_ranks_hold_identical_parameters_after_training(tmp_path, step_kind, pre
     assert m0["summary"]["step"] == m1["summary"]["step"] == 6
     d_steps = 2 if "train.n_critic=2" in extra else 1
     assert m0["summary"]["images_seen"] == 6 * d_steps * 16  # counted over all ranks
+
+
+@pytest.mark.parametrize("step_kind", ["alternating", "simultaneous"])
+def test_two_processes_train_exactly_like_one_on_the_global_batch(tmp_path, step_kind):
+    """Same inputs split over 2 ranks vs all in one process: the same weights after 3 steps
+    (DDP averages the ranks' mean-loss gradients = the gradient of the global mean)."""
+    import importlib.util
+
+    worker = HELPER.parent / "ddp_equivalence_worker.py"
+    proc = _torchrun(str(worker), str(tmp_path), step_kind)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    spec = importlib.util.spec_from_file_location("ddp_equivalence_worker", worker)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import ganforge.engine.step as step_mod
+
+    saved = step_mod.sample_z
+    try:
+        G, D = mod.nets()
+        mod.train(G, D, 0, 1, step_kind)
+    finally:
+        step_mod.sample_z = saved
+    ddp = load_file(str(tmp_path / "ddp.safetensors"))
+    single = {
+        f"{n}.{k}": v.detach() for n, net in (("G", G), ("D", D)) for k, v in net.named_parameters()
+    }
+    assert ddp.keys() == single.keys()
+    for k in ddp:
+        assert torch.allclose(ddp[k], single[k], atol=1e-6, rtol=1e-5), k
+    fresh, _ = mod.nets()
+    moved = [k for k, v in fresh.named_parameters() if not torch.allclose(v, single[f"G.{k}"])]
+    assert moved  # the steps did train G
 
 
 def test_ranks_would_differ_without_gradient_averaging(tmp_path):
@@ -133,6 +167,15 @@ def test_torchrun_run_resumes_in_one_process_and_back(tmp_path):
     assert state["step"] == 40 and state["images_seen"] == 40 * 64
     assert all(torch.isfinite(v).all() for v in weights.values())
     assert (run / "samples" / "final.png").is_file()
+
+
+def test_torchrun_without_out_writes_one_run_directory(tmp_path):
+    """Default run names hold the time: rank 0 picks the name and every rank uses it."""
+    proc = _torchrun("-m", "ganforge", "train", "toy-ring8", "--steps", "10", *FAST, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1 and (runs[0] / "checkpoints").is_dir()
+    assert proc.stdout.count("done at step 10") == 1  # rank 0 reports for the job
 
 
 def test_global_batch_must_split_evenly():

@@ -167,11 +167,10 @@ def train(
         raise ConfigError("this preset trains on your images: give --data folder:PATH")
     ctx = distributed.from_env(cfg.train.device)
     try:
+        if ctx.enabled:  # one run directory for the job: rank 0's (default names hold a time)
+            paths = RunPaths(Path(distributed.from_main(str(paths.root), ctx)))
         result = _train_in_job(cfg, paths, resume, ctx)
         if ctx.enabled:
-            if result.interrupted:  # torchrun repeats its signal: let rank 0 finish writing
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    signal.signal(sig, signal.SIG_IGN)
             distributed.barrier(ctx)  # leave together: a rank tearing down early aborts others
         return result
     finally:
@@ -240,7 +239,7 @@ def _train_locked(
         trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, dist=ctx)
         if resume:
             trainer.resume()
-        return _result(paths, trainer.fit(), rank=ctx.rank)
+        return _result(paths, _fit(trainer, ctx), rank=ctx.rank)
     try:
         paths.samples.mkdir(exist_ok=True)
         ckpt.atomic_write_text(paths.config, config_mod.dump(cfg))
@@ -272,7 +271,7 @@ def _train_locked(
     write_meta(paths, meta)
     if resume:
         trainer.resume()
-    summary = trainer.fit()
+    summary = _fit(trainer, ctx)
 
     gif = build_gif(paths)
     eq = plot_equilibrium(paths.metrics, paths.equilibrium, title=f"{cfg.preset or 'run'}")
@@ -304,6 +303,16 @@ def _train_locked(
         metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
         skipped_files=list(dataset.skipped),
     )
+
+
+def _fit(trainer: Trainer, ctx: DistContext) -> dict[str, Any]:
+    summary = trainer.fit()
+    if ctx.enabled and summary["interrupted"]:
+        # torchrun repeats its signal to every rank: let rank 0 finish its pictures and all
+        # ranks meet at the final barrier (torchrun kills what is left after 30 s anyway)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+    return summary
 
 
 def _result(paths: RunPaths, summary: dict[str, Any], **extra: Any) -> TrainResult:

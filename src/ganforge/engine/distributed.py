@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -66,7 +67,10 @@ def from_env(device: str) -> DistContext:
     if not dist.is_initialized():
         if use_nccl:
             torch.cuda.set_device(local)
-        dist.init_process_group(backend=backend)
+        # rank 0 alone renders pictures and may evaluate (minutes on a CPU) while the
+        # others wait in a collective: allow that much (GANFORGE_DIST_TIMEOUT_MIN, minutes)
+        minutes = float(os.environ.get("GANFORGE_DIST_TIMEOUT_MIN", "120"))
+        dist.init_process_group(backend=backend, timeout=timedelta(minutes=minutes))
     return DistContext(rank=rank, world_size=world, local_rank=local, backend=backend)
 
 
@@ -88,6 +92,15 @@ def per_rank_batch(batch: int, ctx: DistContext) -> int:
 def barrier(ctx: DistContext) -> None:
     if ctx.enabled:
         dist.barrier()
+
+
+def from_main(value: str, ctx: DistContext) -> str:
+    """Rank 0's ``value`` on every rank (e.g. a path only rank 0 may choose)."""
+    if not ctx.enabled:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return str(box[0])
 
 
 def mean_over_ranks(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:

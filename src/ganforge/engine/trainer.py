@@ -26,6 +26,7 @@ from ganforge.engine.distributed import (
     SINGLE,
     DistContext,
     any_rank,
+    from_main,
     mean_over_ranks,
     per_rank_batch,
     wrap,
@@ -243,12 +244,28 @@ class Trainer:
         """Load the newest complete checkpoint of the run, if any; trims later log lines."""
         if self.run_dir is None:
             return None
-        path = ckpt.latest_checkpoint(self.run_dir / "checkpoints")
+        path = self._agreed_latest_checkpoint()
         if path is None:
             return None
         self.load(path)
         if self.dist.is_main:
             self._trim_metrics(self.step)
+        return path
+
+    def _agreed_latest_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint as rank 0 sees it; every rank must be able to read
+        it (a run directory on storage all nodes share)."""
+        root = self.run_dir / "checkpoints"
+        found = ckpt.latest_checkpoint(root) if self.dist.is_main else None
+        name = from_main(found.name if found is not None else "", self.dist)
+        if not name:
+            return None
+        path = root / name
+        if any_rank(not path.is_dir(), self.dist):
+            raise RunError(
+                f"checkpoint {path} is not visible to every process of the job; put the run "
+                "directory on storage all nodes share (or resume in one process)"
+            )
         return path
 
     # ------------------------------------------------------------------ logging
@@ -420,7 +437,7 @@ class Trainer:
     def recover(self, reason: str) -> None:
         """Roll back to the newest good checkpoint and lower the learning rates, or stop."""
         g = self.cfg.guard
-        last = ckpt.latest_checkpoint(self.run_dir / "checkpoints") if self.run_dir else None
+        last = self._agreed_latest_checkpoint() if self.run_dir else None
         if not g.enabled or last is None or self.recoveries >= g.max_recoveries:
             where = f"; the last good checkpoint {last} is intact" if last else ""
             tried = f" after {self.recoveries} recoveries" if self.recoveries else ""
@@ -526,12 +543,12 @@ class Trainer:
                         continue
                     self.save()
                     last_saved = self.step
+            if interrupted and self.step != last_saved and self._weights_finite():
+                self.save()  # still under our handlers: a repeated signal cannot cut it short
         finally:
             bar.close()
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
-        if interrupted and self.step != last_saved and self._weights_finite():
-            self.save()
         return {
             **self.last_stats,  # first: the live counters below must win over logged ones
             "step": self.step,

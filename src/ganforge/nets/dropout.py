@@ -42,7 +42,7 @@ class FastDropout(nn.Dropout):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x
-        if self.p >= 1.0:
-            return x * 0.0
         mask, keep = fast_dropout_mask(x, self.p)
+        if keep == 0.0:  # p within 2**-17 of 1 (or 1): everything is dropped
+            return x * 0.0
         return (x * (1.0 / keep)) * mask

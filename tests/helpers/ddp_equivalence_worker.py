@@ -61,4 +61,5 @@ if __name__ == "__main__":
             for k, v in net.named_parameters()
         }
         save_file(tensors, str(out / "ddp.safetensors"))
+    distributed.barrier(ctx)  # a rank tearing down while another works aborts it
     distributed.shutdown()

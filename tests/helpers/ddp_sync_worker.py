@@ -62,4 +62,5 @@ save_file(tensors, str(out / f"rank{ctx.rank}.safetensors"))
         }
     )
 )
+distributed.barrier(ctx)  # a rank tearing down while another works aborts it
 distributed.shutdown()

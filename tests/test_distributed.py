@@ -178,6 +178,47 @@ def test_torchrun_without_out_writes_one_run_directory(tmp_path):
     assert proc.stdout.count("done at step 10") == 1  # rank 0 reports for the job
 
 
+def test_two_nodes_with_the_usual_rendezvous_flags(tmp_path):
+    """Multi-node launch (--nnodes=2, c10d rendezvous), both "nodes" on this machine."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "OMP_NUM_THREADS": "1",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(Path("src").resolve()),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nnodes=2",
+        "--nproc_per_node=1",
+        "--rdzv_backend=c10d",
+        f"--rdzv_endpoint=127.0.0.1:{port}",
+        "--rdzv_id=gf-test",
+        "-m",
+        "ganforge",
+        "train",
+        "toy-ring8",
+        "--steps",
+        "10",
+        "--out",
+        str(tmp_path / "run"),
+        *FAST,
+    ]
+    nodes = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    outs = [node.communicate(timeout=240) for node in nodes]
+    assert all(node.returncode == 0 for node in nodes), [err[-2000:] for _, err in outs]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["processes"] == 2
+    assert _steps_logged(tmp_path / "run") == [5, 10]
+
+
 def test_global_batch_must_split_evenly():
     assert per_rank_batch(64, SINGLE) == 64
     assert per_rank_batch(64, DistContext(rank=1, world_size=4, backend="gloo")) == 16

@@ -169,6 +169,23 @@ def test_torchrun_run_resumes_in_one_process_and_back(tmp_path):
     assert (run / "samples" / "final.png").is_file()
 
 
+def test_torchrun_resume_is_bit_exact_with_the_same_process_count(tmp_path):
+    """Every rank's RNG is saved: 2 processes x (10 + resume + 10) == 20 straight."""
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    args = ["-m", "ganforge", "train", "toy-ring8", *FAST]
+    assert _torchrun(*args, "--steps", "20", "--out", str(straight)).returncode == 0
+    assert _torchrun(*args, "--steps", "10", "--out", str(split)).returncode == 0
+    again = _torchrun(
+        "-m", "ganforge", "train", "--resume", "--out", str(split), "--steps", "20", *FAST
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    a, _, _ = ckpt.load_checkpoint(ckpt.latest_checkpoint(straight / "checkpoints"))
+    b, extra, state = ckpt.load_checkpoint(ckpt.latest_checkpoint(split / "checkpoints"))
+    assert state["step"] == 20 and state["world_size"] == 2 and "rng.cpu.rank1" in extra
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
 def test_torchrun_without_out_writes_one_run_directory(tmp_path):
     """Default run names hold the time: rank 0 picks the name and every rank uses it."""
     proc = _torchrun("-m", "ganforge", "train", "toy-ring8", "--steps", "10", *FAST, cwd=tmp_path)

@@ -103,6 +103,15 @@ def from_main(value: str, ctx: DistContext) -> str:
     return str(box[0])
 
 
+def gather_to_all(value: torch.Tensor, ctx: DistContext) -> list[torch.Tensor]:
+    """Every rank's (small, CPU) ``value``, in rank order, on every rank."""
+    if not ctx.enabled:
+        return [value]
+    out: list = [None] * ctx.world_size
+    dist.all_gather_object(out, value)
+    return out
+
+
 def mean_over_ranks(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     """Element-wise mean of a small float tensor over all ranks (identity when alone)."""
     if not ctx.enabled:

@@ -27,6 +27,7 @@ from ganforge.engine.distributed import (
     DistContext,
     any_rank,
     from_main,
+    gather_to_all,
     mean_over_ranks,
     per_rank_batch,
     wrap,
@@ -152,7 +153,11 @@ class Trainer:
             net.train(was_training)
 
     # ------------------------------------------------------------------ state
-    def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
+    def state_tensors(
+        self, rank_rng: dict[str, torch.Tensor] | None = None
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
+        """(weights, optimiser + RNG tensors, plain state) of this moment; ``rank_rng``
+        adds the other ranks' RNG states (see :meth:`_rank_rng_states`)."""
         weights = ckpt.prefixed(self.G.state_dict(), "G")
         weights.update(ckpt.prefixed(self.D.state_dict(), "D"))
         if self.ema is not None:
@@ -163,6 +168,7 @@ class Trainer:
         extra["rng.cpu"] = torch.get_rng_state()
         if self.device.type == "cuda":
             extra["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        extra.update(rank_rng or {})
         state = {
             "step": self.step,
             "d_steps": self.d_steps,
@@ -174,6 +180,7 @@ class Trainer:
             "last_stats": self.last_stats,
             "recoveries": self.recoveries,
             "lr_scale": self.lr_scale,
+            "world_size": self.dist.world_size,
             "format": 1,
         }
         return weights, extra, state
@@ -184,6 +191,20 @@ class Trainer:
         state = self.sampler.state_dict()
         state["position"] *= self.dist.world_size
         return state
+
+    def _rank_rng_states(self) -> dict[str, torch.Tensor]:
+        """Ranks 1.. RNG states, gathered (every rank takes part) so that rank 0 saves them
+        and a job resumed with as many processes continues exactly."""
+        if not self.dist.enabled:
+            return {}
+        out = {}
+        for r, state in enumerate(gather_to_all(torch.get_rng_state(), self.dist)):
+            if r:
+                out[f"rng.cpu.rank{r}"] = state
+        if self.device.type == "cuda":
+            cuda = gather_to_all(torch.cuda.get_rng_state(self.device), self.dist)
+            out.update({f"rng.cuda.rank{r}": st for r, st in enumerate(cuda) if r})
+        return out
 
     def save(self) -> Path | None:
         """Checkpoint now (refuses to save non-finite weights). Distributed: rank 0 writes,
@@ -198,8 +219,9 @@ class Trainer:
                 )
         root = self.run_dir / "checkpoints"
         path, failure = None, None
+        rank_rng = self._rank_rng_states()
         if self.dist.is_main:
-            weights, extra, state = self.state_tensors()
+            weights, extra, state = self.state_tensors(rank_rng)
             try:
                 path = ckpt.save_checkpoint(
                     root, self.step, weights, extra, state, keep=self.cfg.log.keep_checkpoints
@@ -237,8 +259,13 @@ class Trainer:
         self.last_stats = dict(state.get("last_stats", {}))
         self.recoveries = int(state.get("recoveries", 0))
         self.lr_scale = float(state.get("lr_scale", 1.0))
-        if self.dist.rank:  # the checkpoint holds rank 0's RNG; the others derive their own
-            torch.manual_seed(self.cfg.train.seed + _RANK_SEED_STRIDE * self.dist.rank + self.step)
+        r = self.dist.rank
+        if r and state.get("world_size") == self.dist.world_size and f"rng.cpu.rank{r}" in extra:
+            torch.set_rng_state(extra[f"rng.cpu.rank{r}"])  # same job shape: continue exactly
+            if self.device.type == "cuda" and f"rng.cuda.rank{r}" in extra:
+                torch.cuda.set_rng_state(extra[f"rng.cuda.rank{r}"], self.device)
+        elif r:  # saved by a job of another size: derive this rank's stream
+            torch.manual_seed(self.cfg.train.seed + _RANK_SEED_STRIDE * r + self.step)
 
     def resume(self) -> Path | None:
         """Load the newest complete checkpoint of the run, if any; trims later log lines."""

@@ -182,3 +182,28 @@ def test_resume_is_bit_exact_with_the_cpu_speed_defaults(tmp_path, fast):
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+
+
+def test_benchmark_flop_counts():
+    """benchmarks/flops.py: zero-padding share by hand, and the seed step's nominal FLOPs."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from flops import _tap_share, step_flops
+
+    from ganforge.engine.step import StepOptions, simultaneous_step
+    from ganforge.nets.dcgan_tf import TFSameConv2d
+
+    assert _tap_share(torch.nn.Conv2d(1, 1, 5), (28, 28)) == 1.0
+    # TF 'same' 5x5 stride 2 on 28 pads 1 before, 2 after: per axis 4 + 12 * 5 + 3 = 67 of 70
+    assert _tap_share(TFSameConv2d(1, 1, 5, 2), (28, 28)) == pytest.approx((67 / 70) ** 2)
+    G, D = TFTutorialGenerator(), TFTutorialDiscriminator()
+    g_opt, d_opt = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    nominal, useful = step_flops(
+        lambda: simultaneous_step(G, D, g_opt, d_opt, x, opts=StepOptions()), G, D
+    )
+    # one step at batch 256 is 115.6 GFLOP nominal (the issue's figure); FLOPs scale with batch
+    assert nominal * 256 / 8 == pytest.approx(115.63e9, rel=2e-3)
+    assert 0.7 * nominal < useful < nominal

@@ -22,7 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ganforge", description="Train and use Generative Adversarial Networks.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    t = sub.add_parser("train", help="train a GAN into a run directory")
+    t = sub.add_parser(
+        "train",
+        help="train a GAN into a run directory",
+        epilog="Several processes or machines: torchrun --nproc_per_node=N -m ganforge train "
+        "... (DistributedDataParallel; train.batch is the global batch). Speed settings: "
+        "train.precision and train.channels_last (auto picks per device).",
+    )
     t.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
     t.add_argument("--data", help="dataset spec, e.g. fashion-mnist, folder:PATH, toy:ring8")
     t.add_argument(

@@ -207,3 +207,24 @@ def test_benchmark_flop_counts():
     # one step at batch 256 is 115.6 GFLOP nominal (the figure); FLOPs scale with batch
     assert nominal * 256 / 8 == pytest.approx(115.63e9, rel=2e-3)
     assert 0.7 * nominal < useful < nominal
+
+
+def test_the_run_says_what_auto_chose(tmp_path, capsys):
+    from ganforge.api import _speed_line
+    from ganforge.data.dataset import Dataset
+    from ganforge.engine.distributed import SINGLE
+    from ganforge.engine.trainer import Trainer
+
+    data = Dataset("r", torch.zeros(8, 1, 28, 28, dtype=torch.uint8), "image")
+    for over, want in (
+        (["train.precision=fp32", "train.channels_last=off"], "training on cpu: fp32"),
+        (
+            ["train.precision=fp32"],
+            "training on cpu: fp32, channels_last (train.channels_last=auto)",
+        ),
+    ):
+        cfg = resolve("seed", over + ["train.device=cpu", "train.batch=8"])
+        trainer = Trainer(TFTutorialGenerator(), TFTutorialDiscriminator(), data, cfg)
+        assert _speed_line(trainer, SINGLE) == want
+    ganforge.train("demo", out=tmp_path / "run", steps=1, overrides=["train.batch=8"])
+    assert capsys.readouterr().out.startswith("training on cpu: ")

@@ -269,6 +269,8 @@ def _train_locked(
     trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, hooks=hooks, dist=ctx)
     meta["speed"] = trainer.speed.as_dict()  # what precision/layout "auto" chose here
     write_meta(paths, meta)
+    if cfg.log.progress:
+        print(_speed_line(trainer, ctx), flush=True)
     if resume:
         trainer.resume()
     summary = _fit(trainer, ctx)
@@ -303,6 +305,24 @@ def _train_locked(
         metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
         skipped_files=list(dataset.skipped),
     )
+
+
+def _speed_line(trainer: Trainer, ctx: DistContext) -> str:
+    """One line saying how this run computes, so a user knows what ``auto`` chose."""
+    plan, t = trainer.speed, trainer.cfg.train
+    parts = ["bf16 autocast" if plan.precision == "bf16" else "fp32"]
+    if plan.channels_last:
+        parts.append("channels_last")
+    if plan.compile:
+        parts.append("torch.compile")
+    where = f"{trainer.device.type}" + (f", {ctx.world_size} processes" if ctx.enabled else "")
+    chosen = [
+        k
+        for k, v in (("precision", t.precision), ("channels_last", t.channels_last))
+        if v == "auto"
+    ]
+    how = f" ({', '.join('train.' + k for k in chosen)}=auto)" if chosen else ""
+    return f"training on {where}: {', '.join(parts)}{how}"
 
 
 def _fit(trainer: Trainer, ctx: DistContext) -> dict[str, Any]:

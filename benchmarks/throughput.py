@@ -34,12 +34,12 @@ WORKERS = {
 }
 REFERENCE_PRESETS = {"seed"}  # the reference programs implement the seed only
 
+sys.path.insert(0, str(HERE))
+from flops import matmul_peak, step_flops  # noqa: E402
+
 
 def seed_step_flops(batch: int) -> tuple[float, float]:
     """(nominal, useful) FLOPs of one seed-preset training step at ``batch``."""
-    sys.path.insert(0, str(HERE))
-    from flops import step_flops
-
     from ganforge.config import resolve
     from ganforge.engine.step import StepOptions, simultaneous_step
     from ganforge.run import build_from_config
@@ -100,8 +100,8 @@ def main() -> None:
         impls.remove("tensorflow")
     precisions = args.precisions.split(",")
     peak = {
-        "fp32": matmul_peak_of(torch.float32),
-        "bf16": matmul_peak_of(torch.bfloat16),
+        "fp32": matmul_peak(torch.float32),
+        "bf16": matmul_peak(torch.bfloat16),
     }
     nominal, useful = seed_step_flops(args.batch)
     results = []
@@ -129,13 +129,6 @@ def main() -> None:
                 results.append(rec)
                 print(json.dumps(rec), flush=True)
     print(json.dumps(summary(results, nominal, useful, args.batch)), flush=True)
-
-
-def matmul_peak_of(dtype: torch.dtype) -> float:
-    sys.path.insert(0, str(HERE))
-    from flops import matmul_peak
-
-    return matmul_peak(dtype)
 
 
 def summary(results: list[dict], nominal: float, useful: float, batch: int) -> dict:

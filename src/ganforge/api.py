@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import math
-import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -155,8 +154,7 @@ def train(
         if out is None:
             raise RunError("--resume needs the run directory: --out RUN")
         paths = RunPaths(Path(out))
-        if distributed.env_world_size() <= 1 or os.environ.get("RANK") == "0":
-            _check_out_dir(paths, resume=True)
+        _check_out_dir(paths, resume=True)  # read-only: every rank of a job may check
         cfg = resolve_config(str(paths.config), data, steps, overrides, device)
     else:
         cfg = resolve_config(config, data, steps, overrides, device)
@@ -258,7 +256,6 @@ def _train_locked(
         "skipped_files": dataset.skipped[:1000],
         "processes": ctx.world_size,
     }
-    write_meta(paths, meta)
     distributed.barrier(ctx)  # the run directory is ready for the other ranks
 
     hooks = [_sample_hook(paths, dataset.modality, meta["info"], cfg)]
@@ -268,7 +265,7 @@ def _train_locked(
         hooks.append(PeriodicEval(paths.root, cfg, dataset.sample_shape))
     trainer = Trainer(G, D, dataset, cfg, run_dir=paths.root, hooks=hooks, dist=ctx)
     meta["speed"] = trainer.speed.as_dict()  # what precision/layout "auto" chose here
-    write_meta(paths, meta)
+    write_meta(paths, meta)  # after the Trainer: its DDP set-up is a collective, like the barrier
     if cfg.log.progress:
         print(_speed_line(trainer, ctx), flush=True)
     if resume:

@@ -123,11 +123,16 @@ def mean_over_ranks(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
 
 def any_rank(flag: bool, ctx: DistContext) -> bool:
     """True on every rank when ``flag`` is true on any rank."""
+    return any_ranks([flag], ctx)[0]
+
+
+def any_ranks(flags: list[bool], ctx: DistContext) -> list[bool]:
+    """Element-wise :func:`any_rank` of several flags in one collective."""
     if not ctx.enabled:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=ctx.comm_device)
+        return list(flags)
+    t = torch.tensor([1.0 if f else 0.0 for f in flags], device=ctx.comm_device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
+    return [bool(v > 0) for v in t.tolist()]
 
 
 def wrap(net: torch.nn.Module, ctx: DistContext, device: torch.device) -> torch.nn.Module:

@@ -26,6 +26,7 @@ from ganforge.engine.distributed import (
     SINGLE,
     DistContext,
     any_rank,
+    any_ranks,
     from_main,
     gather_to_all,
     mean_over_ranks,
@@ -408,14 +409,10 @@ class Trainer:
 
     def _agree_stop(self, budget: float) -> tuple[bool, bool]:
         """(a stop signal arrived, the time budget is spent), agreed by all ranks."""
-        stop = self._stop_signal is not None
         spent = bool(budget) and self.elapsed >= budget and self.step > 0
-        if self.dist.enabled:
-            flags = torch.tensor([float(stop), float(spent)], device=self.device)
-            torch.distributed.all_reduce(flags, op=torch.distributed.ReduceOp.MAX)
-            stop, spent = bool(flags[0] > 0), bool(flags[1] > 0)
-            if stop and self._stop_signal is None:
-                self._stop_signal = signal.SIGTERM  # another rank was told to stop
+        stop, spent = any_ranks([self._stop_signal is not None, spent], self.dist)
+        if stop and self._stop_signal is None:
+            self._stop_signal = signal.SIGTERM  # another rank was told to stop
         return stop, spent
 
     def run_hooks(self, final: bool = False) -> dict[str, Any]:

@@ -11,6 +11,8 @@ Unconditional networks ignore ``y``; conditional ones raise a ValueError without
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
@@ -46,7 +48,7 @@ def _check_labels(y: Tensor | None, batch: int, num_classes: int, who: str) -> T
     return y.long()
 
 
-class Generator(nn.Module):
+class Generator(nn.Module, ABC):
     """Maps latent codes ``z`` (B, z_dim) and optional labels ``y`` (B,) to samples.
 
     Images come out in [-1, 1] (tanh); flat data is unbounded (linear output).
@@ -86,12 +88,12 @@ class Generator(nn.Module):
             h = torch.cat([z, self.embed(y).to(z.dtype)], dim=1)
         return self.body(h)
 
+    @abstractmethod
     def body(self, h: Tensor) -> Tensor:
-        """The network proper: (B, in_dim) -> (B, *out_shape)."""
-        raise NotImplementedError
+        """The network proper: (B, in_dim) -> (B, *out_shape); each family defines it."""
 
 
-class Discriminator(nn.Module):
+class Discriminator(nn.Module, ABC):
     """Maps samples ``x`` (B, *in_shape) and optional labels ``y`` (B,) to logits (B,)."""
 
     def __init__(self, in_shape: tuple[int, ...], feature_dim: int, num_classes: int = 0) -> None:
@@ -118,9 +120,9 @@ class Discriminator(nn.Module):
             logit = logit + (self.embed(y).to(h.dtype) * h).sum(dim=1)
         return logit
 
+    @abstractmethod
     def features(self, x: Tensor) -> Tensor:
-        """The network proper: (B, *in_shape) -> (B, feature_dim)."""
-        raise NotImplementedError
+        """The network proper: (B, *in_shape) -> (B, feature_dim); each family defines it."""
 
 
 def apply_spectral_norm(module: nn.Module) -> nn.Module:

@@ -310,12 +310,18 @@ def _speed_line(trainer: Trainer, ctx: DistContext) -> str:
     parts = ["bf16 autocast" if plan.precision == "bf16" else "fp32"]
     if plan.channels_last:
         parts.append("channels_last")
+    if plan.spectral_conv:
+        parts.append("spectral convs")
     if plan.compile:
         parts.append("torch.compile")
     where = f"{trainer.device.type}" + (f", {ctx.world_size} processes" if ctx.enabled else "")
     chosen = [
         k
-        for k, v in (("precision", t.precision), ("channels_last", t.channels_last))
+        for k, v in (
+            ("precision", t.precision),
+            ("channels_last", t.channels_last),
+            ("spectral_conv", t.spectral_conv),
+        )
         if v == "auto"
     ]
     how = f" ({', '.join('train.' + k for k in chosen)}=auto)" if chosen else ""

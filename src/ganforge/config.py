@@ -82,6 +82,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"  # auto | fp32 | bf16 (autocast, fp32 master weights)
     channels_last: str = "auto"  # auto | on | off: NHWC memory layout for conv nets
+    spectral_conv: str = "auto"  # auto | on | off: small-map convs as frequency-domain GEMMs
     compile: bool = False  # torch.compile G and D (measured slower than eager on 2 CPU cores)
     threads: int | None = None  # torch intra-op threads (None: PyTorch's default)
     max_seconds: float = 0.0  # stop after this much training time (0: no limit)
@@ -144,6 +145,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "train.step": STEPS,
     "train.precision": PRECISIONS,
     "train.channels_last": SWITCHES,
+    "train.spectral_conv": SWITCHES,
     "train.device": DEVICES,
     "eval.metric": ("fid", "kid", "swd"),
 }

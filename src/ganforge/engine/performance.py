@@ -8,6 +8,9 @@ performance section, ``benchmarks/throughput.py``):
   nets; fp32 elsewhere and for MLPs (too small to gain, and the toy games are sensitive).
 - channels_last: on for convolutional nets on the CPU (oneDNN's convolutions run in NHWC
   without layout reorders around every layer); off on GPUs until measured there.
+- spectral_conv: on the CPU, layers that offer a frequency-domain path (a ``spectral``
+  attribute, see ``ganforge.nets.spectral_conv``) take it where it needs under half the
+  multiply-adds of the direct convolution; off on GPUs until measured there.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class SpeedPlan:
     precision: str  # fp32 | bf16
     channels_last: bool
     compile: bool
+    spectral_conv: bool = False
 
     def autocast(self, device: torch.device) -> AbstractContextManager | None:
         if self.precision != "bf16":
@@ -56,7 +60,20 @@ class SpeedPlan:
             "precision": self.precision,
             "channels_last": self.channels_last,
             "compile": self.compile,
+            "spectral_conv": self.spectral_conv,
         }
+
+
+def offers_spectral(net: nn.Module) -> bool:
+    """True when some layer of ``net`` has a frequency-domain path it can switch on."""
+    return any(hasattr(m, "spectral") for m in net.modules())
+
+
+def use_spectral(net: nn.Module, on: bool) -> None:
+    """Let the layers that offer a frequency-domain path take it (each decides per input)."""
+    for m in net.modules():
+        if hasattr(m, "spectral"):
+            m.spectral = on
 
 
 def plan_speed(
@@ -66,8 +83,10 @@ def plan_speed(
     device: torch.device,
     G: nn.Module,
     D: nn.Module,
+    spectral_conv: str = "auto",
 ) -> SpeedPlan:
-    """Resolve the ``train.precision`` / ``train.channels_last`` / ``train.compile`` keys."""
+    """Resolve the ``train.precision`` / ``channels_last`` / ``spectral_conv`` / ``compile``
+    keys."""
     conv = is_convolutional(G) or is_convolutional(D)
     if precision == "auto":
         precision = "bf16" if conv and device_supports_bf16(device) else "fp32"
@@ -75,7 +94,14 @@ def plan_speed(
         layout = conv and device.type == "cpu"
     else:
         layout = channels_last == "on" and conv
-    return SpeedPlan(precision=precision, channels_last=layout, compile=bool(compile))
+    offered = offers_spectral(G) or offers_spectral(D)
+    if spectral_conv == "auto":
+        spectral = offered and device.type == "cpu"
+    else:
+        spectral = spectral_conv == "on" and offered
+    return SpeedPlan(
+        precision=precision, channels_last=layout, compile=bool(compile), spectral_conv=spectral
+    )
 
 
 def to_layout(x: torch.Tensor, channels_last: bool) -> torch.Tensor:

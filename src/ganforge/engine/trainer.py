@@ -35,7 +35,7 @@ from ganforge.engine.distributed import (
 )
 from ganforge.engine.ema import EMA
 from ganforge.engine.losses import get_loss, js_lower_bound
-from ganforge.engine.performance import plan_speed, to_layout
+from ganforge.engine.performance import plan_speed, to_layout, use_spectral
 from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
 from ganforge.errors import RunError, TrainingError
 
@@ -79,9 +79,12 @@ class Trainer:
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
         torch.manual_seed(cfg.train.seed + _RANK_SEED_STRIDE * dist.rank)
+        t = cfg.train
         self.speed = plan_speed(
-            cfg.train.precision, cfg.train.channels_last, cfg.train.compile, self.device, G, D
+            t.precision, t.channels_last, t.compile, self.device, G, D, t.spectral_conv
         )
+        use_spectral(G, self.speed.spectral_conv)
+        use_spectral(D, self.speed.spectral_conv)
         fmt = torch.channels_last if self.speed.channels_last else torch.contiguous_format
         self.G = G.to(self.device, memory_format=fmt)
         self.D = D.to(self.device, memory_format=fmt)

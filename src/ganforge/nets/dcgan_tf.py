@@ -15,6 +15,12 @@ from torch import Tensor, nn
 from ganforge.nets.base import Discriminator, Generator, apply_spectral_norm, positive
 from ganforge.nets.dropout import FastDropout
 from ganforge.nets.init import init_weights
+from ganforge.nets.spectral_conv import (
+    spectral_conv2d,
+    spectral_conv_transpose2d,
+    spectral_macs,
+    spectral_pays,
+)
 
 TF_SHAPE = (1, 28, 28)
 
@@ -30,17 +36,38 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def _spectral_wins(
+    transposed: bool, conv: nn.modules.conv._ConvNd, in_hw: tuple[int, int], pads: tuple
+) -> bool:
+    out_hw = (
+        (in_hw[0] * conv.stride[0], in_hw[1] * conv.stride[0])
+        if transposed
+        else (-(-in_hw[0] // conv.stride[0]), -(-in_hw[1] // conv.stride[0]))
+    )
+    channels = (conv.in_channels, conv.out_channels)
+    k, s = conv.kernel_size[0], conv.stride[0]
+    return spectral_pays(*spectral_macs(transposed, in_hw, out_hw, channels, k, s, pads))
+
+
 class TFSameConv2d(nn.Conv2d):
-    """``Conv2d`` with TensorFlow's 'same' padding (zero-pad asymmetrically, then pad 0)."""
+    """``Conv2d`` with TensorFlow's 'same' padding (zero-pad asymmetrically, then pad 0).
+
+    With ``spectral`` set (``train.spectral_conv``), maps small enough for the frequency
+    domain to need under half the multiply-adds are convolved there (same result).
+    """
 
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, bias: bool = True):
         super().__init__(in_ch, out_ch, kernel, stride, padding=0, bias=bias)
+        self.spectral = False
 
     def forward(self, x: Tensor) -> Tensor:
         k, s = self.kernel_size[0], self.stride[0]
         top, bottom = _same_pads(x.shape[-2], k, s)
         left, right = _same_pads(x.shape[-1], k, s)
-        return super().forward(F.pad(x, (left, right, top, bottom)))
+        pads = (left, right, top, bottom)
+        if self.spectral and _spectral_wins(False, self, x.shape[-2:], (top, left)):
+            return spectral_conv2d(x, self.weight, self.bias, s, pads)
+        return super().forward(F.pad(x, pads))
 
 
 class TFSameConvTranspose2d(nn.ConvTranspose2d):
@@ -51,17 +78,21 @@ class TFSameConvTranspose2d(nn.ConvTranspose2d):
     ``after`` at the end of the full output. PyTorch's ``padding`` crops the same amount at
     both ends, so it is set to ``before`` (TF's smaller side) and only the ``after - before``
     extra rows are cut afterwards: none for 5x5 stride 1, one for 5x5 stride 2. (Computing
-    the full output and slicing it wasted 2.5x the work of the 7x7 layer.)
+    the full output and slicing it wasted 2.5x the work of the 7x7 layer.) ``spectral`` as
+    in :class:`TFSameConv2d`.
     """
 
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, bias: bool = False):
         super().__init__(in_ch, out_ch, kernel, stride, padding=0, bias=bias)
+        self.spectral = False
 
     def forward(self, x: Tensor) -> Tensor:
         k, s = self.kernel_size[0], self.stride[0]
         h, w = x.shape[-2] * s, x.shape[-1] * s
         top, _ = _same_pads(h, k, s)
         left, _ = _same_pads(w, k, s)
+        if self.spectral and _spectral_wins(True, self, x.shape[-2:], (top, left)):
+            return spectral_conv_transpose2d(x, self.weight, self.bias, s, (top, left), (h, w))
         y = F.conv_transpose2d(
             x, self.weight, self.bias, s, (top, left), 0, self.groups, self.dilation
         )

@@ -37,8 +37,9 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
 
 
 def _spectral_wins(
-    transposed: bool, conv: nn.modules.conv._ConvNd, in_hw: tuple[int, int], pads: tuple
+    transposed: bool, conv: nn.modules.conv._ConvNd, x: Tensor, pads: tuple[int, int]
 ) -> bool:
+    in_hw = (x.shape[-2], x.shape[-1])
     out_hw = (
         (in_hw[0] * conv.stride[0], in_hw[1] * conv.stride[0])
         if transposed
@@ -46,7 +47,8 @@ def _spectral_wins(
     )
     channels = (conv.in_channels, conv.out_channels)
     k, s = conv.kernel_size[0], conv.stride[0]
-    return spectral_pays(*spectral_macs(transposed, in_hw, out_hw, channels, k, s, pads))
+    low = x.dtype in (torch.bfloat16, torch.float16) or torch.is_autocast_enabled(x.device.type)
+    return spectral_pays(*spectral_macs(transposed, in_hw, out_hw, channels, k, s, pads), low)
 
 
 class TFSameConv2d(nn.Conv2d):
@@ -65,7 +67,7 @@ class TFSameConv2d(nn.Conv2d):
         top, bottom = _same_pads(x.shape[-2], k, s)
         left, right = _same_pads(x.shape[-1], k, s)
         pads = (left, right, top, bottom)
-        if self.spectral and _spectral_wins(False, self, x.shape[-2:], (top, left)):
+        if self.spectral and _spectral_wins(False, self, x, (top, left)):
             return spectral_conv2d(x, self.weight, self.bias, s, pads)
         return super().forward(F.pad(x, pads))
 
@@ -91,7 +93,7 @@ class TFSameConvTranspose2d(nn.ConvTranspose2d):
         h, w = x.shape[-2] * s, x.shape[-1] * s
         top, _ = _same_pads(h, k, s)
         left, _ = _same_pads(w, k, s)
-        if self.spectral and _spectral_wins(True, self, x.shape[-2:], (top, left)):
+        if self.spectral and _spectral_wins(True, self, x, (top, left)):
             return spectral_conv_transpose2d(x, self.weight, self.bias, s, (top, left), (h, w))
         y = F.conv_transpose2d(
             x, self.weight, self.bias, s, (top, left), 0, self.groups, self.dilation

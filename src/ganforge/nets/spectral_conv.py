@@ -91,8 +91,7 @@ class _Transforms:
 
     analysis: Tensor  # (n_freq * 2, len_in_h * len_in_w): rows (freq, re/im)
     synthesis: Tensor  # (len_out_h * len_out_w, n_freq * 2): cols (freq, re/im)
-    kernel_re: Tensor  # (n_freq * p_out * p_in, kh * kw): rows (freq, out phase, in phase)
-    kernel_im: Tensor
+    kernel: Tensor  # (n_freq * 2 * p_out * p_in, kh * kw): rows (freq, re/im, out, in phase)
     n_freq: int
     p_in: int  # phases of both axes together
     p_out: int
@@ -142,12 +141,11 @@ def _transforms(ay: _Axis, ax: _Axis, kh: int, kw: int) -> _Transforms:
     # (p, q, out phase h, out phase w, in phase h, in phase w, kh, kw)
     kern = torch.einsum("pabk,qcdl->pqacbdkl", h_h, h_w)
     n_freq = ay.size * ax.n_half
-    kern = kern.reshape(n_freq * ay.p_out * ax.p_out * ay.p_in * ax.p_in, kh * kw)
+    kern = kern.reshape(n_freq, 1, -1, kh * kw)
     return _Transforms(
         analysis=torch.stack([analysis.real, analysis.imag], 1).reshape(-1, analysis.shape[1]),
         synthesis=torch.stack([synthesis.real, -synthesis.imag], 2).reshape(synthesis.shape[0], -1),
-        kernel_re=kern.real.contiguous(),
-        kernel_im=kern.imag.contiguous(),
+        kernel=torch.cat([kern.real, kern.imag], 1).reshape(-1, kh * kw),
         n_freq=n_freq,
         p_in=ay.p_in * ax.p_in,
         p_out=ay.p_out * ax.p_out,
@@ -155,31 +153,51 @@ def _transforms(ay: _Axis, ax: _Axis, kh: int, kw: int) -> _Transforms:
 
 
 def _to_phases(x: Tensor, p_h: int, p_w: int, len_h: int, len_w: int) -> Tensor:
-    """(B, C, H, W) -> (B, len_h * len_w, p_h * p_w * C): space-to-depth, NHWC rows."""
+    """(B, C, H, W) -> (len_h * len_w, B * p_h * p_w * C): space-to-depth, spatial-major."""
     b, c, h, w = x.shape
     if p_h * len_h != h or p_w * len_w != w:  # pad to whole phases with zeros
         x = torch.nn.functional.pad(x, (0, p_w * len_w - w, 0, p_h * len_h - h))
-    x = x.permute(0, 2, 3, 1)  # a view for channels_last input
-    if p_h == p_w == 1:
-        return x.reshape(b, len_h * len_w, c)
-    x = x.reshape(b, len_h, p_h, len_w, p_w, c).permute(0, 1, 3, 2, 4, 5)
-    return x.reshape(b, len_h * len_w, p_h * p_w * c)
+    x = x.permute(0, 2, 3, 1).reshape(b, len_h, p_h, len_w, p_w, c)
+    return x.permute(1, 3, 0, 2, 4, 5).reshape(len_h * len_w, b * p_h * p_w * c)
 
 
 def _from_phases(
-    y: Tensor, p_h: int, p_w: int, len_h: int, len_w: int, n_h: int, n_w: int
+    y: Tensor, b: int, p_h: int, p_w: int, len_h: int, len_w: int, n_h: int, n_w: int
 ) -> Tensor:
-    """(B, len_h * len_w, p_h * p_w * D) -> (B, D, n_h, n_w) in channels_last memory."""
-    b = y.shape[0]
-    d = y.shape[2] // (p_h * p_w)
-    if p_h == p_w == 1:
-        out = y.view(b, len_h, len_w, d)
-    else:
-        out = y.view(b, len_h, len_w, p_h, p_w, d).permute(0, 1, 3, 2, 4, 5)
-        out = out.reshape(b, len_h * p_h, len_w * p_w, d)
+    """(len_h * len_w, B * p_h * p_w * D) -> (B, D, n_h, n_w) in channels_last memory."""
+    d = y.shape[1] // (b * p_h * p_w)
+    out = y.view(len_h, len_w, b, p_h, p_w, d).permute(2, 0, 3, 1, 4, 5)
+    out = out.reshape(b, len_h * p_h, len_w * p_w, d)
     if out.shape[1] != n_h or out.shape[2] != n_w:
         out = out[:, :n_h, :n_w].contiguous()
     return out.permute(0, 3, 1, 2)
+
+
+class _ComplexParts(torch.autograd.Function):
+    """[[XrWr XrWi]; [XiWr XiWi]] (F, 2B, 2D) -> [XrWr - XiWi; XrWi + XiWr] (F, 2, B, D).
+
+    Written out because autograd's slicing backward would zero-fill four full-size
+    gradients; this backward writes the one it needs.
+    """
+
+    @staticmethod
+    def forward(ctx, prod: Tensor) -> Tensor:  # type: ignore[override]
+        f, b2, d2 = prod.shape
+        b, d = b2 // 2, d2 // 2
+        out = prod.new_empty(f, 2, b, d)
+        torch.sub(prod[:, :b, :d], prod[:, b:, d:], out=out[:, 0])
+        torch.add(prod[:, :b, d:], prod[:, b:, :d], out=out[:, 1])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
+        f, _, b, d = grad.shape
+        g = grad.new_empty(f, 2 * b, 2 * d)
+        g[:, :b, :d] = grad[:, 0]
+        g[:, :b, d:] = grad[:, 1]
+        g[:, b:, :d] = grad[:, 1]
+        torch.neg(grad[:, 0], out=g[:, b:, d:])
+        return g
 
 
 def _spectral(x: Tensor, weight_kcd: Tensor, ay: _Axis, ax: _Axis, kh: int, kw: int) -> Tensor:
@@ -187,21 +205,18 @@ def _spectral(x: Tensor, weight_kcd: Tensor, ay: _Axis, ax: _Axis, kh: int, kw: 
     t = _transforms(ay, ax, kh, kw)
     b, c = x.shape[:2]
     d = weight_kcd.shape[2]
-    f = t.n_freq
-    xp = _to_phases(x, ay.p_in, ax.p_in, ay.len_in, ax.len_in)  # (B, L, P_in C)
-    xf = torch.matmul(t.get("analysis", xp), xp)  # (B, 2F, P_in C): rows (freq, re/im)
-    xf = xf.view(b, f, 2 * t.p_in * c).transpose(0, 1)  # (F, B, [re/im, phase, c])
+    f, pc, pd = t.n_freq, t.p_in * c, t.p_out * d
+    xp = _to_phases(x, ay.p_in, ax.p_in, ay.len_in, ax.len_in)  # (L_in, B P_in C)
+    # rows (freq, re/im) by columns (batch, phase, channel): per frequency [Xr; Xi]
+    xf = torch.matmul(t.get("analysis", xp), xp).view(f, 2 * b, pc)
     w2 = weight_kcd.reshape(kh * kw, c * d)
-    shape = (f, t.p_out, t.p_in, c, d)
-    wr = torch.matmul(t.get("kernel_re", w2), w2).view(shape).permute(0, 2, 3, 1, 4)
-    wi = torch.matmul(t.get("kernel_im", w2), w2).view(shape).permute(0, 2, 3, 1, 4)
-    # Per frequency [Xr Xi] @ [[Wr Wi], [-Wi Wr]] = [Re(XW) Im(XW)].
-    block = torch.stack([torch.stack([wr, wi], 3), torch.stack([-wi, wr], 3)], 1)
-    block = block.reshape(f, 2 * t.p_in * c, 2 * t.p_out * d)
-    yf = torch.bmm(xf, block.to(xf.dtype))  # (F, B, [re/im, phase, d])
-    yf = yf.view(f, b, 2, t.p_out * d).transpose(0, 1).reshape(b, 2 * f, t.p_out * d)
-    y = torch.matmul(t.get("synthesis", yf), yf)  # (B, L_out, P_out D)
-    return _from_phases(y, ay.p_out, ax.p_out, ay.len_out, ax.len_out, ay.n_out, ax.n_out)
+    wf = torch.matmul(t.get("kernel", w2), w2).view(f, 2, t.p_out, t.p_in, c, d)
+    wf = wf.permute(0, 3, 4, 1, 2, 5).reshape(f, pc, 2 * pd)  # per frequency [Wr Wi]
+    # [Xr; Xi] @ [Wr Wi] = [[XrWr XrWi]; [XiWr XiWi]]: the four real products of XW.
+    prod = torch.bmm(xf, wf.to(xf.dtype))
+    yf = _ComplexParts.apply(prod).view(2 * f, b * pd)  # rows (freq, re/im)
+    y = torch.matmul(t.get("synthesis", yf), yf)  # (L_out, B P_out D)
+    return _from_phases(y, b, ay.p_out, ax.p_out, ay.len_out, ax.len_out, ay.n_out, ax.n_out)
 
 
 def spectral_conv2d(
@@ -260,7 +275,13 @@ def spectral_macs(
     return direct, spectral
 
 
-def spectral_pays(direct: int, spectral: int) -> bool:
-    """Worth it when it needs under half the multiply-adds (its GEMMs are small and the
-    layout shuffles cost memory traffic, so a smaller win is lost)."""
-    return 2 * spectral < direct
+def spectral_pays(direct: int, spectral: int, low_precision: bool) -> bool:
+    """Whether the frequency domain is worth it, from the multiply-adds of one pass.
+
+    Its GEMMs are small and its layout shuffles cost memory traffic, so it must save a
+    margin, measured per precision on a 2-core AVX-512 CPU (``benchmarks/throughput.py``):
+    in bf16 the seed's layers at 0.67 of the direct count ran 1.3-1.5x faster; in fp32
+    (PyTorch's fp32 GEMMs are slower than oneDNN's fp32 convolutions there) the same layers
+    broke even or lost, and only the one at 0.19 won (2.3x).
+    """
+    return spectral < (0.75 if low_precision else 0.5) * direct

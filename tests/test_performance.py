@@ -67,7 +67,7 @@ def test_auto_speed_plan_per_network_and_device():
     assert plan.precision == ("bf16" if cpu_has_native_bf16() else "fp32")
     assert plan.channels_last is True
     assert plan_speed("auto", "auto", False, cpu, *mlp) == SpeedPlan("fp32", False, False)
-    assert plan_speed("fp32", "off", False, cpu, *conv) == SpeedPlan("fp32", False, False)
+    assert plan_speed("fp32", "off", False, cpu, *conv, "off") == SpeedPlan("fp32", False, False)
     assert plan_speed("bf16", "on", True, cpu, *mlp) == SpeedPlan("bf16", False, True)
     assert plan.autocast(cpu) is not None or plan.precision == "fp32"
     assert SpeedPlan("fp32", False, False).autocast(cpu) is None
@@ -82,6 +82,9 @@ def test_speed_keys_are_validated():
         resolve("seed", ["train.channels_last=maybe"])
     with pytest.raises(ganforge.errors.ConfigError, match="train.precision"):
         resolve("seed", ["train.precision=fp16"])
+    with pytest.raises(ganforge.errors.ConfigError, match="train.spectral_conv must be one of"):
+        resolve("seed", ["train.spectral_conv=fft"])
+    assert resolve("seed", ["train.spectral_conv=false"]).train.spectral_conv == "off"
 
 
 def test_channels_last_training_matches_the_default_layout(tmp_path, fast):
@@ -217,10 +220,17 @@ def test_the_run_says_what_auto_chose(tmp_path, capsys):
 
     data = Dataset("r", torch.zeros(8, 1, 28, 28, dtype=torch.uint8), "image")
     for over, want in (
-        (["train.precision=fp32", "train.channels_last=off"], "training on cpu: fp32"),
         (
-            ["train.precision=fp32"],
+            ["train.precision=fp32", "train.channels_last=off", "train.spectral_conv=off"],
+            "training on cpu: fp32",
+        ),
+        (
+            ["train.precision=fp32", "train.spectral_conv=off"],
             "training on cpu: fp32, channels_last (train.channels_last=auto)",
+        ),
+        (
+            ["train.precision=fp32", "train.channels_last=off"],
+            "training on cpu: fp32, spectral convs (train.spectral_conv=auto)",
         ),
     ):
         cfg = resolve("seed", over + ["train.device=cpu", "train.batch=8"])

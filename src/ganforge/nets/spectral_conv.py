@@ -191,12 +191,15 @@ class _ComplexParts(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
-        f, _, b, d = grad.shape
+        re, im = grad[:, 0], grad[:, 1]
+        if torch.is_grad_enabled():  # create_graph (e.g. R1): stay differentiable
+            return torch.cat([torch.cat([re, im], 2), torch.cat([im, -re], 2)], 1)
+        f, b, d = re.shape
         g = grad.new_empty(f, 2 * b, 2 * d)
-        g[:, :b, :d] = grad[:, 0]
-        g[:, :b, d:] = grad[:, 1]
-        g[:, b:, :d] = grad[:, 1]
-        torch.neg(grad[:, 0], out=g[:, b:, d:])
+        g[:, :b, :d] = re
+        g[:, :b, d:] = im
+        g[:, b:, :d] = im
+        torch.neg(re, out=g[:, b:, d:])
         return g
 
 

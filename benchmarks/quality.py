@@ -21,7 +21,13 @@ from ganforge.evaluation import evaluate
 
 
 def run(
-    preset: str, budget: float, n: int, out_root: str, steps: int = 0, precision: str = "auto"
+    preset: str,
+    budget: float,
+    n: int,
+    out_root: str,
+    steps: int = 0,
+    precision: str = "auto",
+    extra: tuple[str, ...] = (),
 ) -> dict:
     res = ganforge.train(
         preset,
@@ -33,6 +39,7 @@ def run(
             f"train.precision={precision}",
             "log.sample_every=100000000",
             "log.checkpoint_every=100000000",
+            *extra,
         ],
     )
     result = evaluate(res.run_dir, metrics="fid,kid,pr,classes", n=n, progress=False)
@@ -47,6 +54,8 @@ def run(
         "benchmark": "quality",
         "preset": preset,
         "numerics": precision,
+        "overrides": list(extra),
+        "speed": json.loads((res.run_dir / "run.json").read_text()).get("speed"),
         "extractor": result["extractor"],
         "train_seconds": round(res.elapsed_s, 1),
         "steps": res.step,
@@ -70,11 +79,12 @@ def main() -> None:
     p.add_argument("--presets", default="seed,fashion-mnist")
     p.add_argument("--steps", type=int, default=0, help="train N steps instead of --budget")
     p.add_argument("--precisions", default="auto", help="e.g. fp32,bf16")
+    p.add_argument("--set", action="append", default=[], help="config override, repeatable")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for preset in args.presets.split(","):
             for prec in args.precisions.split(","):
-                rec = run(preset, args.budget, args.n, tmp, steps=args.steps, precision=prec)
+                rec = run(preset, args.budget, args.n, tmp, args.steps, prec, tuple(args.set))
                 print(json.dumps(rec), flush=True)
 
 

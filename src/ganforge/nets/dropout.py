@@ -45,4 +45,5 @@ class FastDropout(nn.Dropout):
         mask, keep = fast_dropout_mask(x, self.p)
         if keep == 0.0:  # p within 2**-17 of 1 (or 1): everything is dropped
             return x * 0.0
-        return (x * (1.0 / keep)) * mask
+        # where() reads the bool mask as it is; multiplying by it would first cast it
+        return torch.where(mask, x * (1.0 / keep), 0.0)

@@ -37,7 +37,7 @@ lint: $(STAMP)
 bench-reference: .venv-bench/.installed
 
 bench-throughput: $(STAMP) .venv-bench/.installed
-	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/throughput.py --rounds 3
 
 clean:
 	rm -rf runs .pytest_cache

@@ -78,7 +78,14 @@ def main() -> None:
     p.add_argument("--impls", default="ganforge,tensorflow,torch-plain")
     p.add_argument("--presets", default="seed,dcgan64,resnet32")
     p.add_argument("--precisions", default="fp32,bf16")
-    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--repeats", type=int, default=7, help="timed windows per process")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the implementations this many times in turn and pool their windows, so a "
+        "machine that speeds up or slows down during the run does not favour one of them",
+    )
     p.add_argument("--steps", type=int, default=10, help="steps per timed window")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--batch", type=int, default=256, help="seed batch (the tutorial's 256)")
@@ -99,27 +106,33 @@ def main() -> None:
         )
         impls.remove("tensorflow")
     precisions = args.precisions.split(",")
-    peak = {
-        "fp32": matmul_peak(torch.float32),
-        "bf16": matmul_peak(torch.bfloat16),
-    }
+    peak = {"fp32": 0.0, "bf16": 0.0}  # the best seen: measured again before every round
     nominal, useful = seed_step_flops(args.batch)
     results = []
     for preset in args.presets.split(","):
         for prec in precisions:
-            for impl in impls:
-                if impl != "ganforge" and preset not in REFERENCE_PRESETS:
-                    continue
-                python = args.tf_python if impl == "tensorflow" else sys.executable
-                raw = run_worker(impl, python, args, preset, prec)
-                rates = raw.pop("rates")
+            todo = [i for i in impls if i == "ganforge" or preset in REFERENCE_PRESETS]
+            raws: dict[str, dict] = {}
+            rates: dict[str, list[float]] = {i: [] for i in todo}
+            for _ in range(args.rounds):
+                for dtype_name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+                    peak[dtype_name] = max(peak[dtype_name], matmul_peak(dtype))
+                for impl in todo:
+                    python = args.tf_python if impl == "tensorflow" else sys.executable
+                    raw = run_worker(impl, python, args, preset, prec)
+                    rates[impl] += raw.pop("rates")
+                    rss = max(raws.get(impl, {}).get("peak_rss_mb", 0), raw["peak_rss_mb"])
+                    raws[impl] = {**raw, "peak_rss_mb": rss}
+            for impl in todo:
+                r = rates[impl]
                 rec = {
                     "benchmark": "throughput",
-                    **raw,
-                    "img_per_s": round(statistics.median(rates), 1),
-                    "img_per_s_min": round(min(rates), 1),
-                    "img_per_s_max": round(max(rates), 1),
-                    "repeats": len(rates),
+                    **raws[impl],
+                    "img_per_s": round(statistics.median(r), 1),
+                    "img_per_s_min": round(min(r), 1),
+                    "img_per_s_max": round(max(r), 1),
+                    "repeats": len(r),
+                    "rounds": args.rounds,
                 }
                 if preset == "seed":
                     flops = useful / args.batch * rec["img_per_s"]

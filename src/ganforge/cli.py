@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a GAN into a run directory",
         epilog="Several processes or machines: torchrun --nproc_per_node=N -m ganforge train "
         "... (DistributedDataParallel; train.batch is the global batch). Speed settings: "
-        "train.precision and train.channels_last (auto picks per device).",
+        "train.precision, train.channels_last and train.spectral_conv (auto picks per "
+        "device).",
     )
     t.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
     t.add_argument("--data", help="dataset spec, e.g. fashion-mnist, folder:PATH, toy:ring8")

@@ -170,3 +170,22 @@ def test_training_with_spectral_convs_matches_training_without(tmp_path, fast):
         runs[spectral] = res.metrics
     for k in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert runs["on"][k] == pytest.approx(runs["off"][k], rel=1e-3, abs=1e-4)
+
+
+def test_resume_is_bit_exact_with_spectral_convs(tmp_path, fast):
+    """The frequency-domain path is deterministic: 5 + resume + 5 steps == 10 straight."""
+    import ganforge
+    from ganforge.engine import checkpoint as ckpt
+
+    over = fast + ["data.spec=digits", "data.image_size=28", "train.batch=16"]
+    over += ["train.spectral_conv=on", "log.checkpoint_every=5"]
+    ganforge.train("seed", out=tmp_path / "straight", steps=10, overrides=over)
+    ganforge.train("seed", out=tmp_path / "split", steps=5, overrides=over)
+    res = ganforge.train(None, out=tmp_path / "split", steps=10, resume=True, overrides=over)
+    assert res.step == 10
+    assert '"spectral_conv": true' in (tmp_path / "split" / "run.json").read_text()
+    a, _, _ = ckpt.load_checkpoint(ckpt.latest_checkpoint(tmp_path / "straight" / "checkpoints"))
+    b, _, _ = ckpt.load_checkpoint(ckpt.latest_checkpoint(tmp_path / "split" / "checkpoints"))
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k

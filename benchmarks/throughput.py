@@ -114,13 +114,16 @@ def main() -> None:
             todo = [i for i in impls if i == "ganforge" or preset in REFERENCE_PRESETS]
             raws: dict[str, dict] = {}
             rates: dict[str, list[float]] = {i: [] for i in todo}
+            per_round: dict[str, list[float]] = {i: [] for i in todo}
             for _ in range(args.rounds):
                 for dtype_name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
                     peak[dtype_name] = max(peak[dtype_name], matmul_peak(dtype))
                 for impl in todo:
                     python = args.tf_python if impl == "tensorflow" else sys.executable
                     raw = run_worker(impl, python, args, preset, prec)
-                    rates[impl] += raw.pop("rates")
+                    got = raw.pop("rates")
+                    rates[impl] += got
+                    per_round[impl].append(round(statistics.median(got), 1))
                     rss = max(raws.get(impl, {}).get("peak_rss_mb", 0), raw["peak_rss_mb"])
                     raws[impl] = {**raw, "peak_rss_mb": rss}
             for impl in todo:
@@ -133,6 +136,7 @@ def main() -> None:
                     "img_per_s_max": round(max(r), 1),
                     "repeats": len(r),
                     "rounds": args.rounds,
+                    "round_medians": per_round[impl],
                 }
                 if preset == "seed":
                     flops = useful / args.batch * rec["img_per_s"]
@@ -145,8 +149,14 @@ def main() -> None:
 
 
 def summary(results: list[dict], nominal: float, useful: float, batch: int) -> dict:
-    """Ratios of ganforge's seed throughput to each reference, from this run's medians."""
+    """Ratios of ganforge's seed throughput to each reference, from this run's medians; with
+    several rounds also the same-precision ratio within each round (neighbours in time)."""
     seed = {(r["impl"], r["precision"]): r["img_per_s"] for r in results if r["preset"] == "seed"}
+    rounds = {
+        (r["impl"], r["precision"]): r.get("round_medians", [])
+        for r in results
+        if r["preset"] == "seed"
+    }
     best = max((v for (i, _), v in seed.items() if i == "ganforge"), default=None)
     out: dict = {
         "benchmark": "throughput-summary",
@@ -162,6 +172,11 @@ def summary(results: list[dict], nominal: float, useful: float, batch: int) -> d
         g, t = seed.get(("ganforge", prec)), seed.get(("tensorflow", prec))
         if g and t:
             out[f"ganforge_{prec}_over_tensorflow_{prec}"] = round(g / t, 3)
+            pairs = zip(rounds[("ganforge", prec)], rounds[("tensorflow", prec)], strict=True)
+            if len(rounds[("ganforge", prec)]) > 1:
+                out[f"ganforge_{prec}_over_tensorflow_{prec}_per_round"] = [
+                    round(a / b, 3) for a, b in pairs
+                ]
     return out
 
 

@@ -14,8 +14,8 @@ transposed convolution produces ``s*s`` output phases (depth-to-space). A stride
 correlation is exact as a circular one of size ``N`` when ``N`` leaves room for the taps
 that reach past the map's edges (:func:`_axis`), so each layer is:
 
-    x -> phases -> DFT (matrix A) -> per frequency: [Xr Xi] @ [[Wr Wi], [-Wi Wr]]
-      -> inverse DFT (matrix S) -> phases -> y
+    x -> phases -> DFT (matrix A) -> per frequency: [Xr; Xi] @ [Wr Wi]
+      -> (XrWr - XiWi, XrWi + XiWr) -> inverse DFT (matrix S) -> phases -> y
 
 with ``W`` the DFT of the kernel taps (matrix H times the weights, every call, so the
 weights stay ordinary parameters). Only half the spectrum is kept (the signals are real).
@@ -45,10 +45,6 @@ class _Axis:
     n_out: int  # output length
     size: int  # circular DFT size N
     taps: tuple[tuple[int, int, int, int], ...]  # (out phase, in phase, offset a, kernel k)
-
-    @property
-    def n_freq(self) -> int:
-        return self.size
 
     @property
     def n_half(self) -> int:

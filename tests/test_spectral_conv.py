@@ -149,27 +149,15 @@ def test_speed_plan_switches_spectral_convs_per_device_and_key():
     assert plan_speed("auto", "auto", False, cpu, *mlp, spectral_conv="on").spectral_conv is False
 
 
-def test_training_with_spectral_convs_matches_training_without(tmp_path, fast):
+def test_training_with_spectral_convs_matches_training_without(fast, same_training_with_each):
     """fp32, same seed: a short seed-net run ends with the same losses with or without."""
-    import ganforge
-
     over = fast + [
         "data.spec=digits",
         "data.image_size=28",
         "train.batch=16",
         "train.precision=fp32",
     ]
-    runs = {}
-    for spectral in ("on", "off"):
-        res = ganforge.train(
-            "seed",
-            out=tmp_path / spectral,
-            steps=6,
-            overrides=over + [f"train.spectral_conv={spectral}"],
-        )
-        runs[spectral] = res.metrics
-    for k in ("d_loss", "g_loss", "d_real", "d_fake"):
-        assert runs["on"][k] == pytest.approx(runs["off"][k], rel=1e-3, abs=1e-4)
+    same_training_with_each("seed", "train.spectral_conv", over, steps=6)
 
 
 def test_resume_is_bit_exact_with_spectral_convs(tmp_path, fast):

@@ -9,8 +9,9 @@ performance section, ``benchmarks/throughput.py``):
 - channels_last: on for convolutional nets on the CPU (oneDNN's convolutions run in NHWC
   without layout reorders around every layer); off on GPUs until measured there.
 - spectral_conv: on the CPU, layers that offer a frequency-domain path (a ``spectral``
-  attribute, see ``ganforge.nets.spectral_conv``) take it where it needs under half the
-  multiply-adds of the direct convolution; off on GPUs until measured there.
+  attribute, see ``ganforge.nets.spectral_conv``) take it where it needs enough fewer
+  multiply-adds than the direct convolution (``spectral_pays``); off on GPUs until
+  measured there.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class TFSameConv2d(nn.Conv2d):
     """``Conv2d`` with TensorFlow's 'same' padding (zero-pad asymmetrically, then pad 0).
 
     With ``spectral`` set (``train.spectral_conv``), maps small enough for the frequency
-    domain to need under half the multiply-adds are convolved there (same result).
+    domain to pay (``spectral_pays``) are convolved there (same result).
     """
 
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, bias: bool = True):

@@ -249,6 +249,7 @@ def spectral_conv_transpose2d(
     return y if bias is None else y + bias.view(1, -1, 1, 1).to(y.dtype)
 
 
+@lru_cache(maxsize=256)  # asked on every forward of a switched layer
 def spectral_macs(
     transposed: bool,
     in_hw: tuple[int, int],

@@ -39,7 +39,10 @@ from flops import matmul_peak, step_flops  # noqa: E402
 
 
 def seed_step_flops(batch: int) -> tuple[float, float]:
-    """(nominal, useful) FLOPs of one seed-preset training step at ``batch``."""
+    """(nominal, useful) FLOPs of one seed-preset training step at ``batch``, as the tutorial
+    writes it (two backward passes through D's fakes path, direct convolutions): the work
+    every implementation does. ganforge's shared backward and spectral convolutions do
+    fewer multiply-adds, so its FLOP/s from this count are an effective rate."""
     from ganforge.config import resolve
     from ganforge.engine.step import StepOptions, simultaneous_step
     from ganforge.run import build_from_config
@@ -48,7 +51,8 @@ def seed_step_flops(batch: int) -> tuple[float, float]:
     G, D = build_from_config(cfg, (1, 28, 28), 0)
     g_opt, d_opt = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
     x = torch.rand(batch, 1, 28, 28) * 2 - 1
-    return step_flops(lambda: simultaneous_step(G, D, g_opt, d_opt, x, opts=StepOptions()), G, D)
+    opts = StepOptions(shared_backward=False)
+    return step_flops(lambda: simultaneous_step(G, D, g_opt, d_opt, x, opts=opts), G, D)
 
 
 def run_worker(impl: str, python: str, args: argparse.Namespace, preset: str, prec: str) -> dict:

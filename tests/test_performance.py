@@ -194,12 +194,17 @@ def test_benchmark_flop_counts():
     G, D = TFTutorialGenerator(), TFTutorialDiscriminator()
     g_opt, d_opt = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
     x = torch.rand(8, 1, 28, 28) * 2 - 1
+    tutorial = StepOptions(shared_backward=False)  # as written: D's fakes path twice
     nominal, useful = step_flops(
-        lambda: simultaneous_step(G, D, g_opt, d_opt, x, opts=StepOptions()), G, D
+        lambda: simultaneous_step(G, D, g_opt, d_opt, x, opts=tutorial), G, D
     )
     # one step at batch 256 is 115.6 GFLOP nominal (the figure); FLOPs scale with batch
     assert nominal * 256 / 8 == pytest.approx(115.63e9, rel=2e-3)
     assert 0.7 * nominal < useful < nominal
+    # the shared backward skips the second pass back through D on the fakes: the input
+    # gradients of the dense head (6272 features) and of the 64->128 conv (5x5 taps, 7x7 out)
+    shared, _ = step_flops(lambda: simultaneous_step(G, D, g_opt, d_opt, x), G, D)
+    assert nominal - shared == 2 * 8 * (6272 + (7 * 7) * 25 * 64 * 128)
 
 
 def test_the_run_says_what_auto_chose(tmp_path, capsys):
@@ -209,18 +214,23 @@ def test_the_run_says_what_auto_chose(tmp_path, capsys):
     from ganforge.engine.trainer import Trainer
 
     data = Dataset("r", torch.zeros(8, 1, 28, 28, dtype=torch.uint8), "image")
+    plain = ["train.precision=fp32", "train.shared_backward=false"]
     for over, want in (
         (
-            ["train.precision=fp32", "train.channels_last=off", "train.spectral_conv=off"],
+            plain + ["train.channels_last=off", "train.spectral_conv=off"],
             "training on cpu: fp32",
         ),
         (
-            ["train.precision=fp32", "train.spectral_conv=off"],
+            plain + ["train.spectral_conv=off"],
             "training on cpu: fp32, channels_last (train.channels_last=auto)",
         ),
         (
-            ["train.precision=fp32", "train.channels_last=off"],
+            plain + ["train.channels_last=off"],
             "training on cpu: fp32, spectral convs (train.spectral_conv=auto)",
+        ),
+        (
+            ["train.precision=fp32", "train.channels_last=off", "train.spectral_conv=off"],
+            "training on cpu: fp32, shared D backward",
         ),
     ):
         cfg = resolve("seed", over + ["train.device=cpu", "train.batch=8"])

@@ -312,6 +312,8 @@ def _speed_line(trainer: Trainer, ctx: DistContext) -> str:
         parts.append("channels_last")
     if plan.spectral_conv:
         parts.append("spectral convs")
+    if plan.shared_backward:
+        parts.append("shared D backward")
     if plan.compile:
         parts.append("torch.compile")
     where = f"{trainer.device.type}" + (f", {ctx.world_size} processes" if ctx.enabled else "")

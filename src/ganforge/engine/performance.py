@@ -12,6 +12,9 @@ performance section, ``benchmarks/throughput.py``):
   attribute, see ``ganforge.nets.spectral_conv``) take it where it needs enough fewer
   multiply-adds than the direct convolution (``spectral_pays``); off on GPUs until
   measured there.
+- shared_backward (``train.shared_backward``, the simultaneous step only): one backward
+  through D on the fakes serves both losses when D scores samples independently (exact,
+  see ``ganforge.engine.step.simultaneous_step``); on for every device.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from ganforge.engine.step import samples_independent
 
 
 def cpu_has_native_bf16() -> bool:
@@ -50,6 +55,7 @@ class SpeedPlan:
     channels_last: bool
     compile: bool
     spectral_conv: bool = False
+    shared_backward: bool = False
 
     def autocast(self, device: torch.device) -> AbstractContextManager | None:
         if self.precision != "bf16":
@@ -62,6 +68,7 @@ class SpeedPlan:
             "channels_last": self.channels_last,
             "compile": self.compile,
             "spectral_conv": self.spectral_conv,
+            "shared_backward": self.shared_backward,
         }
 
 
@@ -85,9 +92,11 @@ def plan_speed(
     G: nn.Module,
     D: nn.Module,
     spectral_conv: str = "auto",
+    shared_backward: bool = False,
 ) -> SpeedPlan:
     """Resolve the ``train.precision`` / ``channels_last`` / ``spectral_conv`` / ``compile``
-    keys."""
+    keys; ``shared_backward`` (asked for: the key on and the simultaneous step) holds where
+    D scores samples independently."""
     conv = is_convolutional(G) or is_convolutional(D)
     if precision == "auto":
         precision = "bf16" if conv and device_supports_bf16(device) else "fp32"
@@ -101,7 +110,11 @@ def plan_speed(
     else:
         spectral = spectral_conv == "on" and offered
     return SpeedPlan(
-        precision=precision, channels_last=layout, compile=bool(compile), spectral_conv=spectral
+        precision=precision,
+        channels_last=layout,
+        compile=bool(compile),
+        spectral_conv=spectral,
+        shared_backward=shared_backward and samples_independent(D),
     )
 
 

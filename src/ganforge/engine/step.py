@@ -42,6 +42,7 @@ class StepOptions:
     r1_every: int = 1
     measure_grads: bool = False  # also return gradient norms (costs a little)
     autocast: AbstractContextManager | None = None  # e.g. torch.autocast("cpu", torch.bfloat16)
+    shared_backward: bool = True  # simultaneous step: one backward through D on the fakes
 
 
 def sample_z(batch: int, z_dim: int, device: torch.device | str) -> Tensor:
@@ -151,22 +152,36 @@ def simultaneous_step(
     *,
     opts: StepOptions | None = None,
 ) -> dict[str, Tensor]:
-    """The TF DCGAN tutorial's step: one G pass and one D pass on the fakes feed both updates."""
+    """The TF DCGAN tutorial's step: one G pass and one D pass on the fakes feed both updates.
+
+    Written as in the tutorial, the fakes' path through D is differentiated twice: once for
+    G's loss (down to the images) and once for D's (for D's weights). When D scores each
+    sample on its own (:func:`samples_independent`), one backward serves both: per sample,
+    the two losses send the same vector back through D, scaled by different numbers (their
+    derivatives at that sample's logit), so G's gradient at the fakes is D's, rescaled per
+    sample by ``dG/dD`` (:func:`_shared_fake_backward`). Same gradients, one D backward less.
+    """
     opts = opts or StepOptions()
     loss = get_loss(opts.loss)
     g_params = [p for p in G.parameters() if p.requires_grad]
     d_params = [p for p in D.parameters() if p.requires_grad]
     z = sample_z(real.shape[0], unwrap(G).z_dim, real.device)
+    shared = opts.shared_backward and samples_independent(D)
     with _ctx(opts):
         fake = G(z, labels)
+        # With the shared backward, D sees a leaf copy of the fakes: its gradient is D's.
+        fake_in = fake.detach().requires_grad_(True) if shared else fake
         real_logits = D(real, labels).float()
-        fake_logits = unwrap(D)(fake, labels).float()
+        fake_logits = unwrap(D)(fake_in, labels).float()
     g_loss = loss.g(fake_logits)
     d_loss = loss.d(real_logits, fake_logits)
     g_opt.zero_grad(set_to_none=True)
     d_opt.zero_grad(set_to_none=True)
-    g_loss.backward(inputs=g_params, retain_graph=True)
-    d_loss.backward(inputs=d_params)
+    if shared:
+        _shared_fake_backward(g_loss, d_loss, fake, fake_in, fake_logits, g_params, d_params)
+    else:
+        g_loss.backward(inputs=g_params, retain_graph=True)
+        d_loss.backward(inputs=d_params)
     stats = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
     if opts.measure_grads:
         stats["g_grad_norm"] = _grad_norm(g_params)
@@ -175,6 +190,53 @@ def simultaneous_step(
     d_opt.step()
     stats.update(_game_stats(loss, real_logits.detach(), fake_logits.detach()))
     return stats
+
+
+def samples_independent(D: nn.Module) -> bool:
+    """Whether D's logit for a sample depends on that sample alone (no batch statistics).
+
+    Nets say so through an ``independent_samples`` attribute (``ganforge.nets``'
+    discriminators: True unless they hold batch norm); a net without one is assumed to mix
+    samples, which only costs the shared backward.
+    """
+    return bool(getattr(unwrap(D), "independent_samples", False))
+
+
+# Below this, a fake's D-loss derivative is too small to carry G's gradient through D
+# (bf16/fp32 gradients of ~1e-20 x D's Jacobian stay far above the smallest normal float).
+_SHARED_SCALE_FLOOR = 1e-20
+
+
+def _shared_fake_backward(
+    g_loss: Tensor,
+    d_loss: Tensor,
+    fake: Tensor,
+    fake_in: Tensor,
+    fake_logits: Tensor,
+    g_params: list[nn.Parameter],
+    d_params: list[nn.Parameter],
+) -> None:
+    """D's gradients and G's from one backward through D's fakes path (see above).
+
+    With ``l_i`` fake ``i``'s logit and ``J_i`` its gradient at the image, D's loss sends
+    ``dD_i * J_i`` to the image and G's loss ``dG_i * J_i``, so G's is D's times
+    ``dG_i / dD_i``. Where that cannot be divided out (a derivative of D's loss that is zero
+    or tiny, as hinge's for confident fakes, or not one logit per sample) the fakes' path is
+    differentiated twice, as written in the tutorial.
+    """
+    d_g = torch.autograd.grad(g_loss, fake_logits, retain_graph=True)[0]
+    d_d = torch.autograd.grad(d_loss, fake_logits, retain_graph=True)[0]
+    batch = fake.shape[0]
+    if d_d.numel() == batch and bool((d_d.abs() >= _SHARED_SCALE_FLOOR).all()):
+        d_loss.backward(inputs=[*d_params, fake_in])
+        grad = fake_in.grad
+        math = torch.promote_types(grad.dtype, torch.float32)
+        ratio = (d_g.double() / d_d.double()).to(math).reshape(batch, *[1] * (fake.dim() - 1))
+        fake.backward((grad.to(math) * ratio).to(fake.dtype), inputs=g_params)
+        return
+    g_grad = torch.autograd.grad(g_loss, fake_in, retain_graph=True)[0]
+    d_loss.backward(inputs=d_params)
+    fake.backward(g_grad, inputs=g_params)
 
 
 def _game_stats(loss: GANLoss, real_logits: Tensor, fake_logits: Tensor) -> dict[str, Tensor]:

@@ -81,7 +81,14 @@ class Trainer:
         torch.manual_seed(cfg.train.seed + _RANK_SEED_STRIDE * dist.rank)
         t = cfg.train
         self.speed = plan_speed(
-            t.precision, t.channels_last, t.compile, self.device, G, D, t.spectral_conv
+            t.precision,
+            t.channels_last,
+            t.compile,
+            self.device,
+            G,
+            D,
+            t.spectral_conv,
+            shared_backward=t.shared_backward and t.step == "simultaneous",
         )
         use_spectral(G, self.speed.spectral_conv)
         use_spectral(D, self.speed.spectral_conv)
@@ -118,6 +125,7 @@ class Trainer:
             penalty_weight=cfg.loss.penalty_weight,
             r1_every=cfg.loss.r1_every,
             autocast=autocast,
+            shared_backward=self.speed.shared_backward,
         )
         self.step = 0
         self.d_steps = 0

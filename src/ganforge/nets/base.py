@@ -107,6 +107,16 @@ class Discriminator(nn.Module, ABC):
             nn.Embedding(self.num_classes, self.feature_dim) if self.num_classes else None
         )
 
+    @property
+    def independent_samples(self) -> bool:
+        """Whether each sample's logit depends on that sample alone (in training mode).
+
+        True unless the net holds batch norm. A subclass that mixes samples some other way
+        (minibatch standard deviation, minibatch discrimination) must return False: the
+        simultaneous step's shared backward relies on it (``ganforge.engine.step``).
+        """
+        return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.modules())
+
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """Real-vs-fake logits of shape (B,)."""
         if tuple(x.shape[1:]) != self.in_shape:

@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Several processes or machines: torchrun --nproc_per_node=N -m ganforge train "
         "... (DistributedDataParallel; train.batch is the global batch). Speed settings: "
         "train.precision, train.channels_last and train.spectral_conv (auto picks per "
-        "device).",
+        "device); train.shared_backward (the simultaneous step; true by default).",
     )
     t.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
     t.add_argument("--data", help="dataset spec, e.g. fashion-mnist, folder:PATH, toy:ring8")

@@ -25,13 +25,13 @@ def float64():
     torch.set_default_dtype(before)
 
 
-def _grads_of_one_step(G, D, real, shared, loss, seed=1):
+def _grads_of_one_step(G, D, real, shared, loss, seed=1, labels=None):
     G, D = copy.deepcopy(G), copy.deepcopy(D)
     g_opt = torch.optim.SGD(G.parameters(), lr=0.0)
     d_opt = torch.optim.SGD(D.parameters(), lr=0.0)
     torch.manual_seed(seed)  # same latents and dropout masks for both ways
     opts = StepOptions(loss=loss, shared_backward=shared)
-    simultaneous_step(G, D, g_opt, d_opt, real, opts=opts)
+    simultaneous_step(G, D, g_opt, d_opt, real, labels, opts=opts)
     return [p.grad.clone() for p in (*G.parameters(), *D.parameters())]
 
 
@@ -68,6 +68,20 @@ def test_shared_backward_falls_back_where_ds_derivative_vanishes(float64):
         assert torch.isfinite(a).all()
         assert torch.allclose(a, b, rtol=1e-12, atol=1e-15)
     assert two_pass[0].abs().max() > 0  # G still gets hinge's constant push
+
+
+def test_shared_backward_with_conditional_nets(float64):
+    """G(z, y) and D(x, y) with a label projection: still one logit per sample."""
+    from ganforge.nets import MLPGenerator
+
+    torch.manual_seed(0)
+    G = MLPGenerator(z_dim=4, out_shape=(3,), hidden=16, num_classes=5)
+    D = MLPDiscriminator(in_shape=(3,), hidden=16, num_classes=5)
+    real, labels = torch.randn(10, 3), torch.randint(0, 5, (10,))
+    two_pass = _grads_of_one_step(G, D, real, False, "nonsaturating", labels=labels)
+    one_pass = _grads_of_one_step(G, D, real, True, "nonsaturating", labels=labels)
+    for a, b in zip(one_pass, two_pass, strict=True):
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
 def test_shared_backward_in_bf16_stays_within_bf16_rounding():

@@ -227,6 +227,7 @@ def _shared_fake_backward(
     d_g = torch.autograd.grad(g_loss, fake_logits, retain_graph=True)[0]
     d_d = torch.autograd.grad(d_loss, fake_logits, retain_graph=True)[0]
     batch = fake.shape[0]
+    # bool(): a host sync (free on the CPU; the divergence guard syncs every step anyway)
     if d_d.numel() == batch and bool((d_d.abs() >= _SHARED_SCALE_FLOOR).all()):
         d_loss.backward(inputs=[*d_params, fake_in])
         grad = fake_in.grad

@@ -109,6 +109,40 @@ def test_shared_backward_in_bf16_stays_within_bf16_rounding():
         assert rel < 0.02  # bf16 keeps 8 bits: ~0.4% per rounding
 
 
+def test_float16_takes_the_two_pass_step():
+    """fp16's exponent underflows D's per-sample gradient of a fake D is sure of, so the
+    rescaled one would be lost: under float16 autocast the step differentiates twice."""
+    from ganforge.nets import MLPGenerator
+
+    torch.manual_seed(0)
+    G = MLPGenerator(z_dim=4, out_shape=(3,), hidden=16)
+    D = MLPDiscriminator(in_shape=(3,), hidden=16)
+    with torch.no_grad():
+        D.head.bias.fill_(-12.0)  # sigmoid(-12)/B: below fp16's smallest normal
+    real = torch.randn(64, 3)
+
+    def grads(shared):
+        G2, D2 = copy.deepcopy(G), copy.deepcopy(D)
+        opts = StepOptions(
+            shared_backward=shared, autocast=torch.autocast("cpu", dtype=torch.float16)
+        )
+        torch.manual_seed(3)
+        simultaneous_step(
+            G2,
+            D2,
+            torch.optim.SGD(G2.parameters(), lr=0.0),
+            torch.optim.SGD(D2.parameters(), lr=0.0),
+            real,
+            opts=opts,
+        )
+        return [p.grad for p in (*G2.parameters(), *D2.parameters())]
+
+    two_pass, one_pass = grads(False), grads(True)
+    for a, b in zip(one_pass, two_pass, strict=True):
+        assert torch.equal(a, b)
+    assert two_pass[0].abs().max() > 0
+
+
 def test_which_discriminators_score_samples_independently():
     assert TFTutorialDiscriminator().independent_samples
     assert MLPDiscriminator(in_shape=(2,)).independent_samples

@@ -169,6 +169,7 @@ def simultaneous_step(
     shared = opts.shared_backward and samples_independent(D)
     with _ctx(opts):
         fake = G(z, labels)
+        shared = shared and not _float16(fake)
         # With the shared backward, D sees a leaf copy of the fakes: its gradient is D's.
         fake_in = fake.detach().requires_grad_(True) if shared else fake
         real_logits = D(real, labels).float()
@@ -200,6 +201,14 @@ def samples_independent(D: nn.Module) -> bool:
     samples, which only costs the shared backward.
     """
     return bool(getattr(unwrap(D), "independent_samples", False))
+
+
+def _float16(x: Tensor) -> bool:
+    """Whether D runs in float16 here: its 5-bit exponent underflows ``dD_i * J_i`` long
+    before ``dD_i`` is small enough to be caught below, so the shared backward is off."""
+    dev = x.device.type
+    autocast16 = torch.is_autocast_enabled(dev) and torch.get_autocast_dtype(dev) == torch.float16
+    return x.dtype == torch.float16 or autocast16
 
 
 # Below this, a fake's D-loss derivative is too small to carry G's gradient through D

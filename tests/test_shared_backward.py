@@ -25,12 +25,14 @@ def float64():
     torch.set_default_dtype(before)
 
 
-def _grads_of_one_step(G, D, real, shared, loss, seed=1, labels=None):
+def _grads_of_one_step(G, D, real, shared, loss="nonsaturating", seed=1, labels=None, dtype=None):
+    """G's and D's gradients after one simultaneous step (under autocast to ``dtype``)."""
     G, D = copy.deepcopy(G), copy.deepcopy(D)
     g_opt = torch.optim.SGD(G.parameters(), lr=0.0)
     d_opt = torch.optim.SGD(D.parameters(), lr=0.0)
     torch.manual_seed(seed)  # same latents and dropout masks for both ways
-    opts = StepOptions(loss=loss, shared_backward=shared)
+    autocast = torch.autocast("cpu", dtype=dtype) if dtype else None
+    opts = StepOptions(loss=loss, shared_backward=shared, autocast=autocast)
     simultaneous_step(G, D, g_opt, d_opt, real, labels, opts=opts)
     return [p.grad.clone() for p in (*G.parameters(), *D.parameters())]
 
@@ -87,24 +89,9 @@ def test_shared_backward_with_conditional_nets(float64):
 def test_shared_backward_in_bf16_stays_within_bf16_rounding():
     G, D = _seed_pair(torch.float32)
     real = torch.rand(16, 1, 28, 28) * 2 - 1
-
-    def grads(shared):
-        G2, D2 = copy.deepcopy(G), copy.deepcopy(D)
-        opts = StepOptions(
-            shared_backward=shared, autocast=torch.autocast("cpu", dtype=torch.bfloat16)
-        )
-        torch.manual_seed(3)
-        simultaneous_step(
-            G2,
-            D2,
-            torch.optim.SGD(G2.parameters(), lr=0.0),
-            torch.optim.SGD(D2.parameters(), lr=0.0),
-            real,
-            opts=opts,
-        )
-        return [p.grad for p in (*G2.parameters(), *D2.parameters())]
-
-    for a, b in zip(grads(True), grads(False), strict=True):
+    one_pass = _grads_of_one_step(G, D, real, True, seed=3, dtype=torch.bfloat16)
+    two_pass = _grads_of_one_step(G, D, real, False, seed=3, dtype=torch.bfloat16)
+    for a, b in zip(one_pass, two_pass, strict=True):
         rel = ((a - b).norm() / b.norm().clamp_min(1e-12)).item()
         assert rel < 0.02  # bf16 keeps 8 bits: ~0.4% per rounding
 
@@ -120,24 +107,8 @@ def test_float16_takes_the_two_pass_step():
     with torch.no_grad():
         D.head.bias.fill_(-12.0)  # sigmoid(-12)/B: below fp16's smallest normal
     real = torch.randn(64, 3)
-
-    def grads(shared):
-        G2, D2 = copy.deepcopy(G), copy.deepcopy(D)
-        opts = StepOptions(
-            shared_backward=shared, autocast=torch.autocast("cpu", dtype=torch.float16)
-        )
-        torch.manual_seed(3)
-        simultaneous_step(
-            G2,
-            D2,
-            torch.optim.SGD(G2.parameters(), lr=0.0),
-            torch.optim.SGD(D2.parameters(), lr=0.0),
-            real,
-            opts=opts,
-        )
-        return [p.grad for p in (*G2.parameters(), *D2.parameters())]
-
-    two_pass, one_pass = grads(False), grads(True)
+    two_pass = _grads_of_one_step(G, D, real, False, seed=3, dtype=torch.float16)
+    one_pass = _grads_of_one_step(G, D, real, True, seed=3, dtype=torch.float16)
     for a, b in zip(one_pass, two_pass, strict=True):
         assert torch.equal(a, b)
     assert two_pass[0].abs().max() > 0

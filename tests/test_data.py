@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ganforge.data import BatchSampler, Dataset, describe_datasets, load_dataset
-from ganforge.data import images as images_mod
-from ganforge.data.idx import read_idx
-from ganforge.data.images import (
+from ganforge.errors import DataError
+from ganforge.modalities.image import datasets as images_mod
+from ganforge.modalities.image.datasets import (
     FASHION_MNIST_DIR,
     convert_channels,
     load_digits_dataset,
@@ -25,8 +25,8 @@ from ganforge.data.images import (
     load_mnist5k,
     resize_images,
 )
-from ganforge.data.toy import grid25, grid25_centers, ring8, ring8_centers
-from ganforge.errors import DataError
+from ganforge.modalities.image.idx import read_idx
+from ganforge.modalities.points.datasets import grid25, grid25_centers, ring8, ring8_centers
 
 # --------------------------------------------------------------------------- toy mixtures
 

@@ -77,12 +77,12 @@ def test_two_processes_train_exactly_like_one_on_the_global_batch(tmp_path, step
     spec.loader.exec_module(mod)
     import ganforge.engine.step as step_mod
 
-    saved = step_mod.sample_z
+    saved = step_mod.sample_latent
     try:
         G, D = mod.nets()
         mod.train(G, D, 0, 1, step_kind)
     finally:
-        step_mod.sample_z = saved
+        step_mod.sample_latent = saved
     ddp = load_file(str(tmp_path / "ddp.safetensors"))
     single = {
         f"{n}.{k}": v.detach() for n, net in (("G", G), ("D", D)) for k, v in net.named_parameters()

@@ -18,7 +18,7 @@ LOSSES = ("nonsaturating", "minimax", "wasserstein", "hinge", "least-squares")
 
 @pytest.fixture
 def float64():
-    """Latents (``sample_z``) and nets in float64, so both ways agree to 1e-12."""
+    """Latents (``sample_latent``) and nets in float64, so both ways agree to 1e-12."""
     before = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     yield

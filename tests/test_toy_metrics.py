@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganforge.data.toy import grid25, grid25_centers, ring8, ring8_centers
 from ganforge.metrics import mode_metrics
+from ganforge.modalities.points.datasets import grid25, grid25_centers, ring8, ring8_centers
 
 CENTERS = ring8_centers(2.0)
 STD = 0.02

@@ -7,7 +7,7 @@
       run.json           what sampling needs without the data: shapes, classes, modality
       metrics.jsonl      one JSON record per log step (train) and per sample step (eval)
       checkpoints/       step-XXXXXXXX/{weights.safetensors, optim.safetensors, state.json}
-      samples/           step-XXXXXXXX.png grids, final.png
+      samples/           step-XXXXXXXX.png pictures (the modality's), final.png
       progress.gif       the fixed latent batch across training
       equilibrium.png    D(x), D(G(z)), losses, V(D,G), JS bound, gradient norms
 """
@@ -25,8 +25,9 @@ from torch import nn
 from ganforge import config as config_mod
 from ganforge.config import Config
 from ganforge.engine import checkpoint as ckpt
-from ganforge.errors import RunError
-from ganforge.nets import build_networks
+from ganforge.engine.latent import sample_latent
+from ganforge.engine.protocols import take, to_device
+from ganforge.errors import ConfigError, RunError
 
 
 @dataclass
@@ -64,37 +65,16 @@ class RunPaths:
         return self.root / "equilibrium.png"
 
 
-def network_options(cfg: Config) -> dict[str, Any]:
-    """The model section as keyword options for :func:`ganforge.nets.build_networks`."""
-    m = cfg.model
-    opts = {
-        "g_width": m.g_width,
-        "d_width": m.d_width,
-        "depth": m.depth,
-        "spectral_norm": m.spectral_norm,
-        "leaky_slope": m.leaky_slope,
-        "bn_eps": m.bn_eps,
-        "bn_momentum": m.bn_momentum,
-        "dropout": m.dropout,
-        "init": None if m.init == "auto" else m.init,
-    }
-    return opts
-
-
 def build_from_config(
     cfg: Config, sample_shape: tuple[int, ...], num_classes: int
 ) -> tuple[nn.Module, nn.Module]:
-    """G and D for a config and a data shape, with errors phrased for config users."""
-    from ganforge.errors import ConfigError
+    """G and D of the registered architecture ``model.arch`` for a data shape, with errors
+    phrased for config users."""
+    from ganforge.registry import ARCHITECTURES
 
+    arch = ARCHITECTURES.get(cfg.model.arch)
     try:
-        return build_networks(
-            cfg.model.arch,
-            tuple(sample_shape),
-            cfg.model.z_dim,
-            num_classes,
-            **network_options(cfg),
-        )
+        return arch.build(cfg, tuple(int(s) for s in sample_shape), num_classes)
     except ValueError as exc:
         raise ConfigError(f"model: {exc}") from None
 
@@ -147,7 +127,15 @@ class Run:
 
     @property
     def modality(self) -> str:
+        """The name of the run's modality (``image``, ``points``, a plug-in's)."""
         return str(self.meta["modality"])
+
+    @property
+    def modality_obj(self) -> Any:
+        """The registered modality that renders and measures this run's samples."""
+        from ganforge.registry import MODALITIES
+
+        return MODALITIES.get(self.modality)
 
     @property
     def num_classes(self) -> int:
@@ -157,26 +145,33 @@ class Run:
     def info(self) -> dict[str, Any]:
         return dict(self.meta.get("info", {}))
 
+    def latent(self, n: int, seed: int = 0) -> Any:
+        """``n`` latent codes of the run's generator, drawn from ``seed``."""
+        return sample_latent(self.generator, n, generator=torch.Generator().manual_seed(seed))
+
     @torch.no_grad()
     def sample(
         self,
         n: int = 64,
         seed: int = 0,
-        labels: torch.Tensor | None = None,
-        z: torch.Tensor | None = None,
+        labels: Any = None,
+        z: Any = None,
     ) -> torch.Tensor:
-        """``n`` samples in model space (images in [-1, 1]); labels cycle classes if needed."""
-        G = self.generator
+        """``n`` samples in model space (images in [-1, 1]). ``labels`` are the conditions
+        (class ids for class-conditional runs); by default the modality's, which cycle
+        through every class. ``z`` may be given instead of ``n`` / ``seed``."""
+        from ganforge.engine.protocols import batch_size
+
         if z is None:
-            gen = torch.Generator().manual_seed(seed)
-            z = torch.randn(n, G.z_dim, generator=gen)
-        if labels is None and self.num_classes > 1 and self.config.data.conditional:
-            labels = torch.arange(z.shape[0]) % self.num_classes
+            z = self.latent(n, seed)
+        n = batch_size(z)
+        if labels is None:
+            labels = self.modality_obj.conditions(n, self.meta, self.config)
         out = []
-        for i in range(0, z.shape[0], 512):
-            zb = z[i : i + 512].to(self.device)
-            yb = None if labels is None else labels[i : i + 512].to(self.device)
-            out.append(G(zb, yb).float().cpu())
+        for i in range(0, n, 512):
+            zb = to_device(take(z, i, i + 512), self.device)
+            yb = to_device(take(labels, i, i + 512), self.device)
+            out.append(self.generator(zb, yb).float().cpu())
         return torch.cat(out)
 
 

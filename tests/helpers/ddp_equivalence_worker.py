@@ -45,7 +45,7 @@ def train(G, D, rank: int, world: int, step_kind: str) -> None:
     d_opt = torch.optim.Adam(D.parameters(), lr=1e-2)
     for s in range(STEPS):
         real, z = fixed_inputs(rank, world, s)
-        step_mod.sample_z = lambda batch, z_dim, device, z=z: z  # fixed latent codes
+        step_mod.sample_latent = lambda G, n, device=None, generator=None, z=z: z  # fixed codes
         train_step(Gs, Ds, g_opt, d_opt, real, step=step_kind, opts=StepOptions())
 
 

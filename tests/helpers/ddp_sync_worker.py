@@ -43,8 +43,8 @@ data = Dataset(
 torch.manual_seed(cfg.train.seed)
 G, D = build_from_config(cfg, (1, 28, 28), 0)
 trainer = Trainer(G, D, data, cfg, run_dir=None, dist=ctx)
-first = trainer.sampler.next_indices().tolist()
-trainer.sampler.load_state_dict({"epoch": 0, "position": 0})
+first = trainer.data.sampler.next_indices().tolist()
+trainer.data.sampler.load_state_dict({"epoch": 0, "position": 0})
 z = torch.randn(4, cfg.model.z_dim)
 summary = trainer.fit(6)
 tensors = {

@@ -24,8 +24,8 @@ import pytest
 import torch
 from PIL import Image, ImageFile
 
-from ganforge.data import images as images_mod
 from ganforge.data import load_dataset
+from ganforge.modalities.image import datasets as images_mod
 
 INPUTS_TRIED = 95  # messy inputs in the folder below (quoted in the README); each loaded twice
 SIZE = 16
@@ -441,7 +441,7 @@ def test_symlink_loop_does_not_hang(tmp_path):
         "ds = load_dataset('folder:' + sys.argv[1], image_size=8, channels=1); "
         "print(len(ds), len(ds.skipped))"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(images_mod.__file__).parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(images_mod.__file__).parents[3])}
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)],
         capture_output=True,

@@ -1,7 +1,16 @@
-"""Datasets: loading by spec, in-memory storage, minibatch sampling."""
+"""Datasets: loading by spec, in-memory storage, minibatch sampling, the training-data protocol."""
 
 from ganforge.data.dataset import Dataset
 from ganforge.data.sampler import BatchSampler
-from ganforge.data.specs import DATASETS, describe_datasets, load_dataset
+from ganforge.data.specs import describe_datasets, find_spec, load_dataset, spec_modality
+from ganforge.data.training_data import InMemoryData
 
-__all__ = ["DATASETS", "BatchSampler", "Dataset", "describe_datasets", "load_dataset"]
+__all__ = [
+    "BatchSampler",
+    "Dataset",
+    "InMemoryData",
+    "describe_datasets",
+    "find_spec",
+    "load_dataset",
+    "spec_modality",
+]

@@ -6,8 +6,9 @@ performance section, ``benchmarks/throughput.py``):
 - precision: bf16 autocast (fp32 master weights and optimiser state) on CPUs with native
   bf16 instructions (AVX-512 BF16 or AMX) and on GPUs that support bf16, for convolutional
   nets; fp32 elsewhere and for MLPs (too small to gain, and the toy games are sensitive).
-- channels_last: on for convolutional nets on the CPU (oneDNN's convolutions run in NHWC
-  without layout reorders around every layer); off on GPUs until measured there.
+- channels_last: on for nets of 2-D convolutions on the CPU (oneDNN's convolutions run in
+  NHWC without layout reorders around every layer); off for 1-D / 3-D convolutions and on
+  GPUs until measured there.
 - spectral_conv: on the CPU, layers that offer a frequency-domain path (a ``spectral``
   attribute, see ``ganforge.nets.spectral_conv``) take it where it needs enough fewer
   multiply-adds than the direct convolution (``spectral_pays``); off on GPUs until
@@ -39,6 +40,26 @@ def cpu_has_native_bf16() -> bool:
 
 def is_convolutional(net: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.conv._ConvNd) for m in net.modules())
+
+
+_CONV_2D = (nn.Conv2d, nn.ConvTranspose2d)
+
+
+def is_image_convolutional(net: nn.Module) -> bool:
+    """Whether ``net`` convolves 2-D maps (where the NHWC layout applies), and nothing else:
+    1-D (text, music) and 3-D (video) convolutions have no channels_last of their own."""
+    convs = [m for m in net.modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    return bool(convs) and all(isinstance(m, _CONV_2D) for m in convs)
+
+
+def module_to_layout(net: nn.Module, channels_last: bool) -> nn.Module:
+    """``net`` with its 4-D weights in NHWC order when asked (other tensors as they are:
+    ``Module.to(memory_format=channels_last)`` fails on the 5-D weights of a Conv3d)."""
+    if channels_last:
+        for t in [*net.parameters(), *net.buffers()]:
+            if t.dim() == 4:
+                t.data = t.data.contiguous(memory_format=torch.channels_last)
+    return net
 
 
 def device_supports_bf16(device: torch.device) -> bool:
@@ -98,12 +119,18 @@ def plan_speed(
     keys; ``shared_backward`` (asked for: the key on and the simultaneous step) holds where
     D scores samples independently."""
     conv = is_convolutional(G) or is_convolutional(D)
+    # NHWC only where every conv of both nets is 2-D: a net mixing 2-D with 3-D convs (an
+    # image D beside a video D) would hand oneDNN mixed layouts
+    conv2d = (is_image_convolutional(G) or not is_convolutional(G)) and (
+        is_image_convolutional(D) or not is_convolutional(D)
+    )
+    conv2d = conv and conv2d
     if precision == "auto":
         precision = "bf16" if conv and device_supports_bf16(device) else "fp32"
     if channels_last == "auto":
-        layout = conv and device.type == "cpu"
+        layout = conv2d and device.type == "cpu"
     else:
-        layout = channels_last == "on" and conv
+        layout = channels_last == "on" and conv2d
     offered = offers_spectral(G) or offers_spectral(D)
     if spectral_conv == "auto":
         spectral = offered and device.type == "cpu"

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import torch
 
 from ganforge.data.dataset import Dataset
-from ganforge.data.images import load_digits_dataset, load_fashion_mnist, load_mnist5k
 from ganforge.errors import DataError
 from ganforge.metrics.classifier import (
     ClassifierNet,
@@ -19,6 +18,7 @@ from ganforge.metrics.classifier import (
     train_classifier,
     weights_path,
 )
+from ganforge.modalities.image.datasets import load_digits_dataset, load_fashion_mnist, load_mnist5k
 
 CLASSIFIER_DATASETS = ("fashion-mnist", "mnist5k", "digits")
 

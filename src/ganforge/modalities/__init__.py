@@ -1,20 +1,19 @@
-"""Modalities plug into the toolkit here: each renders and measures its own samples."""
+"""The built-in modalities (``image``, ``points``) and the files every modality writes.
+
+Each is a package that registers itself through the public API in :mod:`ganforge.registry`
+(see :mod:`ganforge.plugins`), exactly as a third-party modality does.
+"""
 
 from __future__ import annotations
 
-from ganforge.modalities.base import Modality, save_gif, save_png
-from ganforge.modalities.image import ImageModality
-from ganforge.modalities.points import PointsModality
-
-MODALITIES: dict[str, Modality] = {"image": ImageModality(), "points": PointsModality()}
+from ganforge.modalities.files import save_gif, save_png
 
 
-def get_modality(name: str) -> Modality:
-    """The modality registered under ``name`` (``image``, ``points``)."""
-    try:
-        return MODALITIES[name]
-    except KeyError:
-        raise ValueError(f"no modality '{name}'; known: {', '.join(MODALITIES)}") from None
+def get_modality(name: str):
+    """The registered modality ``name`` (``image``, ``points``, or a plug-in's)."""
+    from ganforge.registry import MODALITIES
+
+    return MODALITIES.get(name)
 
 
-__all__ = ["MODALITIES", "Modality", "get_modality", "save_gif", "save_png"]
+__all__ = ["get_modality", "save_gif", "save_png"]

@@ -5,7 +5,8 @@ from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganforge.nets.dcgan_tf import TFTutorialDiscriminator, TFTutorialGenerator
 from ganforge.nets.init import INIT_SCHEMES, init_weights
 from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
-from ganforge.nets.registry import ARCHITECTURES, build_networks
+from ganforge.nets.registry import DESCRIPTIONS as ARCHITECTURES
+from ganforge.nets.registry import build_networks
 from ganforge.nets.resnet import ResNetDiscriminator, ResNetGenerator
 
 __all__ = [

@@ -73,6 +73,24 @@ class Generator(nn.Module, ABC):
             self.embed_dim = 0
             self.embed = None
 
+    def sample_latent(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> Tensor:
+        """``n`` codes of N(0, I) in ``z_dim`` dimensions (a family with a structured latent
+        overrides this and :meth:`interpolate_latent`)."""
+        from ganforge.engine.latent import standard_normal
+
+        return standard_normal(n, self.z_dim, device, generator)
+
+    def interpolate_latent(self, z0: Tensor, z1: Tensor, t: float) -> Tensor:
+        """The code a fraction ``t`` of the way from ``z0`` to ``z1`` (spherical)."""
+        from ganforge.engine.latent import slerp
+
+        return slerp(z0, z1, t)
+
     @property
     def in_dim(self) -> int:
         """Width of the body's input: ``z_dim`` plus the label embedding (if any)."""

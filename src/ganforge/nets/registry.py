@@ -1,4 +1,5 @@
-"""Build a generator/discriminator pair by architecture name and data shape."""
+"""The built-in network families and ``build_networks``; ``register`` puts them in
+:data:`ganforge.registry.ARCHITECTURES` (as a plug-in registers its own)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ganforge.nets.dcgan_tf import TFTutorialDiscriminator, TFTutorialGenerator
 from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganforge.nets.resnet import ResNetDiscriminator, ResNetGenerator
 
-ARCHITECTURES: dict[str, str] = {
+DESCRIPTIONS: dict[str, str] = {
     "mlp": "fully connected G and D (Goodfellow et al. 2014); points or flattened images",
     "dcgan-tf": "the TensorFlow DCGAN tutorial's pair with Keras defaults; 28x28 grey only",
     "dcgan": "DCGAN (Radford et al. 2016) for square images of 16, 28, 32, 64 or 128 px",
@@ -93,7 +94,7 @@ def build_networks(
     ValueError, as is a shape it cannot handle.
     """
     if arch not in _FAMILIES:
-        raise ValueError(f"unknown arch {arch!r}; use one of {', '.join(ARCHITECTURES)}")
+        raise ValueError(f"unknown arch {arch!r}; use one of {', '.join(_FAMILIES)}")
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise ValueError(f"unknown network option(s) {', '.join(unknown)}; known: {OPTIONS}")
@@ -118,3 +119,28 @@ def build_networks(
     )
     D = family.discriminator(in_shape=shape, num_classes=num_classes, init=init, **d_kwargs)
     return G, D
+
+
+def network_options(cfg: Any) -> dict[str, Any]:
+    """The config's model section as keyword options for :func:`build_networks`."""
+    m = cfg.model
+    opts = {k: getattr(m, k) for k in OPTIONS if k != "init"}
+    opts["init"] = None if m.init == "auto" else m.init
+    return opts
+
+
+def _builder(arch: str) -> Any:
+    def build(cfg: Any, sample_shape: tuple[int, ...], num_classes: int) -> tuple[Any, Any]:
+        return build_networks(
+            arch, sample_shape, cfg.model.z_dim, num_classes, **network_options(cfg)
+        )
+
+    return build
+
+
+def register() -> None:
+    """Register the built-in families (entry point ``nets`` of ``ganforge.modalities``)."""
+    from ganforge.registry import Architecture, register_architecture
+
+    for name, description in DESCRIPTIONS.items():
+        register_architecture(Architecture(name, _builder(name), description, OPTIONS))

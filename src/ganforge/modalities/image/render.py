@@ -1,10 +1,9 @@
-"""Images: uint8 <-> [-1, 1], sample grids, folders of PNGs."""
+"""Images for people and tools: uint8 from [-1, 1], sample grids, folders of PNGs."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -37,25 +36,17 @@ def make_grid(
     return img
 
 
-class ImageModality:
-    """Sample grids as pictures; a folder of PNGs (or ``.npy``) as data."""
-
-    name = "image"
-
-    def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
-        return make_grid(samples)
-
-    def save_raw(self, samples: torch.Tensor, path: Path) -> Path:
-        path = Path(path)
-        arr = to_uint8(samples)
-        if path.suffix == ".npy":
-            np.save(path, arr)
-            return path
-        path.mkdir(parents=True, exist_ok=True)
-        for i, im in enumerate(arr):
-            mode = "L" if im.shape[-1] == 1 else "RGB"
-            Image.fromarray(im[..., 0] if mode == "L" else im, mode).save(path / f"{i:05d}.png")
+def save_images(samples: torch.Tensor, path: Path) -> Path:
+    """Images as ``.npy`` (uint8 N, H, W, C) or a folder of numbered PNGs."""
+    path = Path(path)
+    arr = to_uint8(samples)
+    if path.suffix.lower() == ".npy":
+        tmp = path.with_name(f".{path.name}.tmp.npy")
+        np.save(tmp, arr)
+        tmp.replace(path)
         return path
-
-    def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
-        return {}
+    path.mkdir(parents=True, exist_ok=True)
+    for i, im in enumerate(arr):
+        mode = "L" if im.shape[-1] == 1 else "RGB"
+        Image.fromarray(im[..., 0] if mode == "L" else im, mode).save(path / f"{i:05d}.png")
+    return path

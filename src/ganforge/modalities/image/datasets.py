@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ganforge.data.dataset import Dataset
-from ganforge.data.idx import read_idx
 from ganforge.errors import DataError
+from ganforge.modalities.image.idx import read_idx
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_CLASSES = [

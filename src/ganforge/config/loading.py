@@ -1,0 +1,247 @@
+"""Building a Config: from nested plain data, YAML presets and ``--set key=value`` overrides.
+
+Every key is checked; an unknown key, a wrong type or an out-of-range value raises
+:class:`ConfigError` with one line naming the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge.config.schema import ENGINE_SECTIONS, Config, key_aliases, modality_sections
+from ganforge.config.values import (
+    check_value,
+    coerce,
+    field_type,
+    fields_of,
+    shown,
+    suggest,
+    suggest_key,
+)
+from ganforge.errors import ConfigError
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
+
+
+def all_keys() -> list[str]:
+    """Every valid dotted key, e.g. ``train.batch`` and ``image.size``."""
+    keys = []
+    for name in fields_of(Config):
+        if name == "sections":
+            continue
+        sub = field_type(Config, name)
+        if dataclasses.is_dataclass(sub):
+            keys += [f"{name}.{k}" for k in fields_of(sub)]
+        else:
+            keys.append(name)
+    for name, cls in modality_sections().items():
+        keys += [f"{name}.{k}" for k in fields_of(cls)]
+    return keys
+
+
+def _translate_aliases(data: dict[str, Any]) -> dict[str, Any]:
+    """Move keys given under an alias (``data.image_size``) to their section (``image.size``)."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for old, new in key_aliases().items():
+        o_sec, o_key = old.split(".", 1)
+        n_sec, n_key = new.split(".", 1)
+        node = out.get(o_sec)
+        if isinstance(node, dict) and o_key in node:
+            value = node.pop(o_key)
+            target = out.setdefault(n_sec, {})
+            if isinstance(target, dict):
+                target.setdefault(n_key, value)
+    return out
+
+
+def _build(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"'{prefix}' must be a mapping of keys to values; got {data!r}")
+    fields = fields_of(cls)
+    kwargs = {}
+    for k, v in data.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if k not in fields or k == "sections":
+            valid = [f"{prefix}.{n}" if prefix else n for n in fields]
+            hint = suggest(key, valid) or suggest_key(key)
+            raise ConfigError(
+                f"unknown config key '{shown(key)}'{hint}; see `ganforge config --keys`"
+            )
+        tp = field_type(cls, k)
+        if dataclasses.is_dataclass(tp):
+            kwargs[k] = _build(tp, v or {}, key)
+        else:
+            kwargs[k] = coerce(key, v, tp)
+            check_value(key, kwargs[k])
+    return cls(**kwargs)
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    """Build and validate a Config from nested plain data (missing keys take defaults)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"a config must be a mapping of sections; got {data!r}")
+    data = _translate_aliases(data)
+    extra = modality_sections()
+    engine = {k: v for k, v in data.items() if k not in extra}
+    for k in engine:
+        if k not in fields_of(Config) and isinstance(engine[k], dict):
+            raise ConfigError(
+                f"unknown config section '{shown(str(k))}'"
+                f"{suggest(str(k), list(ENGINE_SECTIONS) + list(extra))}; a modality's section "
+                "exists when its plug-in is installed (see `ganforge plugins`)"
+            )
+    cfg = _build(Config, engine, "")
+    for name, cls in extra.items():
+        cfg.sections[name] = _build(cls, data.get(name) or {}, name)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    """Cross-field checks that single values cannot express."""
+    for group in ENGINE_SECTIONS:
+        sub = getattr(cfg, group)
+        for f in dataclasses.fields(sub):
+            check_value(f"{group}.{f.name}", getattr(sub, f.name))
+    for name, sub in cfg.sections.items():
+        for f in dataclasses.fields(sub):
+            check_value(f"{name}.{f.name}", getattr(sub, f.name))
+    if cfg.train.step == "simultaneous" and cfg.train.n_critic != 1:
+        raise ConfigError(
+            "train.step=simultaneous updates D and G from one pass, so train.n_critic must be 1"
+        )
+    if cfg.train.step == "simultaneous" and cfg.loss.penalty != "none":
+        raise ConfigError(
+            "train.step=simultaneous does not support loss.penalty; use train.step=alternating"
+        )
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``'train.batch=64'`` -> ``('train.batch', 64)``; values are read as YAML scalars.
+
+    A key under a mapping key (``loss.head_weights.clip=2``) sets one entry of it.
+    """
+    if "=" not in text:
+        raise ConfigError(f"--set expects key=value, like --set train.batch=64; got {text!r}")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    key = key_aliases().get(key, key)
+    keys = all_keys()
+    mapping_entry = key.rsplit(".", 1)[0] in _MAPPING_KEYS and key.count(".") == 2
+    if key not in keys and not mapping_entry:
+        raise ConfigError(
+            f"unknown config key '{shown(key)}'{suggest_key(key)}; see `ganforge config --keys`"
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except Exception:  # not YAML PyYAML can build (bad date, 5000-digit int, deep nesting): text
+        value = raw
+    if isinstance(value, (dict, list)) and key not in ("optim.betas", *_MAPPING_KEYS):
+        value = raw
+    return key, value
+
+
+_MAPPING_KEYS = ("loss.head_weights",)
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key=value`` strings to nested plain config data (a new dict is returned)."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    out = _translate_aliases(out)
+    for text in overrides:
+        key, value = parse_override(text)
+        parts = key.split(".")
+        node = out
+        for p in parts[:-1]:
+            child = node.get(p)
+            child = {} if child is None else child
+            if not isinstance(child, dict):
+                raise ConfigError(f"config section '{p}' must be a mapping")
+            node[p] = child = dict(child)
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def list_presets() -> list[tuple[str, str]]:
+    """(name, one-line description) of every bundled preset."""
+    out = []
+    for path in sorted(PRESET_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text()) or {}
+        out.append((path.stem, str(data.get("description", ""))))
+    return out
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping safely (no code execution), with one-line errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; give a YAML file") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config file {path} is not valid YAML{where}; fix the syntax") from None
+    except Exception as exc:  # a scalar PyYAML cannot build: bad date, 5000-digit int, ...
+        raise ConfigError(
+            f"config file {path} holds a value YAML cannot read ({type(exc).__name__}); fix it"
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"config file {path} must hold a mapping of sections (data:, model:, ...)"
+        )
+    return data
+
+
+def load_preset_data(name_or_path: str) -> dict[str, Any]:
+    """Plain data of a bundled preset (by name) or of a YAML file (by path)."""
+    path = Path(name_or_path)
+    if name_or_path.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise ConfigError(f"config file {name_or_path} does not exist")
+        return read_yaml(path)
+    preset = PRESET_DIR / f"{name_or_path}.yaml"
+    if not preset.is_file():
+        names = [n for n, _ in list_presets()]
+        raise ConfigError(
+            f"unknown preset '{name_or_path}'{suggest(name_or_path, names)}; "
+            f"available: {', '.join(names)} (or give a path to a YAML file)"
+        )
+    data = read_yaml(preset)
+    data.setdefault("preset", name_or_path)
+    return data
+
+
+def resolve(
+    preset: str | None = "demo",
+    overrides: list[str] | None = None,
+    **sections: dict[str, Any],
+) -> Config:
+    """Preset (name or YAML path) + section dicts + ``key=value`` overrides -> validated Config."""
+    data = load_preset_data(preset) if preset else {}
+    known = [n for n in fields_of(Config) if n != "sections"] + list(modality_sections())
+    for name, values in sections.items():
+        if name not in known:
+            raise ConfigError(f"unknown config section '{name}'{suggest(name, known)}")
+        node = data.setdefault(name, {})
+        if isinstance(values, dict) and isinstance(node, dict):
+            node.update(values)
+        else:
+            data[name] = values
+    data = apply_overrides(data, overrides or [])
+    return from_dict(data)
+
+
+def dump(cfg: Config) -> str:
+    """The resolved config as YAML text (what is written to a run directory)."""
+    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)

@@ -1,0 +1,158 @@
+"""The config's sections: the engine's own (data, model, loss, optim, train, log, guard, eval)
+and one per registered modality (its ``options`` dataclass, e.g. ``image.size``).
+
+Numeric ranges and fixed choices of the engine's keys live in :mod:`ganforge.config.values`;
+a modality's keys carry theirs as field metadata: ``field(default=..., metadata={"range":
+(lo, hi, lo_inclusive)})`` or ``metadata={"choices": (...)}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class DataConfig:
+    spec: str = "mnist5k"  # dataset spec, see `ganforge datasets`
+    conditional: bool = False  # use the data's conditions (class labels): G(z, y) and D(x, y)
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "dcgan"
+    z_dim: int = 100
+    g_width: int | None = None  # base channels / hidden units of G (None: family default)
+    d_width: int | None = None
+    depth: int | None = None  # hidden layers (mlp only)
+    spectral_norm: bool | None = None  # spectral normalisation of D (None: family default)
+    leaky_slope: float | None = None
+    bn_eps: float | None = None
+    bn_momentum: float | None = None  # PyTorch convention: 1 - Keras momentum
+    dropout: float | None = None
+    init: str = "auto"
+
+
+@dataclass
+class LossConfig:
+    type: str = "nonsaturating"
+    penalty: str = "none"  # none | wgan-gp | r1
+    penalty_weight: float = 10.0  # lambda for WGAN-GP, gamma for R1
+    r1_every: int = 1  # lazy R1: apply every k D steps, scaled by k
+    head_weights: dict[str, float] = field(default_factory=dict)  # D heads' weights (default 1)
+
+
+@dataclass
+class OptimConfig:
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    eps: float = 1e-8
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000  # generator steps
+    batch: int = 64
+    n_critic: int = 1  # D steps per G step
+    step: str = "alternating"  # alternating | simultaneous (the TF tutorial's shared pass)
+    ema: float = 0.0  # decay of the generator's EMA (0: off); sampling uses the EMA when on
+    ema_start: int = 0  # step from which the EMA tracks G (before: copies G)
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"  # auto | fp32 | bf16 (autocast, fp32 master weights)
+    channels_last: str = "auto"  # auto | on | off: NHWC memory layout for 2-D conv nets
+    spectral_conv: str = "auto"  # auto | on | off: small-map convs as frequency-domain GEMMs
+    shared_backward: bool = True  # simultaneous step: one D backward on the fakes for both losses
+    compile: bool = False  # torch.compile G and D (measured slower than eager on 2 CPU cores)
+    threads: int | None = None  # torch intra-op threads (None: PyTorch's default)
+    max_seconds: float = 0.0  # stop after this much training time (0: no limit)
+
+
+@dataclass
+class LogConfig:
+    every: int = 50  # equilibrium metrics to metrics.jsonl
+    sample_every: int = 500  # sample picture PNG (and a GIF frame)
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    n_samples: int = 64  # samples in the picture / fixed latent batch
+    progress: bool = True
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation during training: a metric every N steps, the best checkpoint kept."""
+
+    every: int = 0  # steps between evaluations (0: off)
+    metric: str = "fid"  # one of the modality's periodic metrics (images: fid | kid | swd)
+    n: int = 2000  # generated samples per evaluation
+
+
+@dataclass
+class GuardConfig:
+    """Divergence guard: roll back to the last good checkpoint and lower the learning rates."""
+
+    enabled: bool = True
+    lr_factor: float = 0.5  # learning rates are multiplied by this at each recovery
+    max_recoveries: int = 3  # then stop, with the last good checkpoint intact
+    collapse_steps: int = 2000  # D(x) > 0.99 and D(G(z)) < 0.01 this many steps running (0: off)
+
+
+ENGINE_SECTIONS = ("data", "model", "loss", "optim", "train", "log", "guard", "eval")
+
+
+@dataclass
+class Config:
+    """A whole run's settings. Modality sections (``cfg.image``, ``cfg.points``, a plug-in's)
+    are attributes too, held in ``sections``."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    preset: str = ""  # name of the preset it came from (informational)
+    description: str = ""
+    sections: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections")
+        if sections is not None and name in sections:
+            return sections[name]
+        raise AttributeError(f"config has no section '{name}'")
+
+    def section(self, name: str) -> Any:
+        """A modality's section (its options dataclass), or None when it has none."""
+        return self.sections.get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for k, v in d.items()}
+        d["optim"]["betas"] = list(self.optim.betas)
+        d.pop("sections")
+        for name, sub in self.sections.items():
+            d[name] = dataclasses.asdict(sub)
+        return d
+
+
+def modality_sections() -> dict[str, type]:
+    """Registered modalities' option dataclasses by section name."""
+    from ganforge.registry import MODALITIES
+
+    return {name: m.options for name, m in MODALITIES.items() if m.options is not None}
+
+
+def key_aliases() -> dict[str, str]:
+    """Older or familiar dotted keys that modalities map to their own (``data.image_size`` ->
+    ``image.size``); configs and ``--set`` may use either."""
+    from ganforge.registry import MODALITIES
+
+    out: dict[str, str] = {}
+    for name, m in MODALITIES.items():
+        for old, new in (m.option_aliases or {}).items():
+            out[old] = f"{name}.{new}"
+    return out

@@ -1,0 +1,83 @@
+"""The image modality: datasets of pictures, sample grids, PNG folders, FID-class metrics.
+
+Registered by :func:`register` (the ``image`` entry point of ``ganforge.modalities``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from ganforge.modalities.image.render import make_grid, save_images, to_uint8
+from ganforge.modality import Evaluation, Modality
+
+
+@dataclass
+class ImageOptions:
+    """The ``image`` config section."""
+
+    size: int | None = field(default=None, metadata={"range": (4, 1024, True)})  # None: native
+    channels: int | None = field(default=None, metadata={"range": (1, 3, True)})  # 1 grey, 3 RGB
+
+
+class ImageModality(Modality):
+    """Images (C, H, W) in [-1, 1]: grids for people, PNG folders / ``.npy`` for tools."""
+
+    name = "image"
+    description = "pictures (C, H, W) in [-1, 1]: grids, PNG folders, FID/KID/PR/SWD"
+    options = ImageOptions
+    option_aliases = {"data.image_size": "size", "data.channels": "channels"}  # noqa: RUF012
+    raw_formats = (".npy", "a folder (PNG files)")
+
+    def load_options(self, cfg: Any) -> dict[str, Any]:
+        sec = cfg.section("image")
+        return {"image_size": sec.size, "channels": sec.channels}
+
+    def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
+        return make_grid(samples)
+
+    def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
+        suffix = Path(path).suffix.lower()
+        if suffix and suffix != ".npy":
+            return super().save(samples, path, info)  # the one-line refusal
+        return save_images(samples, path)
+
+    @property
+    def periodic_metrics(self) -> tuple[str, ...]:  # type: ignore[override]
+        from ganforge.modalities.image.evaluate import PERIODIC_METRICS
+
+        return PERIODIC_METRICS
+
+    def evaluate(
+        self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
+    ) -> Evaluation:
+        from ganforge.modalities.image.evaluate import evaluate_images
+
+        return evaluate_images(run, metrics, n, seed, progress, kw.get("inception_weights"))
+
+    def check_periodic(self, cfg: Any) -> None:
+        from ganforge.modalities.image.evaluate import check_periodic
+
+        check_periodic(cfg)
+
+    def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
+        from ganforge.modalities.image.evaluate import PeriodicImageScore
+
+        return PeriodicImageScore(cfg, sample_shape)
+
+
+def register() -> None:
+    """Register the image modality and its dataset specs (entry point ``image``)."""
+    from ganforge.modalities.image.specs import SPECS
+    from ganforge.registry import register_dataset, register_modality
+
+    register_modality(ImageModality())
+    for spec in SPECS:
+        register_dataset(spec)
+
+
+__all__ = ["ImageModality", "ImageOptions", "make_grid", "register", "save_images", "to_uint8"]

@@ -1,0 +1,145 @@
+"""What a modality is: everything about one kind of data, outside the engine.
+
+A modality subclasses :class:`Modality`, overrides what it needs and registers an instance
+with :func:`ganforge.registry.register_modality` (from its plug-in's ``register()``; see
+``docs/adding-a-modality.md``). The engine sees tensors only; the API asks the run's
+modality for everything else: its config section, its data and conditions, its D-input
+transform and auxiliary losses, its pictures and files, its metrics and evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ganforge.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ganforge.config import Config
+    from ganforge.data.dataset import Dataset
+    from ganforge.engine.distributed import DistContext
+    from ganforge.run import Run
+
+
+@dataclass
+class Evaluation:
+    """A modality's evaluation: scores (each ``{"value", "floor", "std"?}``) and notes."""
+
+    scores: dict[str, dict[str, float]]
+    notes: list[str] = field(default_factory=list)
+    extractor: str | None = None
+    real_picture: Image.Image | None = None
+
+
+class Modality:
+    """Base class of a modality; every method has a usable default except ``picture``."""
+
+    name: str = ""
+    description: str = ""
+    options: type | None = None  # dataclass: the config section named ``name``
+    option_aliases: dict[str, str] = {}  # noqa: RUF012 - e.g. {"data.image_size": "size"}
+    periodic_metrics: tuple[str, ...] = ()  # valid eval.metric values for ``eval.every``
+    raw_formats: tuple[str, ...] = (".npy",)  # what ``save`` writes besides pictures
+
+    # ------------------------------------------------------------------ data
+    def load_options(self, cfg: Config) -> dict[str, Any]:
+        """Keyword options for this modality's dataset loaders, from its config section."""
+        return {}
+
+    def training_data(self, dataset: Dataset, cfg: Config, dist: DistContext) -> Any:
+        """What the trainer draws batches from (default: uniform minibatches of ``dataset``,
+        its labels as conditions when ``data.conditional``)."""
+        from ganforge.data.training_data import InMemoryData
+        from ganforge.engine.distributed import per_rank_batch
+
+        return InMemoryData(
+            dataset,
+            per_rank_batch(cfg.train.batch, dist),
+            seed=cfg.train.seed,
+            rank=dist.rank,
+            world_size=dist.world_size,
+            conditional=cfg.data.conditional,
+        )
+
+    def conditions(self, n: int, meta: dict[str, Any], cfg: Config) -> Any:
+        """Conditions for ``n`` samples drawn without the data (``sample``, ``eval``): class
+        ids cycling through every class for class-conditional runs, else None."""
+        k = int(meta.get("num_classes", 0))
+        if k > 1 and cfg.data.conditional:
+            return torch.arange(n) % k
+        return None
+
+    # ------------------------------------------------------------------ training
+    def d_transform(self, cfg: Config) -> Any:
+        """A differentiable transform of D's inputs (see ``engine.transforms``), or None."""
+        return None
+
+    def aux_losses(self, cfg: Config) -> list[Any]:
+        """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses."""
+        return []
+
+    # ------------------------------------------------------------------ output
+    def picture_count(self, cfg: Config) -> int:
+        """How many samples one training picture shows."""
+        return cfg.log.n_samples
+
+    def interpolation_count(self, cfg: Config) -> int:
+        """How many samples each frame of ``ganforge interpolate`` shows."""
+        return 16
+
+    def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
+        """One picture of a batch of samples (model space); ``info['title']`` may caption it."""
+        raise NotImplementedError(f"modality {self.name} draws no pictures")
+
+    def caption(self, step: int, metrics: dict[str, Any]) -> str:
+        """The title of the training picture at ``step`` given this step's metrics."""
+        return f"step {step}"
+
+    def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
+        """Write samples as data; the suffix of ``path`` picks the format (default ``.npy``)."""
+        path = Path(path)
+        if path.suffix.lower() != ".npy":
+            formats = ", ".join([".png", *self.raw_formats])
+            raise ConfigError(
+                f"{self.name} samples cannot be written as '{path.suffix or path.name}'; "
+                f"use {formats}"
+            )
+        arr = samples.detach().float().cpu().numpy()
+        tmp = path.with_name(f".{path.name}.tmp.npy")
+        np.save(tmp, arr)
+        tmp.replace(path)
+        return path
+
+    def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
+        """Quality figures on the training picture's samples, logged with it (may be empty)."""
+        return {}
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self, run: Run, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
+    ) -> Evaluation:
+        """Score ``n`` samples of ``run`` against real data, each beside its real floor."""
+        raise ConfigError(f"the {self.name} modality has no evaluation yet")
+
+    def periodic_scorer(self, cfg: Config, sample_shape: tuple[int, ...]) -> Any:
+        """For ``eval.every``: a callable ``(generate) -> (label, score)`` (lower is better),
+        where ``generate(n) -> samples``; None when the modality has none."""
+        return None
+
+    def check_periodic(self, cfg: Config) -> None:
+        """Refuse, before anything is written, an ``eval.every`` this modality cannot do."""
+        if cfg.eval.metric not in self.periodic_metrics:
+            raise ConfigError(
+                f"eval.every: the {self.name} modality has no periodic metric "
+                f"'{cfg.eval.metric}'"
+                + (
+                    f"; use one of {', '.join(self.periodic_metrics)}"
+                    if self.periodic_metrics
+                    else "; set eval.every=0"
+                )
+            )

@@ -1,0 +1,78 @@
+"""Plug-in discovery: every ``ganforge.modalities`` entry point is called once, as pytest
+loads its plugins.
+
+A plug-in package declares, in its ``pyproject.toml``::
+
+    [project.entry-points."ganforge.modalities"]
+    waveform = "ganforge_waveform:register"
+
+and ``register()`` calls :func:`ganforge.registry.register_modality`, ``register_dataset``,
+``register_architecture``... The built-in modalities are declared the same way in ganforge's
+own metadata; when ganforge runs from a source tree without metadata they are registered
+directly, through the same functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from ganforge.errors import ConfigError
+
+GROUP = "ganforge.modalities"
+BUILTIN = (
+    "ganforge.nets.registry:register",
+    "ganforge.modalities.image:register",
+    "ganforge.modalities.points:register",
+)
+
+_done: set[str] = set()
+_loading = False
+_complete = False
+
+
+def _resolve(value: str) -> Callable[[], object]:
+    module, _, attr = value.partition(":")
+    obj: object = importlib.import_module(module.strip())
+    for part in attr.strip().split(".") if attr else ():
+        obj = getattr(obj, part)
+    return obj  # type: ignore[return-value]
+
+
+def _call(value: str, name: str) -> None:
+    if value in _done:
+        return
+    _done.add(value)
+    try:
+        register = _resolve(value)
+        if callable(register):
+            register()
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(
+            f"the ganforge plug-in '{name}' ({value}) failed to load: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}; fix or uninstall it"
+        ) from exc
+
+
+def load_plugins() -> None:
+    """Run the built-in and installed plug-ins' ``register`` once per process."""
+    global _loading, _complete
+    if _loading or _complete:
+        return
+    _loading = True
+    try:
+        for value in BUILTIN:
+            _call(value, value.split(":")[0].rsplit(".", 1)[-1])
+        for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+            _call(ep.value, ep.name)
+        _complete = True
+    finally:
+        _loading = False
+
+
+def loaded() -> list[str]:
+    """The entry-point values loaded so far (what ``ganforge plugins`` lists)."""
+    return sorted(_done)

@@ -1,0 +1,157 @@
+"""The registries plug-ins fill: modalities, dataset specs, architectures, losses.
+
+Built-in parts register through the same public calls a third-party package uses
+(:mod:`ganforge.plugins` runs every ``ganforge.modalities`` entry point before the first
+lookup), and the config's valid choices are read from here, never from lists kept by hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from ganforge.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Named entries of one kind; lookups load the plug-ins first."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def add(self, name: str, item: T, *, replace: bool = False) -> T:
+        """Register ``item`` as ``name``; a second registration of a name needs ``replace``."""
+        if not isinstance(name, str) or not name or name != name.strip():
+            raise ValueError(f"a {self.kind} name must be non-empty text; got {name!r}")
+        if name in self._items and not replace and self._items[name] is not item:
+            raise ValueError(f"a {self.kind} named '{name}' is already registered")
+        self._items[name] = item
+        return item
+
+    def remove(self, name: str) -> None:
+        self._items.pop(name, None)
+
+    def _loaded(self) -> dict[str, T]:
+        from ganforge.plugins import load_plugins
+
+        load_plugins()
+        return self._items
+
+    def get(self, name: str) -> T:
+        """The entry ``name``, or a ConfigError naming the valid ones."""
+        items = self._loaded()
+        if name in items:
+            return items[name]
+        close = difflib.get_close_matches(str(name), list(items), n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ConfigError(f"unknown {self.kind} '{name}'{hint}; known: {', '.join(items)}")
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._loaded())
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        return iter(list(self._loaded().items()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded()
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset spec: ``name`` (``digits``) or ``name:ARG`` (``folder:PATH``).
+
+    ``load(arg, seed=..., **options) -> Dataset``: ``arg`` is the text after the colon
+    ('' when there is none); ``options`` are the modality's loading options (e.g. image size).
+    ``arg``: ``"none"`` (no colon), ``"optional"`` or ``"required"`` (its metavar in ``usage``).
+    """
+
+    name: str
+    modality: str
+    load: Callable[..., Any]
+    description: str
+    source: str = "generated"
+    arg: str = "none"
+    usage: str = ""  # how it is written, e.g. "folder:PATH" (default: the name)
+
+    @property
+    def shown(self) -> str:
+        return self.usage or self.name
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A (G, D) family: ``build(cfg, sample_shape, num_classes) -> (G, D)``."""
+
+    name: str
+    build: Callable[..., tuple[Any, Any]]
+    description: str
+    options: tuple[str, ...] = field(default=())  # model.* keys it uses besides z_dim
+
+
+MODALITIES: Registry[Any] = Registry("modality")
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
+ARCHITECTURES: Registry[Architecture] = Registry("architecture")
+
+
+def register_modality(modality: Any, *, replace: bool = False) -> Any:
+    """Register a :class:`ganforge.modality.Modality` (its ``name`` is its config section)."""
+    from ganforge.modality import Modality
+
+    if not isinstance(modality, Modality):
+        raise TypeError(f"register_modality needs a ganforge.modality.Modality; got {modality!r}")
+    return MODALITIES.add(modality.name, modality, replace=replace)
+
+
+def register_dataset(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec:
+    """Register a dataset spec (its modality may register later, but before training)."""
+    if spec.arg not in ("none", "optional", "required"):
+        raise ValueError(f"DatasetSpec.arg must be none, optional or required; got {spec.arg!r}")
+    return DATASETS.add(spec.name.lower(), spec, replace=replace)
+
+
+def register_architecture(arch: Architecture, *, replace: bool = False) -> Architecture:
+    """Register a network family under ``arch.name`` (a valid ``model.arch``)."""
+    return ARCHITECTURES.add(arch.name, arch, replace=replace)
+
+
+def register_loss(loss: Any, *, replace: bool = False) -> Any:
+    """Register a :class:`ganforge.engine.losses.GANLoss` (a valid ``loss.type``)."""
+    from ganforge.engine.losses import LOSSES, GANLoss
+
+    if not isinstance(loss, GANLoss):
+        raise TypeError(f"register_loss needs a GANLoss; got {loss!r}")
+    if loss.name in LOSSES and not replace and LOSSES[loss.name] is not loss:
+        raise ValueError(f"a loss named '{loss.name}' is already registered")
+    LOSSES[loss.name] = loss
+    return loss
+
+
+@contextmanager
+def registered(*entries: Any) -> Iterator[None]:
+    """Register modalities / dataset specs / architectures for a ``with`` block (tests)."""
+    from ganforge.modality import Modality
+
+    undo: list[Callable[[], None]] = []
+    try:
+        for e in entries:
+            if isinstance(e, Modality):
+                register_modality(e)
+                undo.append(lambda e=e: MODALITIES.remove(e.name))
+            elif isinstance(e, DatasetSpec):
+                register_dataset(e)
+                undo.append(lambda e=e: DATASETS.remove(e.name.lower()))
+            elif isinstance(e, Architecture):
+                register_architecture(e)
+                undo.append(lambda e=e: ARCHITECTURES.remove(e.name))
+            else:
+                raise TypeError(f"cannot register {e!r}")
+        yield
+    finally:
+        for fn in reversed(undo):
+            fn()

@@ -1,0 +1,104 @@
+"""Using a trained run: ``load_run``, ``sample`` (pictures and files) and ``interpolate``
+(a latent walk as a GIF), each rendered by the run's modality."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from ganforge.engine.latent import interpolate_latent, sample_latent, slerp
+from ganforge.errors import ConfigError
+from ganforge.modalities.files import save_gif, save_png
+from ganforge.run import Run
+
+
+def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
+    """A trained run, ready to sample: ``load_run(RUN).sample(16)``."""
+    return Run(run_dir, device=device)
+
+
+def _check_parent(out: Path) -> None:
+    if out.parent and not out.parent.exists():
+        raise ConfigError(f"folder {out.parent} does not exist; create it or choose another --out")
+
+
+def sample(
+    run_dir: str | Path,
+    n: int = 64,
+    out: str | Path | None = None,
+    seed: int = 0,
+    label: int | None = None,
+) -> Path:
+    """Draw ``n`` samples and write them.
+
+    ``out`` decides the form: ``.png`` a picture (grid, scatter plot, ...), any other suffix
+    one of the modality's data formats (``.npy``; ``.csv`` for points; a folder of PNG
+    files for images).
+    """
+    if n < 1:
+        raise ConfigError(f"--n must be at least 1; got {n}")
+    run = load_run(run_dir)
+    labels = None
+    if label is not None:
+        if run.num_classes < 2:
+            raise ConfigError(
+                "--label needs a conditional run (trained with data.conditional=true)"
+            )
+        if not 0 <= label < run.num_classes:
+            raise ConfigError(f"--label must be in 0..{run.num_classes - 1}; got {label}")
+        labels = torch.full((n,), label, dtype=torch.long)
+    samples = run.sample(n, seed=seed, labels=labels)
+    modality = run.modality_obj
+    out = Path(out) if out is not None else run.paths.root / f"samples-seed{seed}.png"
+    _check_parent(out)
+    if out.suffix.lower() == ".png":
+        return save_png(modality.picture(samples, run.info), out)
+    return modality.save(samples, out, run.info)
+
+
+def interpolate(
+    run_dir: str | Path,
+    frames: int = 48,
+    out: str | Path | None = None,
+    seed: int = 0,
+    n: int | None = None,
+    keyframes: int = 4,
+    keep: tuple[str, ...] = (),
+) -> Path:
+    """A looping GIF walking the latent space between keyframes (spherical interpolation).
+
+    For a generator with a structured latent (a dict of codes), the parts named in ``keep``
+    stay fixed: walk the content with the motion held, or the other way round.
+    """
+    if frames < 2:
+        raise ConfigError(f"--frames must be at least 2; got {frames}")
+    run = load_run(run_dir)
+    modality = run.modality_obj
+    n = n or modality.interpolation_count(run.config)
+    gen = torch.Generator().manual_seed(seed)
+    keys = [sample_latent(run.generator, n, generator=gen) for _ in range(keyframes)]
+    if keep and not isinstance(keys[0], dict):
+        raise ConfigError("--keep needs a generator with a structured latent (a dict of codes)")
+    if keep:
+        unknown = sorted(set(keep) - set(keys[0]))
+        if unknown:
+            raise ConfigError(
+                f"--keep: the latent has no part {', '.join(unknown)}; it has {', '.join(keys[0])}"
+            )
+        keys = [{k: (keys[0][k] if k in keep else v) for k, v in z.items()} for z in keys]
+    per_leg = max(1, math.ceil(frames / keyframes))
+    pictures = []
+    for k in range(keyframes):
+        z0, z1 = keys[k], keys[(k + 1) % keyframes]
+        for i in range(per_leg):
+            z = interpolate_latent(run.generator, z0, z1, i / per_leg, keep)
+            pictures.append(modality.picture(run.sample(z=z), run.info))
+    pictures = pictures[:frames]
+    out = Path(out) if out is not None else run.paths.root / "interpolation.gif"
+    _check_parent(out)
+    return save_gif(pictures, out, ms_per_frame=80)
+
+
+__all__ = ["interpolate", "load_run", "sample", "slerp"]

@@ -1,0 +1,306 @@
+"""Training a GAN into a run directory: ``ganforge.train`` and what it hands the trainer.
+
+The run's modality supplies the data, the pictures, the D-input transform, the auxiliary
+losses and the periodic metric; this module knows none of them by name.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge import config as config_mod
+from ganforge.config import Config
+from ganforge.data import load_dataset, spec_modality
+from ganforge.engine import checkpoint as ckpt
+from ganforge.engine import distributed
+from ganforge.engine.distributed import DistContext
+from ganforge.engine.lock import RunLock
+from ganforge.engine.trainer import Trainer
+from ganforge.errors import ConfigError, RunError
+from ganforge.evaluation import PeriodicEval
+from ganforge.pictures import SampleHook, build_gif
+from ganforge.plots import plot_equilibrium
+from ganforge.registry import MODALITIES
+from ganforge.run import RunPaths, build_from_config, write_meta
+
+
+@dataclass
+class TrainResult:
+    """What a training session produced and where it lies."""
+
+    run_dir: Path
+    step: int
+    interrupted: bool
+    elapsed_s: float
+    images_seen: int
+    samples: Path | None = None
+    gif: Path | None = None
+    equilibrium: Path | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    skipped_files: list[str] = field(default_factory=list)
+    rank: int = 0  # this process's rank in a torchrun job (rank 0 wrote the run)
+
+
+def resolve_config(
+    config: Config | str | None = "demo",
+    data: str | None = None,
+    steps: int | None = None,
+    overrides: list[str] | None = None,
+    device: str | None = None,
+) -> Config:
+    """A preset name, YAML path or Config, with the usual command-line overrides applied."""
+    extra = list(overrides or [])
+    if data is not None:
+        extra.append(f"data.spec={data}")
+    if steps is not None:
+        extra.append(f"train.steps={steps}")
+    if device is not None:
+        extra.append(f"train.device={device}")
+    if isinstance(config, Config):
+        base = config.to_dict()
+        return config_mod.from_dict(config_mod.apply_overrides(base, extra))
+    return config_mod.resolve(config, extra)
+
+
+def _default_out(cfg: Config) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{cfg.preset or 'run'}-{stamp}"
+
+
+def _check_out_dir(paths: RunPaths, resume: bool) -> None:
+    has_run = ckpt.list_checkpoints(paths.checkpoints) or paths.config.is_file()
+    if resume and not has_run:
+        raise RunError(f"nothing to resume in {paths.root}: it holds no run; drop --resume")
+    if not resume and has_run:
+        raise RunError(
+            f"{paths.root} already holds a run; add --resume to continue it, or choose "
+            "another --out"
+        )
+    if paths.root.exists() and not paths.root.is_dir():
+        raise RunError(f"--out {paths.root} is a file, not a directory; choose another --out")
+
+
+def train(
+    config: Config | str | None = "demo",
+    *,
+    data: str | None = None,
+    out: str | Path | None = None,
+    steps: int | None = None,
+    overrides: list[str] | None = None,
+    resume: bool = False,
+    device: str | None = None,
+    progress: bool | None = None,
+) -> TrainResult:
+    """Train a GAN and write a run directory.
+
+    ``config`` is a preset name (see :func:`ganforge.config.list_presets`), a YAML path or a
+    :class:`Config`. ``overrides`` are ``"key=value"`` strings. With ``resume=True`` the run
+    in ``out`` continues exactly where its newest checkpoint left off (``steps`` may extend it).
+    """
+    if resume:
+        if out is None:
+            raise RunError("--resume needs the run directory: --out RUN")
+        paths = RunPaths(Path(out))
+        _check_out_dir(paths, resume=True)  # read-only: every rank of a job may check
+        cfg = resolve_config(str(paths.config), data, steps, overrides, device)
+    else:
+        cfg = resolve_config(config, data, steps, overrides, device)
+        paths = RunPaths(Path(out) if out is not None else _default_out(cfg))
+    if progress is not None:
+        cfg.log.progress = progress
+    if cfg.data.spec.rstrip(":") == "folder":
+        raise ConfigError("this preset trains on your images: give --data folder:PATH")
+    ctx = distributed.from_env(cfg.train.device)
+    try:
+        if ctx.enabled:  # one run directory for the job: rank 0's (default names hold a time)
+            paths = RunPaths(Path(distributed.from_main(str(paths.root), ctx)))
+        result = _train_in_job(cfg, paths, resume, ctx)
+        if ctx.enabled:
+            distributed.barrier(ctx)  # leave together: a rank tearing down early aborts others
+        return result
+    finally:
+        if ctx.enabled:
+            distributed.shutdown()
+
+
+def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) -> TrainResult:
+    """Everything after the config: one process, or one rank of a ``torchrun`` job."""
+    if ctx.enabled:
+        distributed.per_rank_batch(cfg.train.batch, ctx)
+    failure: Exception | None = None
+    if ctx.is_main:
+        try:
+            _check_out_dir(paths, resume=resume)
+        except RunError as exc:
+            failure = exc
+    if distributed.any_rank(failure is not None, ctx):
+        raise failure or RunError("rank 0 refused the run directory; see its message")
+    modality = MODALITIES.get(spec_modality(cfg.data.spec))
+    dataset = load_dataset(cfg.data.spec, seed=cfg.train.seed, **modality.load_options(cfg))
+    if cfg.data.conditional and not dataset.conditional:
+        raise ConfigError(
+            f"data.conditional=true but dataset '{cfg.data.spec}' has no class labels; "
+            "set data.conditional=false"
+        )
+    if cfg.train.batch > len(dataset):
+        raise ConfigError(
+            f"train.batch={cfg.train.batch} is larger than the dataset ({len(dataset)} "
+            f"samples); set train.batch to at most {len(dataset)}"
+        )
+    if cfg.eval.every:
+        modality.check_periodic(cfg)
+    num_classes = dataset.num_classes if cfg.data.conditional else 0
+    torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
+    G, D = build_from_config(cfg, dataset.sample_shape, num_classes)
+    if not ctx.is_main:
+        distributed.barrier(ctx)  # wait for rank 0 to set up the run directory
+        return _train_locked(cfg, paths, modality, dataset, G, D, num_classes, resume, ctx)
+    try:
+        paths.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create run directory {paths.root}: {exc.strerror}") from None
+    with RunLock(paths.root):
+        _check_out_dir(paths, resume=resume)  # again, now that no one else can write here
+        return _train_locked(cfg, paths, modality, dataset, G, D, num_classes, resume, ctx)
+
+
+def _train_locked(
+    cfg: Config,
+    paths: RunPaths,
+    modality: Any,
+    dataset: Any,
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    num_classes: int,
+    resume: bool,
+    ctx: DistContext = distributed.SINGLE,
+) -> TrainResult:
+    parts = {
+        "transform": modality.d_transform(cfg),
+        "aux": modality.aux_losses(cfg),
+    }
+    data = modality.training_data(dataset, cfg, ctx)
+    if not ctx.is_main:  # rank 0 writes every file; the others train and return
+        trainer = Trainer(G, D, data, cfg, run_dir=paths.root, dist=ctx, **parts)
+        if resume:
+            trainer.resume()
+        return _result(paths, _fit(trainer, ctx), rank=ctx.rank)
+    try:
+        paths.samples.mkdir(exist_ok=True)
+        ckpt.atomic_write_text(paths.config, config_mod.dump(cfg))
+    except OSError as exc:
+        raise RunError(
+            f"cannot write in {paths.root}: {exc.strerror}; choose another --out"
+        ) from None
+    meta = {
+        "sample_shape": list(dataset.sample_shape),
+        "num_classes": num_classes,
+        "class_names": dataset.class_names,
+        "modality": dataset.modality,
+        "dataset": dataset.name,
+        "dataset_size": len(dataset),
+        "info": _jsonable(dataset.info),
+        "skipped_files": dataset.skipped[:1000],
+        "processes": ctx.world_size,
+    }
+    distributed.barrier(ctx)  # the run directory is ready for the other ranks
+
+    pictures = SampleHook(paths, modality, meta["info"], cfg, G, data)
+    hooks: list[Any] = [pictures]
+    if cfg.eval.every:
+        scorer = modality.periodic_scorer(cfg, dataset.sample_shape)
+        hooks.append(PeriodicEval(paths.root, cfg, scorer, modality, meta))
+    trainer = Trainer(G, D, data, cfg, run_dir=paths.root, hooks=hooks, dist=ctx, **parts)
+    meta["speed"] = trainer.speed.as_dict()  # what precision/layout "auto" chose here
+    write_meta(paths, meta)  # after the Trainer: its DDP set-up is a collective, like the barrier
+    if cfg.log.progress:
+        print(_speed_line(trainer, ctx), flush=True)
+    if resume:
+        trainer.resume()
+    summary = _fit(trainer, ctx)
+
+    gif = build_gif(paths)
+    eq = plot_equilibrium(paths.metrics, paths.equilibrium, title=f"{cfg.preset or 'run'}")
+    last_eval = _last_eval(paths)
+    final = pictures.final(trainer, last_eval) if trainer.step > 0 else None
+    return _result(
+        paths,
+        summary,
+        samples=final,
+        gif=gif,
+        equilibrium=eq,
+        metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
+        skipped_files=list(dataset.skipped),
+    )
+
+
+def _speed_line(trainer: Trainer, ctx: DistContext) -> str:
+    """One line saying how this run computes, so a user knows what ``auto`` chose."""
+    plan, t = trainer.speed, trainer.cfg.train
+    parts = ["bf16 autocast" if plan.precision == "bf16" else "fp32"]
+    if plan.channels_last:
+        parts.append("channels_last")
+    if plan.spectral_conv:
+        parts.append("spectral convs")
+    if plan.shared_backward:
+        parts.append("shared D backward")
+    if plan.compile:
+        parts.append("torch.compile")
+    where = f"{trainer.device.type}" + (f", {ctx.world_size} processes" if ctx.enabled else "")
+    chosen = [
+        k
+        for k, v in (
+            ("precision", t.precision),
+            ("channels_last", t.channels_last),
+            ("spectral_conv", t.spectral_conv),
+        )
+        if v == "auto"
+    ]
+    how = f" ({', '.join('train.' + k for k in chosen)}=auto)" if chosen else ""
+    return f"training on {where}: {', '.join(parts)}{how}"
+
+
+def _fit(trainer: Trainer, ctx: DistContext) -> dict[str, Any]:
+    summary = trainer.fit()
+    if ctx.enabled and summary["interrupted"]:
+        # torchrun repeats its signal to every rank: let rank 0 finish its pictures and all
+        # ranks meet at the final barrier (torchrun kills what is left after 30 s anyway)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+    return summary
+
+
+def _result(paths: RunPaths, summary: dict[str, Any], **extra: Any) -> TrainResult:
+    return TrainResult(
+        run_dir=paths.root,
+        step=summary["step"],
+        interrupted=summary["interrupted"],
+        elapsed_s=summary["elapsed_s"],
+        images_seen=summary["images_seen"],
+        **extra,
+    )
+
+
+def _last_eval(paths: RunPaths) -> dict[str, Any]:
+    from ganforge.plots import read_metrics
+
+    evals = read_metrics(paths.metrics, kind="eval")
+    if not evals:
+        return {}
+    return {k: v for k, v in evals[-1].items() if k not in ("step", "kind")}
+
+
+def _jsonable(obj: Any) -> Any:
+    if torch.is_tensor(obj):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj

@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--frames", type=int, default=48)
     i.add_argument("--out", help="FILE.gif (default RUN/interpolation.gif)")
     i.add_argument("--seed", type=int, default=0)
+    i.add_argument(
+        "--keep",
+        default="",
+        metavar="PART[,PART]",
+        help="structured latents: parts held fixed while the rest walks (e.g. motion)",
+    )
 
     e = sub.add_parser("eval", help="score a run against real data (writes eval.json, report)")
     e.add_argument("run", help="run directory")
@@ -75,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("presets", help="list the bundled presets")
+    sub.add_parser("plugins", help="list the modalities, architectures and losses registered")
     sub.add_parser("datasets", help="list the dataset specs")
     c = sub.add_parser("config", help="print a resolved config, or every valid key")
     c.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
@@ -141,7 +148,8 @@ def _sample(args: argparse.Namespace) -> int:
 def _interpolate(args: argparse.Namespace) -> int:
     from ganforge import api
 
-    path = api.interpolate(args.run, frames=args.frames, out=args.out, seed=args.seed)
+    keep = tuple(k.strip() for k in args.keep.split(",") if k.strip())
+    path = api.interpolate(args.run, frames=args.frames, out=args.out, seed=args.seed, keep=keep)
     print(f"wrote {args.frames}-frame interpolation to {path}")
     return 0
 
@@ -212,6 +220,19 @@ def _datasets(args: argparse.Namespace) -> int:
     return _print_rows(describe_datasets())
 
 
+def _plugins(args: argparse.Namespace) -> int:
+    from ganforge.engine.losses import LOSSES
+    from ganforge.plugins import loaded
+    from ganforge.registry import ARCHITECTURES, DATASETS, MODALITIES
+
+    rows = [(f"modality {n}", m.description) for n, m in MODALITIES.items()]
+    rows += [(f"dataset {s.shown}", f"({s.modality}) {s.description}") for _, s in DATASETS.items()]
+    rows += [(f"arch {n}", a.description) for n, a in ARCHITECTURES.items()]
+    rows += [(f"loss {n}", "") for n in LOSSES]
+    rows += [("loaded from", ", ".join(loaded()))]
+    return _print_rows(rows)
+
+
 def _config(args: argparse.Namespace) -> int:
     from ganforge import config as config_mod
 
@@ -230,6 +251,7 @@ COMMANDS = {
     "features": _features,
     "presets": _presets,
     "datasets": _datasets,
+    "plugins": _plugins,
     "config": _config,
 }
 

@@ -37,6 +37,7 @@ def evaluate(
     """
     if n < 10:
         raise ConfigError(f"--n must be at least 10; got {n}")
+    _check_metric_names(metrics)
     run = Run(run_dir)
     modality = run.modality_obj
     t0 = time.perf_counter()
@@ -63,6 +64,21 @@ def evaluate(
             run.paths.equilibrium,
         )
     return result
+
+
+def _check_metric_names(text: str | None) -> None:
+    """Every name in ``--metrics`` must be some modality's metric (a run's modality skips,
+    with a note, the ones that are not its own)."""
+    from ganforge.registry import MODALITIES
+
+    known: list[str] = []
+    for _, m in MODALITIES.items():
+        known += [n for n in m.metric_names if n not in known]
+    for name in (t.strip().lower() for t in (text or "").split(",")):
+        if name and name not in known:
+            raise ConfigError(
+                f"unknown metric '{name}'; choose from {','.join(known)} (comma-separated)"
+            )
 
 
 class PeriodicEval:

@@ -44,6 +44,7 @@ class Modality:
     options: type | None = None  # dataclass: the config section named ``name``
     option_aliases: dict[str, str] = {}  # noqa: RUF012 - e.g. {"data.image_size": "size"}
     periodic_metrics: tuple[str, ...] = ()  # valid eval.metric values for ``eval.every``
+    metric_names: tuple[str, ...] = ()  # what ``ganforge eval --metrics`` may name
     raw_formats: tuple[str, ...] = (".npy",)  # what ``save`` writes besides pictures
 
     # ------------------------------------------------------------------ data

@@ -8,9 +8,9 @@ from typing import Any
 
 import torch
 
+from ganforge.artifacts import save_gif, save_png
 from ganforge.config import Config
 from ganforge.engine.latent import sample_latent
-from ganforge.modalities.files import save_gif, save_png
 from ganforge.run import RunPaths
 
 

@@ -4,7 +4,7 @@ loads its plugins.
 A plug-in package declares, in its ``pyproject.toml``::
 
     [project.entry-points."ganforge.modalities"]
-    waveform = "ganforge_waveform:register"
+    mymodality = "my_package:register"
 
 and ``register()`` calls :func:`ganforge.registry.register_modality`, ``register_dataset``,
 ``register_architecture``... The built-in modalities are declared the same way in ganforge's

@@ -78,6 +78,7 @@ class DatasetSpec:
     source: str = "generated"
     arg: str = "none"
     usage: str = ""  # how it is written, e.g. "folder:PATH" (default: the name)
+    arg_help: str = "an argument"  # what the argument is, for errors ("a path")
 
     @property
     def shown(self) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 
+from ganforge.artifacts import save_gif, save_png
 from ganforge.engine.latent import interpolate_latent, sample_latent, slerp
 from ganforge.errors import ConfigError
-from ganforge.modalities.files import save_gif, save_png
 from ganforge.run import Run
 
 

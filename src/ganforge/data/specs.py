@@ -56,7 +56,7 @@ def find_spec(spec: str) -> tuple[DatasetSpec, str]:
         if entry.arg == "none" and sep:
             raise _unknown(spec)
         if entry.arg == "required" and not arg:
-            raise DataError(f"{name}: needs an argument; give {entry.shown}")
+            raise DataError(f"{name}: needs {entry.arg_help}; give {entry.shown}")
         return entry, arg
     raise _unknown(spec)
 

@@ -33,7 +33,7 @@ from ganforge.engine.distributed import (
     wrap,
 )
 from ganforge.engine.ema import EMA
-from ganforge.engine.guard import DivergenceGuard
+from ganforge.engine.guard import DivergenceGuard, Rollback
 from ganforge.engine.latent import sample_latent
 from ganforge.engine.losses import get_loss
 from ganforge.engine.performance import module_to_layout, plan_speed, to_layout, use_spectral
@@ -55,7 +55,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-class Trainer(TrainState):
+class Trainer(TrainState, Rollback):
     """Trains ``G`` against ``D`` on ``data`` as ``cfg`` says, writing into ``run_dir``.
 
     ``data`` is training data (``next_batch``, ``fixed_conditions``, ``state_dict``; see
@@ -164,6 +164,16 @@ class Trainer(TrainState):
         finally:
             net.train(was_training)
 
+    @property
+    def recoveries(self) -> int:
+        """Divergence-guard rollbacks so far."""
+        return self.guard.recoveries
+
+    @property
+    def lr_scale(self) -> float:
+        """Product of the guard's learning-rate cuts."""
+        return self.guard.lr_scale
+
     def log(self, record: dict[str, Any]) -> None:
         """Append one JSON record to metrics.jsonl (rank 0 only)."""
         self.metrics_log.write(record)
@@ -264,51 +274,6 @@ class Trainer(TrainState):
         if out:
             self.log({"step": self.step, "kind": "eval", **out})
         return out
-
-    # ------------------------------------------------------------------ guard
-    def _weights_finite(self) -> bool:
-        nets = (self.G, self.D)
-        return all(bool(torch.isfinite(p).all()) for net in nets for p in net.parameters())
-
-    def _set_lr(self) -> None:
-        for opt, lr in ((self.g_opt, self.cfg.optim.g_lr), (self.d_opt, self.cfg.optim.d_lr)):
-            for group in opt.param_groups:
-                group["lr"] = lr * self.guard.lr_scale
-
-    def recover(self, reason: str) -> None:
-        """Roll back to the newest good checkpoint and lower the learning rates, or stop."""
-        g = self.cfg.guard
-        last = self._agreed_latest_checkpoint() if self.run_dir else None
-        guard = self.guard
-        if not g.enabled or last is None or guard.recoveries >= g.max_recoveries:
-            where = f"; the last good checkpoint {last} is intact" if last else ""
-            tried = f" after {guard.recoveries} recoveries" if guard.recoveries else ""
-            raise TrainingError(
-                f"training diverged at step {self.step + 1}: {reason}{tried}{where}. Lower "
-                "optim.g_lr / optim.d_lr or add loss.penalty=r1, then --resume"
-            )
-        bad_step, recoveries, scale = self.step + 1, guard.recoveries + 1, guard.lr_scale
-        self.load(last)
-        guard.recoveries, guard.lr_scale = recoveries, scale * g.lr_factor
-        self._set_lr()
-        guard.saturated = 0
-        self.metrics_log.trim(self.step)
-        self.log(
-            {
-                "step": self.step,
-                "kind": "guard",
-                "reason": reason,
-                "bad_step": bad_step,
-                "recoveries": guard.recoveries,
-                "lr_scale": guard.lr_scale,
-            }
-        )
-        if self.dist.is_main:
-            tqdm.write(
-                f"ganforge: {reason} at step {bad_step}; rolled back to step {self.step} and "
-                f"scaled the learning rates by {guard.lr_scale:g} (recovery {guard.recoveries} "
-                f"of {g.max_recoveries})"
-            )
 
     def fit(self, steps: int | None = None) -> dict[str, Any]:
         """Train until ``steps`` generator steps in total (default ``train.steps``).

@@ -6,7 +6,7 @@ Each is a package that registers itself through the public API in :mod:`ganforge
 
 from __future__ import annotations
 
-from ganforge.modalities.files import save_gif, save_png
+from ganforge.artifacts import save_gif, save_png
 
 
 def get_modality(name: str):

@@ -33,6 +33,12 @@ class ImageModality(Modality):
     option_aliases = {"data.image_size": "size", "data.channels": "channels"}  # noqa: RUF012
     raw_formats = (".npy", "a folder (PNG files)")
 
+    @property
+    def metric_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        from ganforge.metrics.evaluate import ALL_METRICS
+
+        return ALL_METRICS
+
     def load_options(self, cfg: Any) -> dict[str, Any]:
         sec = cfg.section("image")
         return {"image_size": sec.size, "channels": sec.channels}

@@ -83,5 +83,6 @@ SPECS = (
         "your disk",
         arg="required",
         usage="folder:PATH",
+        arg_help="a path",
     ),
 )

@@ -39,6 +39,13 @@ class PointsModality(Modality):
     options = PointsOptions
     option_aliases = {"log.toy_samples": "samples"}  # noqa: RUF012
     raw_formats = (".npy", ".csv")
+    metric_names = ("modes",)
+
+    def check_periodic(self, cfg: Any) -> None:
+        raise ConfigError(
+            "eval.every works for image runs; toy runs log their mode metrics every "
+            "log.sample_every steps"
+        )
 
     def picture_count(self, cfg: Any) -> int:
         return cfg.section("points").samples

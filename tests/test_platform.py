@@ -54,7 +54,7 @@ def test_evaluation_does_not_import_the_api():
     assert not any(m.startswith("ganforge.evaluation") for m in _imports(SRC / "run.py"))
 
 
-def test_no_source_file_over_400_lines():
+def test_no_source_file_far_over_400_lines():
     long = {p.name: n for p in SRC.rglob("*.py") if (n := len(p.read_text().splitlines())) > 420}
     assert long == {}
 

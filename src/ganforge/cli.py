@@ -223,11 +223,12 @@ def _datasets(args: argparse.Namespace) -> int:
 def _plugins(args: argparse.Namespace) -> int:
     from ganforge.engine.losses import LOSSES
     from ganforge.plugins import loaded
-    from ganforge.registry import ARCHITECTURES, DATASETS, MODALITIES
+    from ganforge.registry import ARCHITECTURES, DATASETS, METRICS, MODALITIES
 
     rows = [(f"modality {n}", m.description) for n, m in MODALITIES.items()]
     rows += [(f"dataset {s.shown}", f"({s.modality}) {s.description}") for _, s in DATASETS.items()]
     rows += [(f"arch {n}", a.description) for n, a in ARCHITECTURES.items()]
+    rows += [(f"metric {n}", m.description) for n, m in METRICS.items()]
     rows += [(f"loss {n}", "") for n in LOSSES]
     rows += [("loaded from", ", ".join(loaded()))]
     return _print_rows(rows)

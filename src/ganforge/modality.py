@@ -43,9 +43,21 @@ class Modality:
     description: str = ""
     options: type | None = None  # dataclass: the config section named ``name``
     option_aliases: dict[str, str] = {}  # noqa: RUF012 - e.g. {"data.image_size": "size"}
-    periodic_metrics: tuple[str, ...] = ()  # valid eval.metric values for ``eval.every``
-    metric_names: tuple[str, ...] = ()  # what ``ganforge eval --metrics`` may name
     raw_formats: tuple[str, ...] = (".npy",)  # what ``save`` writes besides pictures
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """What ``ganforge eval --metrics`` may name: this modality's registered metrics."""
+        from ganforge.registry import metric_names
+
+        return metric_names(self.name)
+
+    @property
+    def periodic_metrics(self) -> tuple[str, ...]:
+        """The valid ``eval.metric`` values for ``eval.every``."""
+        from ganforge.registry import metric_names
+
+        return metric_names(self.name, periodic=True)
 
     # ------------------------------------------------------------------ data
     def load_options(self, cfg: Config) -> dict[str, Any]:
@@ -128,8 +140,8 @@ class Modality:
         raise ConfigError(f"the {self.name} modality has no evaluation yet")
 
     def periodic_scorer(self, cfg: Config, sample_shape: tuple[int, ...]) -> Any:
-        """For ``eval.every``: a callable ``(generate) -> (label, score)`` (lower is better),
-        where ``generate(n) -> samples``; None when the modality has none."""
+        """For ``eval.every``: an object with ``sample_count() -> n`` and ``__call__(fake) ->
+        (label, score)`` (lower is better) on ``n`` generated samples; None when none."""
         return None
 
     def check_periodic(self, cfg: Config) -> None:

@@ -64,8 +64,19 @@ def plot_equilibrium(metrics_path: Path, out: Path, title: str = "") -> Path | N
                 ax.plot(step, y, color=color, alpha=0.25, lw=0.8)
                 ax.plot(step, _smooth(y), color=color, label=label, lw=1.6)
 
+    keys = {k for r in recs for k in r}
+    heads = sorted(k.split(".", 1)[1] for k in keys if k.startswith("d_real."))
+
     ax = axes[0, 0]
     raw_and_smooth(ax, (("d_real", "D(x)", "#2ca02c"), ("d_fake", "D(G(z))", "#d62728")))
+    for i, head in enumerate(heads):  # several D heads: each head's belief, thinner
+        ls = (":", "-.", "--")[i % 3]
+        for key, label, color in (("d_real", "D(x)", "#2ca02c"), ("d_fake", "D(G(z))", "#d62728")):
+            y = series(f"{key}.{head}")
+            ax.plot(step, _smooth(y), color=color, ls=ls, lw=1, label=f"{label} [{head}]")
+    p = series("p")  # a D-input transform's probability (ADA), on the same 0..1 scale
+    if p is not None:
+        ax.plot(step, p, color="#7f7f7f", lw=1.2, label="augmentation p")
     ax.axhline(0.5, color="k", ls="--", lw=1, label="Nash equilibrium: 1/2")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Discriminator's belief (probability of 'real')")
@@ -73,6 +84,8 @@ def plot_equilibrium(metrics_path: Path, out: Path, title: str = "") -> Path | N
 
     ax = axes[0, 1]
     raw_and_smooth(ax, (("d_loss", "D loss", "#1f77b4"), ("g_loss", "G loss", "#ff7f0e")))
+    for key in sorted(k for k in keys if k.startswith(("g_aux.", "d_aux."))):
+        ax.plot(step, _smooth(series(key)), lw=1, ls="--", label=key)
     ax.set_title("Losses")
     ax.legend(fontsize=8)
 

@@ -1,4 +1,4 @@
-"""The registries plug-ins fill: modalities, dataset specs, architectures, losses.
+"""The registries plug-ins fill: modalities, dataset specs, architectures, metrics, losses.
 
 Built-in parts register through the same public calls a third-party package uses
 (:mod:`ganforge.plugins` runs every ``ganforge.modalities`` entry point before the first
@@ -95,9 +95,21 @@ class Architecture:
     options: tuple[str, ...] = field(default=())  # model.* keys it uses besides z_dim
 
 
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric a modality computes: its name in ``ganforge eval --metrics`` and, when
+    ``periodic``, a valid ``eval.metric`` for ``eval.every`` (lower is better)."""
+
+    name: str
+    modality: str
+    description: str
+    periodic: bool = False
+
+
 MODALITIES: Registry[Any] = Registry("modality")
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
 ARCHITECTURES: Registry[Architecture] = Registry("architecture")
+METRICS: Registry[MetricSpec] = Registry("metric")
 
 
 def register_modality(modality: Any, *, replace: bool = False) -> Any:
@@ -119,6 +131,20 @@ def register_dataset(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec
 def register_architecture(arch: Architecture, *, replace: bool = False) -> Architecture:
     """Register a network family under ``arch.name`` (a valid ``model.arch``)."""
     return ARCHITECTURES.add(arch.name, arch, replace=replace)
+
+
+def register_metric(metric: MetricSpec, *, replace: bool = False) -> MetricSpec:
+    """Register a modality's metric (names are per modality: ``image/fid``)."""
+    return METRICS.add(f"{metric.modality}/{metric.name}", metric, replace=replace)
+
+
+def metric_names(modality: str, periodic: bool = False) -> tuple[str, ...]:
+    """The registered metrics of ``modality`` (only the periodic ones when asked)."""
+    return tuple(
+        m.name
+        for _, m in METRICS.items()
+        if m.modality == modality and (m.periodic or not periodic)
+    )
 
 
 def register_loss(loss: Any, *, replace: bool = False) -> Any:
@@ -150,6 +176,9 @@ def registered(*entries: Any) -> Iterator[None]:
             elif isinstance(e, Architecture):
                 register_architecture(e)
                 undo.append(lambda e=e: ARCHITECTURES.remove(e.name))
+            elif isinstance(e, MetricSpec):
+                register_metric(e)
+                undo.append(lambda e=e: METRICS.remove(f"{e.modality}/{e.name}"))
             else:
                 raise TypeError(f"cannot register {e!r}")
         yield

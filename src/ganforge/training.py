@@ -114,8 +114,7 @@ def train(
         paths = RunPaths(Path(out) if out is not None else _default_out(cfg))
     if progress is not None:
         cfg.log.progress = progress
-    if cfg.data.spec.rstrip(":") == "folder":
-        raise ConfigError("this preset trains on your images: give --data folder:PATH")
+    _check_spec_given(cfg)
     ctx = distributed.from_env(cfg.train.device)
     try:
         if ctx.enabled:  # one run directory for the job: rank 0's (default names hold a time)
@@ -238,6 +237,16 @@ def _train_locked(
         metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
         skipped_files=list(dataset.skipped),
     )
+
+
+def _check_spec_given(cfg: Config) -> None:
+    """A preset made for the user's own data (``data.spec: "folder:"``) names no data yet."""
+    from ganforge.registry import DATASETS
+
+    name, _, arg = cfg.data.spec.strip().partition(":")
+    entry = DATASETS.get(name.lower()) if name.lower() in DATASETS else None
+    if entry is not None and entry.arg == "required" and not arg:
+        raise ConfigError(f"this preset trains on your data: give --data {entry.shown}")
 
 
 def _speed_line(trainer: Trainer, ctx: DistContext) -> str:

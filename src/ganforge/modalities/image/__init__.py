@@ -33,12 +33,6 @@ class ImageModality(Modality):
     option_aliases = {"data.image_size": "size", "data.channels": "channels"}  # noqa: RUF012
     raw_formats = (".npy", "a folder (PNG files)")
 
-    @property
-    def metric_names(self) -> tuple[str, ...]:  # type: ignore[override]
-        from ganforge.metrics.evaluate import ALL_METRICS
-
-        return ALL_METRICS
-
     def load_options(self, cfg: Any) -> dict[str, Any]:
         sec = cfg.section("image")
         return {"image_size": sec.size, "channels": sec.channels}
@@ -51,12 +45,6 @@ class ImageModality(Modality):
         if suffix and suffix != ".npy":
             return super().save(samples, path, info)  # the one-line refusal
         return save_images(samples, path)
-
-    @property
-    def periodic_metrics(self) -> tuple[str, ...]:  # type: ignore[override]
-        from ganforge.modalities.image.evaluate import PERIODIC_METRICS
-
-        return PERIODIC_METRICS
 
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
@@ -78,12 +66,15 @@ class ImageModality(Modality):
 
 def register() -> None:
     """Register the image modality and its dataset specs (entry point ``image``)."""
+    from ganforge.modalities.image.evaluate import METRICS
     from ganforge.modalities.image.specs import SPECS
-    from ganforge.registry import register_dataset, register_modality
+    from ganforge.registry import register_dataset, register_metric, register_modality
 
     register_modality(ImageModality())
     for spec in SPECS:
         register_dataset(spec)
+    for metric in METRICS:
+        register_metric(metric)
 
 
 __all__ = ["ImageModality", "ImageOptions", "make_grid", "register", "save_images", "to_uint8"]

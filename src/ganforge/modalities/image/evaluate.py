@@ -24,8 +24,18 @@ from ganforge.metrics.evaluate import (
 from ganforge.metrics.extractors import dataset_key, labelled_splits
 from ganforge.modalities.image.datasets import convert_channels, resize_images
 from ganforge.modality import Evaluation
+from ganforge.registry import MetricSpec
 
-PERIODIC_METRICS = ("fid", "kid", "swd")
+METRICS = (
+    MetricSpec("fid", "image", "Frechet distance of classifier / Inception features", True),
+    MetricSpec("kid", "image", "kernel inception distance (unbiased MMD^2, cubic kernel)", True),
+    MetricSpec("pr", "image", "improved precision and recall (k-NN manifolds)"),
+    MetricSpec("dc", "image", "density and coverage"),
+    MetricSpec("is", "image", "inception score on the extractor's class probabilities"),
+    MetricSpec("classes", "image", "classes covered and their entropy"),
+    MetricSpec("swd", "image", "sliced Wasserstein distance of Laplacian-pyramid patches", True),
+)
+PERIODIC_METRICS = tuple(m.name for m in METRICS if m.periodic)
 
 
 def fit_to_shape(images: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:

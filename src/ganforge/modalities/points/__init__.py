@@ -39,7 +39,6 @@ class PointsModality(Modality):
     options = PointsOptions
     option_aliases = {"log.toy_samples": "samples"}  # noqa: RUF012
     raw_formats = (".npy", ".csv")
-    metric_names = ("modes",)
 
     def check_periodic(self, cfg: Any) -> None:
         raise ConfigError(
@@ -100,9 +99,12 @@ def _toy(make):
 def register() -> None:
     """Register the points modality and the toy mixtures (entry point ``points``)."""
     from ganforge.modalities.points.datasets import grid25, ring8
-    from ganforge.registry import register_dataset, register_modality
+    from ganforge.registry import MetricSpec, register_dataset, register_metric, register_modality
 
     register_modality(PointsModality())
+    register_metric(
+        MetricSpec("modes", "points", "modes covered and the high-quality share (toy mixtures)")
+    )
     register_dataset(
         DatasetSpec(
             "toy:ring8",

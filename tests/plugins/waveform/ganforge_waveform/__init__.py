@@ -19,8 +19,10 @@ def register() -> None:
     from ganforge.registry import (
         Architecture,
         DatasetSpec,
+        MetricSpec,
         register_architecture,
         register_dataset,
+        register_metric,
         register_modality,
     )
 
@@ -34,6 +36,9 @@ def register() -> None:
             arg="optional",
             usage="sines[:N]",
         )
+    )
+    register_metric(
+        MetricSpec("spectral", "waveform", "TV distance of mean power spectra", periodic=True)
     )
     register_architecture(
         Architecture(

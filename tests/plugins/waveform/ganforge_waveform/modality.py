@@ -57,7 +57,6 @@ class WaveformModality(Modality):
     name = "waveform"
     description = "1-D waves (channels, length) in [-1, 1]: plots, .wav, spectral distance"
     options = WaveformOptions
-    periodic_metrics = ("spectral",)
     raw_formats = (".npy", ".wav")
 
     def load_options(self, cfg: Any) -> dict[str, Any]:

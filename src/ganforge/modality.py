@@ -68,16 +68,8 @@ class Modality:
         """What the trainer draws batches from (default: uniform minibatches of ``dataset``,
         its labels as conditions when ``data.conditional``)."""
         from ganforge.data.training_data import InMemoryData
-        from ganforge.engine.distributed import per_rank_batch
 
-        return InMemoryData(
-            dataset,
-            per_rank_batch(cfg.train.batch, dist),
-            seed=cfg.train.seed,
-            rank=dist.rank,
-            world_size=dist.world_size,
-            conditional=cfg.data.conditional,
-        )
+        return InMemoryData.from_config(dataset, cfg, dist)
 
     def conditions(self, n: int, meta: dict[str, Any], cfg: Config) -> Any:
         """Conditions for ``n`` samples drawn without the data (``sample``, ``eval``): class

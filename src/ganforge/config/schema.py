@@ -31,6 +31,7 @@ class ModelConfig:
     bn_eps: float | None = None
     bn_momentum: float | None = None  # PyTorch convention: 1 - Keras momentum
     dropout: float | None = None
+    pack: int | None = None  # PacGAN: samples D judges together (mlp; None: 1)
     init: str = "auto"
 
 

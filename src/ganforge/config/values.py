@@ -42,6 +42,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "model.bn_eps": (0, 1, False),
     "model.bn_momentum": (0, 1, False),
     "model.dropout": (0, 0.99, True),
+    "model.pack": (1, 64, True),
     "loss.penalty_weight": (0, None, True),
     "loss.r1_every": (1, None, True),
     "optim.g_lr": (0, 1, False),

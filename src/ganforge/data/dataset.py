@@ -12,14 +12,14 @@ class Dataset:
     """A dataset held in memory.
 
     ``data`` is stored compactly: ``uint8`` of shape (N, C, H, W) for images, ``float32`` of
-    shape (N, D) for points and other flat data. ``to_model`` turns a stored batch into the
-    float tensor networks see (images: [-1, 1]); it works on whole batches, so the training
-    loop never does per-sample Python work.
+    shape (N, D) for points, any tensor of shape (N, ...) for other modalities. ``to_model``
+    turns a stored batch into the float tensor networks see (images: [-1, 1]); it works on
+    whole batches, so the training loop never does per-sample Python work.
     """
 
     name: str
     data: torch.Tensor
-    modality: str  # "image" or "points"
+    modality: str  # the registered modality that renders and measures it
     labels: torch.Tensor | None = None  # int64 (N,), or None when unlabelled
     num_classes: int = 0
     class_names: list[str] | None = None

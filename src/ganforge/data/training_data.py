@@ -38,6 +38,20 @@ class InMemoryData:
             len(dataset), batch, seed=seed, rank=rank, world_size=world_size
         )
 
+    @classmethod
+    def from_config(cls, dataset: Dataset, cfg: Any, dist: Any) -> InMemoryData:
+        """This rank's share of ``train.batch``, the run's seed, ``data.conditional``."""
+        from ganforge.engine.distributed import per_rank_batch
+
+        return cls(
+            dataset,
+            per_rank_batch(cfg.train.batch, dist),
+            seed=cfg.train.seed,
+            rank=dist.rank,
+            world_size=dist.world_size,
+            conditional=cfg.data.conditional,
+        )
+
     @property
     def batch_size(self) -> int:
         return self.sampler.batch_size

@@ -372,14 +372,7 @@ def _training_data(data: Any, cfg: Config, dist: DistContext) -> Any:
         return data
     from ganforge.data.training_data import InMemoryData  # data/ builds on the engine
 
-    return InMemoryData(
-        data,
-        per_rank_batch(cfg.train.batch, dist),
-        seed=cfg.train.seed,
-        rank=dist.rank,
-        world_size=dist.world_size,
-        conditional=cfg.data.conditional,
-    )
+    return InMemoryData.from_config(data, cfg, dist)
 
 
 def _transform_stats(transform: Any) -> dict[str, float]:

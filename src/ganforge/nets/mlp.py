@@ -62,7 +62,12 @@ class MLPGenerator(Generator):
 
 
 class MLPDiscriminator(Discriminator):
-    """Flatten, then ``depth`` hidden layers of ``hidden`` units (LeakyReLU, optional dropout)."""
+    """Flatten, then ``depth`` hidden layers of ``hidden`` units (LeakyReLU, optional dropout).
+
+    ``pack`` > 1 is PacGAN (Lin et al. 2018): D judges ``pack`` samples at once, concatenated,
+    and returns one logit per pack; a generator that drops modes makes packs that do not
+    look like real ones, which counters mode collapse. The batch must divide into packs.
+    """
 
     def __init__(
         self,
@@ -74,11 +79,16 @@ class MLPDiscriminator(Discriminator):
         dropout: float = 0.0,
         spectral_norm: bool = False,
         init: str = "default",
+        pack: int = 1,
     ) -> None:
         hidden, depth = positive("hidden", hidden), positive("depth", depth)
+        self_pack = positive("pack", pack)
+        if self_pack > 1 and num_classes:
+            raise ValueError("pack > 1 (PacGAN) works for unconditional D only; set model.pack=1")
         super().__init__(in_shape, hidden, num_classes)
+        self.pack = self_pack
         layers: list[nn.Module] = [nn.Flatten()]
-        width = _numel(self.in_shape, "in_shape")
+        width = _numel(self.in_shape, "in_shape") * self.pack
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), nn.LeakyReLU(leaky_slope)]
             if dropout > 0:
@@ -89,5 +99,16 @@ class MLPDiscriminator(Discriminator):
         if spectral_norm:
             apply_spectral_norm(self)
 
+    @property
+    def independent_samples(self) -> bool:
+        return self.pack == 1 and super().independent_samples
+
     def features(self, x: Tensor) -> Tensor:
+        if self.pack > 1:
+            if x.shape[0] % self.pack:
+                raise ValueError(
+                    f"a batch of {x.shape[0]} does not divide into packs of {self.pack}; "
+                    "make train.batch a multiple of model.pack"
+                )
+            x = x.reshape(x.shape[0] // self.pack, -1)
         return self.net(x)

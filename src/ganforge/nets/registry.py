@@ -29,6 +29,7 @@ OPTIONS = (
     "dropout",
     "spectral_norm",
     "init",
+    "pack",
 )
 
 
@@ -49,7 +50,7 @@ _FAMILIES: dict[str, _Family] = {
         "hidden",
         "default",
         ("depth",),
-        ("depth", "leaky_slope", "dropout", "spectral_norm"),
+        ("depth", "leaky_slope", "dropout", "spectral_norm", "pack"),
     ),
     "dcgan-tf": _Family(
         TFTutorialGenerator,

@@ -22,6 +22,11 @@ class ImageOptions:
 
     size: int | None = field(default=None, metadata={"range": (4, 1024, True)})  # None: native
     channels: int | None = field(default=None, metadata={"range": (1, 3, True)})  # 1 grey, 3 RGB
+    # D-input augmentation for small data sets: none | diffaugment | ada
+    augment: str = field(default="none", metadata={"choices": ("none", "diffaugment", "ada")})
+    augment_policy: str = "color,translation,cutout"  # the ops, comma-separated
+    ada_target: float = field(default=0.6, metadata={"range": (0, 1, False)})  # r_t target
+    ada_kimg: float = field(default=500.0, metadata={"range": (0, None, False)})  # p 0 -> 1
 
 
 class ImageModality(Modality):
@@ -36,6 +41,21 @@ class ImageModality(Modality):
     def load_options(self, cfg: Any) -> dict[str, Any]:
         sec = cfg.section("image")
         return {"image_size": sec.size, "channels": sec.channels}
+
+    def d_transform(self, cfg: Any) -> Any:
+        from ganforge.errors import ConfigError
+        from ganforge.modalities.image.augment import AdaptiveAugment, DiffAugment, parse_policy
+
+        sec = cfg.section("image")
+        try:
+            parse_policy(sec.augment_policy)
+        except ValueError as exc:
+            raise ConfigError(f"image.augment_policy: {exc}") from None
+        if sec.augment == "diffaugment":
+            return DiffAugment(sec.augment_policy)
+        if sec.augment == "ada":
+            return AdaptiveAugment(sec.augment_policy, sec.ada_target, sec.ada_kimg)
+        return None
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
         return make_grid(samples)

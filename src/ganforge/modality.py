@@ -79,6 +79,11 @@ class Modality:
             return torch.arange(n) % k
         return None
 
+    def resize(self, dataset: Dataset, shape: tuple[int, ...], cfg: Config) -> Dataset | None:
+        """``dataset`` brought to sample ``shape`` for a network that needs it (and ``cfg``
+        updated to load it so again), or None when this modality cannot."""
+        return None
+
     # ------------------------------------------------------------------ training
     def d_transform(self, cfg: Config) -> Any:
         """A differentiable transform of D's inputs (see ``engine.transforms``), or None."""

@@ -93,6 +93,8 @@ class Architecture:
     build: Callable[..., tuple[Any, Any]]
     description: str
     options: tuple[str, ...] = field(default=())  # model.* keys it uses besides z_dim
+    # the nearest sample shape the family supports (None: it takes any shape it can)
+    fit_shape: Callable[[tuple[int, ...]], tuple[int, ...]] | None = None
 
 
 @dataclass(frozen=True)

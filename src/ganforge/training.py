@@ -147,11 +147,10 @@ def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) 
             f"data.conditional=true but dataset '{cfg.data.spec}' has no class labels; "
             "set data.conditional=false"
         )
-    if cfg.train.batch > len(dataset):
-        raise ConfigError(
-            f"train.batch={cfg.train.batch} is larger than the dataset ({len(dataset)} "
-            f"samples); set train.batch to at most {len(dataset)}"
-        )
+    notes = _fit_data_to_model(cfg, modality, dataset, ctx)
+    if ctx.is_main:
+        for note in notes:
+            print(f"ganforge: {note}", flush=True)
     if cfg.eval.every:
         modality.check_periodic(cfg)
     num_classes = dataset.num_classes if cfg.data.conditional else 0
@@ -237,6 +236,38 @@ def _train_locked(
         metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},
         skipped_files=list(dataset.skipped),
     )
+
+
+def _fit_data_to_model(cfg: Config, modality: Any, dataset: Any, ctx: DistContext) -> list[str]:
+    """The sensible thing where the data and the settings do not fit, said in one line each:
+    a batch larger than the data shrinks to it; samples of a size the network family does
+    not take are resized to the nearest size it does (when the modality can resize)."""
+    notes = []
+    n = len(dataset)
+    if cfg.train.batch > n:
+        step = ctx.world_size * (cfg.model.pack or 1)
+        batch = (n // step) * step
+        if batch < step:
+            raise ConfigError(
+                f"the dataset holds {n} samples, too few for one batch of {step}; add data"
+            )
+        notes.append(
+            f"train.batch={cfg.train.batch} is larger than the dataset ({n} samples): "
+            f"training with train.batch={batch}"
+        )
+        cfg.train.batch = batch
+    from ganforge.registry import ARCHITECTURES
+
+    fit = ARCHITECTURES.get(cfg.model.arch).fit_shape
+    shape = tuple(dataset.sample_shape)
+    want = tuple(fit(shape)) if fit is not None else shape
+    if want != shape and modality.resize(dataset, want, cfg) is not None:
+        shown = "x".join(map(str, shape))
+        notes.append(
+            f"{cfg.model.arch} does not take samples of {shown}: resized them to "
+            f"{'x'.join(map(str, want))}"
+        )
+    return notes
 
 
 def _check_spec_given(cfg: Config) -> None:

@@ -130,6 +130,24 @@ def network_options(cfg: Any) -> dict[str, Any]:
     return opts
 
 
+def _nearest_square(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """(C, S, S) with S the supported size nearest the image's side (the larger on a tie)."""
+    from ganforge.nets.layout import SQUARE_SIZES
+
+    if len(shape) != 3:
+        return shape
+    side = max(shape[1], shape[2])
+    size = min(SQUARE_SIZES, key=lambda s: (abs(s - side), -s))
+    return (shape[0], size, size)
+
+
+_FIT_SHAPE = {
+    "dcgan": _nearest_square,
+    "resnet": _nearest_square,
+    "dcgan-tf": lambda shape: (1, 28, 28) if len(shape) == 3 else shape,
+}
+
+
 def _builder(arch: str) -> Any:
     def build(cfg: Any, sample_shape: tuple[int, ...], num_classes: int) -> tuple[Any, Any]:
         return build_networks(
@@ -144,4 +162,6 @@ def register() -> None:
     from ganforge.registry import Architecture, register_architecture
 
     for name, description in DESCRIPTIONS.items():
-        register_architecture(Architecture(name, _builder(name), description, OPTIONS))
+        register_architecture(
+            Architecture(name, _builder(name), description, OPTIONS, _FIT_SHAPE.get(name))
+        )

@@ -42,6 +42,15 @@ class ImageModality(Modality):
         sec = cfg.section("image")
         return {"image_size": sec.size, "channels": sec.channels}
 
+    def resize(self, dataset: Any, shape: tuple[int, ...], cfg: Any) -> Any:
+        from ganforge.modalities.image.specs import adapt
+
+        if len(shape) != 3 or shape[1] != shape[2]:
+            return None
+        sec = cfg.section("image")
+        sec.size, sec.channels = shape[1], shape[0]
+        return adapt(dataset, sec.size, sec.channels)
+
     def d_transform(self, cfg: Any) -> Any:
         from ganforge.errors import ConfigError
         from ganforge.modalities.image.augment import AdaptiveAugment, DiffAugment, parse_policy

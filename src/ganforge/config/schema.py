@@ -60,6 +60,7 @@ class TrainConfig:
     step: str = "alternating"  # alternating | simultaneous (the TF tutorial's shared pass)
     ema: float = 0.0  # decay of the generator's EMA (0: off); sampling uses the EMA when on
     ema_start: int = 0  # step from which the EMA tracks G (before: copies G)
+    ema_rampup: float = 0.05  # EMA half-life at most this share of the steps so far (0: off)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"  # auto | fp32 | bf16 (autocast, fp32 master weights)

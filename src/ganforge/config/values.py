@@ -53,6 +53,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "train.n_critic": (1, 100, True),
     "train.ema": (0, 1, True),
     "train.ema_start": (0, None, True),
+    "train.ema_rampup": (0, 1, True),
     "train.seed": (0, 2**63 - 1, True),
     "train.threads": (1, 1024, True),
     "train.max_seconds": (0, None, True),

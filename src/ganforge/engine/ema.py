@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import nn
+
+
+def ramped_decay(decay: float, step: int, rampup: float) -> float:
+    """The decay at ``step`` with StyleGAN2's ramp-up: the average's half-life (in steps) is
+    at most ``rampup`` times the steps taken, so early on the average forgets the initial
+    weights quickly, and no picture shows a generator worse than the raw one. ``rampup`` 0
+    keeps ``decay`` from the start."""
+    if rampup <= 0 or not 0 < decay < 1:
+        return decay
+    half_life = math.log(0.5) / math.log(decay)
+    half_life = min(half_life, step * rampup)
+    return 0.0 if half_life <= 0 else 0.5 ** (1.0 / half_life)
 
 
 class EMA:

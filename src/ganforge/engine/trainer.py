@@ -32,7 +32,7 @@ from ganforge.engine.distributed import (
     per_rank_batch,
     wrap,
 )
-from ganforge.engine.ema import EMA
+from ganforge.engine.ema import EMA, ramped_decay
 from ganforge.engine.guard import DivergenceGuard, Rollback
 from ganforge.engine.latent import sample_latent
 from ganforge.engine.losses import get_loss
@@ -231,7 +231,7 @@ class Trainer(TrainState, Rollback):
         elif self._last_penalty is not None:  # lazy R1: report the latest value
             stats["penalty"] = self._last_penalty
         if self.ema is not None:
-            decay = 0.0 if self.step < t.ema_start else t.ema
+            decay = 0.0 if self.step < t.ema_start else ramped_decay(t.ema, self.step, t.ema_rampup)
             self.ema.update(self.G, decay)
         if self.dist.enabled:  # every rank sees (and acts on) the same numbers
             keys = list(stats)

@@ -58,7 +58,9 @@ def module_to_layout(net: nn.Module, channels_last: bool) -> nn.Module:
     if channels_last:
         for t in [*net.parameters(), *net.buffers()]:
             if t.dim() == 4:
-                t.data = t.data.contiguous(memory_format=torch.channels_last)
+                # .to() restrides size-1 channel dims too (contiguous() keeps NCHW strides
+                # there, which oneDNN reads as NCHW: a mixed-layout net runs ~15% slower)
+                t.data = t.data.to(memory_format=torch.channels_last)
     return net
 
 

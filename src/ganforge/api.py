@@ -10,12 +10,14 @@ from __future__ import annotations
 from ganforge.errors import DataError
 from ganforge.evaluation import evaluate
 from ganforge.sampling import interpolate, load_run, sample, slerp
+from ganforge.synthetic import augment
 from ganforge.training import TrainResult, _speed_line, resolve_config, train
 
 __all__ = [
     "DataError",
     "TrainResult",
     "_speed_line",
+    "augment",
     "evaluate",
     "interpolate",
     "load_run",

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     s.add_argument("--out", help="FILE.png (picture), FILE.npy / FILE.csv (data) or a folder")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--label", type=int, help="class to draw (conditional runs)")
+    s.add_argument("--label", help="class to draw, by id or name (conditional runs)")
 
     i = sub.add_parser("interpolate", help="latent-space walk (slerp) as a GIF")
     i.add_argument("run", help="run directory")
@@ -63,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="PART[,PART]",
         help="structured latents: parts held fixed while the rest walks (e.g. motion)",
+    )
+
+    a = sub.add_parser("augment", help="a labelled synthetic data set from a conditional run")
+    a.add_argument("run", help="run directory (trained with data.conditional=true)")
+    a.add_argument("--per-class", type=int, required=True, help="samples per class")
+    a.add_argument("--out", required=True, help="new folder: one subfolder per class")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--truncation", type=float, help="truncated latents (e.g. 1.5)")
+    a.add_argument(
+        "--filter",
+        type=float,
+        metavar="P",
+        help="keep samples the dataset classifier gives their class with probability >= P",
     )
 
     e = sub.add_parser("eval", help="score a run against real data (writes eval.json, report)")
@@ -151,6 +164,24 @@ def _interpolate(args: argparse.Namespace) -> int:
     keep = tuple(k.strip() for k in args.keep.split(",") if k.strip())
     path = api.interpolate(args.run, frames=args.frames, out=args.out, seed=args.seed, keep=keep)
     print(f"wrote {args.frames}-frame interpolation to {path}")
+    return 0
+
+
+def _augment(args: argparse.Namespace) -> int:
+    from ganforge.synthetic import augment
+
+    m = augment(
+        args.run,
+        args.per_class,
+        args.out,
+        seed=args.seed,
+        truncation=args.truncation,
+        min_confidence=args.filter,
+    )
+    print(
+        f"wrote {m['total']} samples ({m['per_class']} per class, {len(m['counts'])} classes) "
+        f"to {args.out}: one folder per class, synthetic.npz, manifest.json"
+    )
     return 0
 
 
@@ -249,6 +280,7 @@ COMMANDS = {
     "sample": _sample,
     "interpolate": _interpolate,
     "eval": _eval,
+    "augment": _augment,
     "features": _features,
     "presets": _presets,
     "datasets": _datasets,

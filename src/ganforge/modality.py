@@ -90,7 +90,12 @@ class Modality:
         return None
 
     def aux_losses(self, cfg: Config) -> list[Any]:
-        """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses."""
+        """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses (default:
+        ACGAN's class loss when ``model.conditioning=acgan``)."""
+        from ganforge.engine.aux import ClassLoss
+
+        if cfg.model.conditioning == "acgan" and cfg.data.conditional:
+            return [ClassLoss(cfg.loss.class_weight)]
         return []
 
     # ------------------------------------------------------------------ output
@@ -124,6 +129,15 @@ class Modality:
         np.save(tmp, arr)
         tmp.replace(path)
         return path
+
+    def as_array(self, samples: torch.Tensor) -> np.ndarray:
+        """Samples as the array a tool would load (``augment``'s ``.npz``): float32."""
+        return samples.detach().float().cpu().numpy()
+
+    def class_probabilities(self, run: Run) -> Any:
+        """For ``augment --filter``: a callable ``samples -> (N, classes)`` probabilities
+        from a classifier of the run's data."""
+        raise ConfigError(f"the {self.name} modality has no classifier to filter with")
 
     def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
         """Quality figures on the training picture's samples, logged with it (may be empty)."""

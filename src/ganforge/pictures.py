@@ -27,6 +27,7 @@ class SampleHook:
         data: Any,
     ) -> None:
         self.paths, self.modality, self.info = paths, modality, info
+        self.shown_cond: Any = None
         n = modality.picture_count(cfg)
         if n == cfg.log.n_samples:  # the trainer's fixed batch (its latents and conditions)
             self.z, self.cond = None, None
@@ -36,12 +37,16 @@ class SampleHook:
 
     def draw(self, trainer: Any) -> torch.Tensor:
         if self.z is None:
+            self.shown_cond = trainer.fixed_cond
             return trainer.generate(trainer.fixed_z, trainer.fixed_cond)
+        self.shown_cond = self.cond
         return trainer.generate(self.z, self.cond)
 
     def picture(self, samples: torch.Tensor, step: int, metrics: dict[str, Any]):
         title = self.modality.caption(step, metrics)
-        return self.modality.picture(samples, {**self.info, "title": title})
+        cond = self.shown_cond.cpu() if torch.is_tensor(self.shown_cond) else self.shown_cond
+        info = {**self.info, "title": title, "conditions": cond}
+        return self.modality.picture(samples, info)
 
     def __call__(self, trainer: Any, step: int) -> dict[str, Any]:
         samples = self.draw(trainer)

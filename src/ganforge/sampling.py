@@ -29,7 +29,7 @@ def sample(
     n: int = 64,
     out: str | Path | None = None,
     seed: int = 0,
-    label: int | None = None,
+    label: int | str | None = None,
 ) -> Path:
     """Draw ``n`` samples and write them.
 
@@ -42,20 +42,35 @@ def sample(
     run = load_run(run_dir)
     labels = None
     if label is not None:
-        if run.num_classes < 2:
-            raise ConfigError(
-                "--label needs a conditional run (trained with data.conditional=true)"
-            )
-        if not 0 <= label < run.num_classes:
-            raise ConfigError(f"--label must be in 0..{run.num_classes - 1}; got {label}")
-        labels = torch.full((n,), label, dtype=torch.long)
+        labels = torch.full((n,), class_id(run, label), dtype=torch.long)
     samples = run.sample(n, seed=seed, labels=labels)
+    if labels is None:
+        labels = run.modality_obj.conditions(n, run.meta, run.config)
     modality = run.modality_obj
     out = Path(out) if out is not None else run.paths.root / f"samples-seed{seed}.png"
     _check_parent(out)
     if out.suffix.lower() == ".png":
-        return save_png(modality.picture(samples, run.info), out)
+        info = {**run.info, "conditions": labels, "class_names": run.meta.get("class_names")}
+        return save_png(modality.picture(samples, info), out)
     return modality.save(samples, out, run.info)
+
+
+def class_id(run: Run, label: int | str) -> int:
+    """A class given by id (``3``) or by name (``Sneaker``, any case) as its id."""
+    if run.num_classes < 2:
+        raise ConfigError("--label needs a conditional run (trained with data.conditional=true)")
+    names = [str(n) for n in (run.meta.get("class_names") or [])]
+    text = str(label).strip()
+    if text.lstrip("-").isdigit():
+        k = int(text)
+        if not 0 <= k < run.num_classes:
+            raise ConfigError(f"--label must be in 0..{run.num_classes - 1}; got {k}")
+        return k
+    lowered = [n.lower() for n in names]
+    if text.lower() in lowered:
+        return lowered.index(text.lower())
+    shown = ", ".join(names) if names else f"0..{run.num_classes - 1}"
+    raise ConfigError(f"--label '{text}' is not a class of this run; use one of {shown}")
 
 
 def interpolate(

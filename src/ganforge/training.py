@@ -209,7 +209,8 @@ def _train_locked(
     }
     distributed.barrier(ctx)  # the run directory is ready for the other ranks
 
-    pictures = SampleHook(paths, modality, meta["info"], cfg, G, data)
+    info = {**meta["info"], "class_names": meta["class_names"]}
+    pictures = SampleHook(paths, modality, info, cfg, G, data)
     hooks: list[Any] = [pictures]
     if cfg.eval.every:
         scorer = modality.periodic_scorer(cfg, dataset.sample_shape)

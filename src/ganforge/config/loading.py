@@ -114,6 +114,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(
             "train.step=simultaneous updates D and G from one pass, so train.n_critic must be 1"
         )
+    if cfg.model.conditioning == "acgan" and not cfg.data.conditional:
+        raise ConfigError("model.conditioning=acgan needs data.conditional=true (class labels)")
     if cfg.train.step == "simultaneous" and cfg.loss.penalty != "none":
         raise ConfigError(
             "train.step=simultaneous does not support loss.penalty; use train.step=alternating"

@@ -32,6 +32,7 @@ class ModelConfig:
     bn_momentum: float | None = None  # PyTorch convention: 1 - Keras momentum
     dropout: float | None = None
     pack: int | None = None  # PacGAN: samples D judges together (mlp; None: 1)
+    conditioning: str = "projection"  # how D uses labels: projection | acgan (a class head)
     init: str = "auto"
 
 
@@ -42,6 +43,7 @@ class LossConfig:
     penalty_weight: float = 10.0  # lambda for WGAN-GP, gamma for R1
     r1_every: int = 1  # lazy R1: apply every k D steps, scaled by k
     head_weights: dict[str, float] = field(default_factory=dict)  # D heads' weights (default 1)
+    class_weight: float = 1.0  # ACGAN's class loss weight (model.conditioning=acgan)
 
 
 @dataclass

@@ -24,6 +24,7 @@ DEVICES = ("auto", "cpu", "cuda")
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "model.init": INITS,
+    "model.conditioning": ("projection", "acgan"),
     "loss.penalty": PENALTIES,
     "train.step": STEPS,
     "train.precision": PRECISIONS,
@@ -44,6 +45,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "model.dropout": (0, 0.99, True),
     "model.pack": (1, 64, True),
     "loss.penalty_weight": (0, None, True),
+    "loss.class_weight": (0, None, True),
     "loss.r1_every": (1, None, True),
     "optim.g_lr": (0, 1, False),
     "optim.d_lr": (0, 1, False),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 Tensor = torch.Tensor
 
@@ -28,6 +29,24 @@ class AuxLoss:
     def d(self, real_out: Any, fake_out: Any, cond: Any, fake_cond: Any) -> Tensor | None:
         """D's extra loss from its outputs on the real and the fake batch."""
         return None
+
+
+class ClassLoss(AuxLoss):
+    """ACGAN's class loss (Odena et al. 2017): D's ``class`` output learns to name the class
+    of real and fake samples; G learns to make fakes of the class it was asked for. The
+    conditions are class ids."""
+
+    name = "class"
+
+    def __init__(self, weight: float = 1.0, output: str = "class") -> None:
+        self.weight, self.output = float(weight), output
+
+    def d(self, real_out: Any, fake_out: Any, cond: Any, fake_cond: Any) -> Tensor:
+        real = F.cross_entropy(real_out[self.output].float(), cond.long())
+        return real + F.cross_entropy(fake_out[self.output].float(), fake_cond.long())
+
+    def g(self, fake: Tensor, fake_out: Any, fake_cond: Any) -> Tensor:
+        return F.cross_entropy(fake_out[self.output].float(), fake_cond.long())
 
 
 def _weighted(prefix: str, values: list[tuple[AuxLoss, Tensor | None]]):

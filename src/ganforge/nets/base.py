@@ -121,6 +121,8 @@ class Discriminator(nn.Module, ABC):
         self.num_classes = int(num_classes)
         self.feature_dim = int(feature_dim)
         self.head = nn.Linear(self.feature_dim, 1)
+        self.classifier: nn.Linear | None = None  # ACGAN's class head (see use_classifier)
+        self.head_weights: dict[str, float] | None = None  # the adversarial heads, if a dict
         self.embed: nn.Embedding | None = (
             nn.Embedding(self.num_classes, self.feature_dim) if self.num_classes else None
         )
@@ -135,14 +137,29 @@ class Discriminator(nn.Module, ABC):
         """
         return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.modules())
 
-    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """Real-vs-fake logits of shape (B,)."""
+    def use_classifier(self) -> Discriminator:
+        """ACGAN (Odena et al. 2017): D classifies its input over the classes (output
+        ``class``) beside its real-vs-fake logit (``adv``), instead of projecting the label;
+        an auxiliary class loss (``engine.aux.ClassLoss``) trains both players on it."""
+        if not self.num_classes:
+            raise ValueError("ACGAN conditioning needs class labels (data.conditional=true)")
+        self.embed = None
+        self.classifier = nn.Linear(self.feature_dim, self.num_classes)
+        if parametrize.is_parametrized(self.head, "weight"):
+            spectral_norm(self.classifier)
+        self.head_weights = {"adv": 1.0}
+        return self
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor | dict[str, Tensor]:
+        """Real-vs-fake logits of shape (B,); with a class head, ``{"adv", "class"}``."""
         if tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(
                 f"x must have shape (B, {', '.join(map(str, self.in_shape))}); got {tuple(x.shape)}"
             )
         h = self.features(x)
         logit = self.head(h).squeeze(1)
+        if self.classifier is not None:
+            return {"adv": logit, "class": self.classifier(h)}
         if self.embed is not None:
             y = _check_labels(y, x.shape[0], self.num_classes, "discriminator")
             logit = logit + (self.embed(y).to(h.dtype) * h).sum(dim=1)

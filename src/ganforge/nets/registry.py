@@ -150,9 +150,12 @@ _FIT_SHAPE = {
 
 def _builder(arch: str) -> Any:
     def build(cfg: Any, sample_shape: tuple[int, ...], num_classes: int) -> tuple[Any, Any]:
-        return build_networks(
+        G, D = build_networks(
             arch, sample_shape, cfg.model.z_dim, num_classes, **network_options(cfg)
         )
+        if cfg.model.conditioning == "acgan" and num_classes:
+            D.use_classifier()
+        return G, D
 
     return build
 

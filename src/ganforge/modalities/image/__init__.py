@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ganforge.modalities.image.render import make_grid, save_images, to_uint8
+from ganforge.modalities.image.render import make_class_grid, make_grid, save_images, to_uint8
 from ganforge.modality import Evaluation, Modality
 
 
@@ -51,6 +51,28 @@ class ImageModality(Modality):
         sec.size, sec.channels = shape[1], shape[0]
         return adapt(dataset, sec.size, sec.channels)
 
+    def as_array(self, samples: torch.Tensor) -> Any:
+        return to_uint8(samples)  # (N, H, W, C) uint8, as images are stored
+
+    def class_probabilities(self, run: Any) -> Any:
+        from ganforge.errors import ConfigError
+        from ganforge.metrics.evaluate import batched, classifier_extractor
+        from ganforge.metrics.extractors import dataset_key
+
+        spec = run.config.data.spec
+        if not dataset_key(spec):
+            raise ConfigError(
+                f"--filter needs a dataset classifier; '{spec}' has none (fashion-mnist, "
+                "mnist5k and digits do)"
+            )
+        extractor = classifier_extractor(spec, progress=False)
+        from ganforge.modalities.image.evaluate import fit_to_shape
+
+        def probs(x: torch.Tensor) -> torch.Tensor:
+            return batched(extractor.probs, _to_classifier(x, spec, fit_to_shape))
+
+        return probs
+
     def d_transform(self, cfg: Any) -> Any:
         from ganforge.errors import ConfigError
         from ganforge.modalities.image.augment import AdaptiveAugment, DiffAugment, parse_policy
@@ -67,6 +89,9 @@ class ImageModality(Modality):
         return None
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
+        labels = info.get("conditions")
+        if torch.is_tensor(labels) and labels.dim() == 1 and len(labels) == len(samples):
+            return make_class_grid(samples, labels.tolist(), info.get("class_names"))
         return make_grid(samples)
 
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
@@ -91,6 +116,15 @@ class ImageModality(Modality):
         from ganforge.modalities.image.evaluate import PeriodicImageScore
 
         return PeriodicImageScore(cfg, sample_shape)
+
+
+def _to_classifier(x: torch.Tensor, spec: str, fit: Any) -> torch.Tensor:
+    """Generated images at the classifier's size and channels (its dataset's native ones)."""
+    from ganforge.metrics.extractors import labelled_splits
+
+    shape = tuple(labelled_splits(spec).train.data.shape[1:])
+    images = torch.from_numpy(to_uint8(x)).permute(0, 3, 1, 2).contiguous()
+    return fit(images, shape).float().div(127.5).sub(1.0)
 
 
 def register() -> None:

@@ -36,6 +36,32 @@ def make_grid(
     return img
 
 
+def make_class_grid(
+    images: torch.Tensor, labels: list[int], names: list[str] | None = None, min_side: int = 512
+) -> Image.Image:
+    """One row per class (in class order), each row that class's samples, its name at the
+    left: the picture of a class-conditional generator."""
+    from PIL import ImageDraw
+
+    classes = sorted(set(labels))
+    rows = [[i for i, y in enumerate(labels) if y == c] for c in classes]
+    width = max(len(r) for r in rows)
+    order = [i for r in rows for i in r + [-1] * (width - len(r))]
+    blank = torch.ones_like(images[:1])  # white cells where a row is short
+    cells = torch.cat([images[i : i + 1] if i >= 0 else blank for i in order])
+    grid = make_grid(cells, nrow=width, min_side=min_side).convert("RGB")
+    names = names or []
+    label_w = 12 + 7 * max(len(str(names[c] if c < len(names) else c)) for c in classes)
+    out = Image.new("RGB", (grid.width + label_w, grid.height), "white")
+    out.paste(grid, (label_w, 0))
+    draw = ImageDraw.Draw(out)
+    row_h = grid.height / len(classes)
+    for r, c in enumerate(classes):
+        text = str(names[c]) if c < len(names) else str(c)
+        draw.text((4, int(r * row_h + row_h / 2 - 5)), text, fill="black")
+    return out
+
+
 def save_images(samples: torch.Tensor, path: Path) -> Path:
     """Images as ``.npy`` (uint8 N, H, W, C) or a folder of numbered PNGs."""
     path = Path(path)

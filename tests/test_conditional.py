@@ -103,3 +103,54 @@ def test_truncation_keeps_latents_inside_the_threshold():
 
     z = truncated(torch.randn(1000, 8) * 3, 1.0, torch.Generator().manual_seed(0))
     assert z.abs().max() <= 1.0 and z.std() > 0.4
+
+
+@pytest.mark.parametrize(
+    "modes",
+    [
+        ["model.conditioning=projection"],
+        ["model.conditioning=acgan"],
+        ["model.g_conditioning=cbn"],
+    ],
+    ids=["projection", "acgan", "cbn"],
+)
+def test_every_conditioning_mode_follows_the_label(pets, tmp_path, modes):
+    over = [
+        "model.arch=dcgan",
+        "model.g_width=16",
+        "model.d_width=16",
+        "train.batch=16",
+        "data.conditional=true",
+        "image.size=16",
+        "image.channels=1",
+        "log.progress=false",
+        "log.sample_every=1000",
+        *modes,
+    ]
+    res = ganforge.train(
+        "demo", data=f"folder:{pets}", out=tmp_path / "r", steps=300, overrides=over
+    )
+    run = ganforge.load_run(res.run_dir)
+    cats = run.sample(64, labels=torch.zeros(64, dtype=torch.long)).mean()
+    dogs = run.sample(64, labels=torch.ones(64, dtype=torch.long)).mean()
+    # measured at 300 steps: dogs brighter by 0.54 (projection), 1.1 (acgan), 1.4 (cbn)
+    assert dogs > cats + 0.3, (float(cats), float(dogs))
+
+
+def test_cbn_wraps_every_batch_norm_and_needs_one():
+    from ganforge.nets import DCGANGenerator, MLPGenerator
+    from ganforge.nets.conditional_norm import ConditionalBatchNorm
+
+    G = DCGANGenerator(z_dim=8, out_shape=(1, 16, 16), base_channels=8, num_classes=3)
+    G.use_conditional_norm()
+    norms = [m for m in G.modules() if isinstance(m, ConditionalBatchNorm)]
+    assert len(norms) == 2
+    z = torch.randn(4, 8)
+    y = torch.tensor([0, 1, 2, 0])
+    with torch.no_grad():
+        for n in norms:
+            n.gain.weight[1] += 1.0  # class 1 alone gets another scale
+        out = G(z, y)
+    assert out.shape == (4, 1, 16, 16)
+    with pytest.raises(ValueError, match="needs a generator with batch norm"):
+        MLPGenerator(z_dim=4, out_shape=(2,), num_classes=3).use_conditional_norm()

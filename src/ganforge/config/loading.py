@@ -114,8 +114,11 @@ def validate(cfg: Config) -> None:
         raise ConfigError(
             "train.step=simultaneous updates D and G from one pass, so train.n_critic must be 1"
         )
-    if cfg.model.conditioning == "acgan" and not cfg.data.conditional:
-        raise ConfigError("model.conditioning=acgan needs data.conditional=true (class labels)")
+    for key in ("conditioning", "g_conditioning"):
+        if getattr(cfg.model, key) in ("acgan", "cbn") and not cfg.data.conditional:
+            raise ConfigError(
+                f"model.{key}={getattr(cfg.model, key)} needs data.conditional=true (class labels)"
+            )
     if cfg.train.step == "simultaneous" and cfg.loss.penalty != "none":
         raise ConfigError(
             "train.step=simultaneous does not support loss.penalty; use train.step=alternating"

@@ -33,6 +33,7 @@ class ModelConfig:
     dropout: float | None = None
     pack: int | None = None  # PacGAN: samples D judges together (mlp; None: 1)
     conditioning: str = "projection"  # how D uses labels: projection | acgan (a class head)
+    g_conditioning: str = "embedding"  # how G uses labels: embedding | cbn (conditional BN)
     init: str = "auto"
 
 

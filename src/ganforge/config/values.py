@@ -25,6 +25,7 @@ DEVICES = ("auto", "cpu", "cuda")
 _CHOICES: dict[str, tuple[str, ...]] = {
     "model.init": INITS,
     "model.conditioning": ("projection", "acgan"),
+    "model.g_conditioning": ("embedding", "cbn"),
     "loss.penalty": PENALTIES,
     "train.step": STEPS,
     "train.precision": PRECISIONS,

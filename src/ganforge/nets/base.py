@@ -73,6 +73,16 @@ class Generator(nn.Module, ABC):
             self.embed_dim = 0
             self.embed = None
 
+    def use_conditional_norm(self) -> Generator:
+        """Conditional batch norm: a per-class scale and shift in every batch norm of G
+        (:mod:`ganforge.nets.conditional_norm`), besides the label embedding at the input."""
+        from ganforge.nets.conditional_norm import use_conditional_norm
+
+        if not self.num_classes:
+            raise ValueError("conditional batch norm needs class labels (data.conditional=true)")
+        self._cond_norms = use_conditional_norm(self, self.num_classes)
+        return self
+
     def sample_latent(
         self,
         n: int,
@@ -104,6 +114,8 @@ class Generator(nn.Module, ABC):
         if self.embed is not None:
             y = _check_labels(y, z.shape[0], self.num_classes, "generator")
             h = torch.cat([z, self.embed(y).to(z.dtype)], dim=1)
+        for norm in self.__dict__.get("_cond_norms", ()):
+            norm.labels = y
         return self.body(h)
 
     @abstractmethod

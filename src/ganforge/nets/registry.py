@@ -155,6 +155,8 @@ def _builder(arch: str) -> Any:
         )
         if cfg.model.conditioning == "acgan" and num_classes:
             D.use_classifier()
+        if cfg.model.g_conditioning == "cbn" and num_classes:
+            G.use_conditional_norm()
         return G, D
 
     return build

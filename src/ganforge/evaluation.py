@@ -54,7 +54,9 @@ def evaluate(
     }
     if write:
         ckpt.atomic_write_text(run.paths.root / "eval.json", json.dumps(result, indent=1))
-        generated = modality.picture(run.sample(64, seed=seed), run.info)
+        cond = modality.conditions(64, run.meta, run.config)  # class rows, named, if any
+        info = {**run.info, "conditions": cond, "class_names": run.meta.get("class_names")}
+        generated = modality.picture(run.sample(64, seed=seed, labels=cond), info)
         write_report(
             run.paths.root / "report.html",
             f"ganforge report: {run.paths.root.name}",

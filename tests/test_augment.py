@@ -114,3 +114,22 @@ def test_training_with_ada_logs_p_and_resumes_exactly(tmp_path, fast):
     assert sa["transform"] == sb["transform"] and sa["transform"]["p"] > 0
     rec = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
     assert "p" in [r for r in rec if r["kind"] == "train"][-1]
+
+
+def test_few_shot_preset_trains_a_small_folder_with_both_augmentations(tmp_path, fast):
+    from PIL import Image
+
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for i in range(12):
+        Image.new("RGB", (40, 40), (20 * i, 90, 160)).save(folder / f"{i}.png")
+    over = fast + ["image.size=16", "model.g_width=8", "model.d_width=8"]
+    res = ganforge.train(
+        "few-shot", data=f"folder:{folder}", out=tmp_path / "r", steps=8, overrides=over
+    )
+    rec = [json.loads(x) for x in (res.run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert res.step == 8 and "p" in [r for r in rec if r["kind"] == "train"][-1]
+    from ganforge.engine import checkpoint as ckpt
+
+    state = ckpt.load_checkpoint(ckpt.latest_checkpoint(res.run_dir / "checkpoints"))[2]
+    assert set(state["transform"]) >= {"p", "steps"}  # ADA's state, through Both

@@ -23,7 +23,9 @@ class ImageOptions:
     size: int | None = field(default=None, metadata={"range": (4, 1024, True)})  # None: native
     channels: int | None = field(default=None, metadata={"range": (1, 3, True)})  # 1 grey, 3 RGB
     # D-input augmentation for small data sets: none | diffaugment | ada
-    augment: str = field(default="none", metadata={"choices": ("none", "diffaugment", "ada")})
+    augment: str = field(
+        default="none", metadata={"choices": ("none", "diffaugment", "ada", "diffaugment+ada")}
+    )
     augment_policy: str = "color,translation,cutout"  # the ops, comma-separated
     ada_target: float = field(default=0.6, metadata={"range": (0, 1, False)})  # r_t target
     ada_kimg: float = field(default=500.0, metadata={"range": (0, None, False)})  # p 0 -> 1
@@ -75,7 +77,12 @@ class ImageModality(Modality):
 
     def d_transform(self, cfg: Any) -> Any:
         from ganforge.errors import ConfigError
-        from ganforge.modalities.image.augment import AdaptiveAugment, DiffAugment, parse_policy
+        from ganforge.modalities.image.augment import (
+            AdaptiveAugment,
+            Both,
+            DiffAugment,
+            parse_policy,
+        )
 
         sec = cfg.section("image")
         try:
@@ -84,8 +91,11 @@ class ImageModality(Modality):
             raise ConfigError(f"image.augment_policy: {exc}") from None
         if sec.augment == "diffaugment":
             return DiffAugment(sec.augment_policy)
+        ada = AdaptiveAugment(sec.augment_policy, sec.ada_target, sec.ada_kimg)
         if sec.augment == "ada":
-            return AdaptiveAugment(sec.augment_policy, sec.ada_target, sec.ada_kimg)
+            return ada
+        if sec.augment == "diffaugment+ada":
+            return Both(DiffAugment(sec.augment_policy), ada)
         return None
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:

@@ -113,6 +113,29 @@ class DiffAugment(DInputTransform):
         return x
 
 
+class Both(DInputTransform):
+    """DiffAugment's ops on every image, then ADA's, each with probability p (the few-shot
+    preset's ``image.augment=diffaugment+ada``); p, its state and stats are ADA's."""
+
+    def __init__(self, diff: DiffAugment, ada: AdaptiveAugment) -> None:
+        self.diff, self.ada = diff, ada
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.ada(self.diff(x))
+
+    def observe(self, real_out: Any) -> None:
+        self.ada.observe(real_out)
+
+    def stats(self) -> dict[str, float]:
+        return self.ada.stats()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.ada.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.ada.load_state_dict(state)
+
+
 def _where(mask: Tensor, a: Tensor, b: Tensor) -> Tensor:
     return torch.where(mask.view(-1, 1, 1, 1), a, b)
 

@@ -214,3 +214,10 @@ def test_channels_last_weights_have_canonical_strides():
     conv = nn.Conv2d(1, 64, 5)
     module_to_layout(conv, True)
     assert conv.weight.stride() == (25, 1, 5, 1)
+
+
+def test_a_modality_without_its_own_picture_still_draws_one():
+    from ganforge.modality import Modality
+
+    im = Modality().picture(torch.linspace(-1, 1, 3 * 8).view(3, 1, 8), {})
+    assert im.convert("L").getextrema() == (0, 255) and im.height > im.width / 8

@@ -37,7 +37,7 @@ class Evaluation:
 
 
 class Modality:
-    """Base class of a modality; every method has a usable default except ``picture``."""
+    """Base class of a modality; every method has a usable default."""
 
     name: str = ""
     description: str = ""
@@ -108,8 +108,15 @@ class Modality:
         return 16
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
-        """One picture of a batch of samples (model space); ``info['title']`` may caption it."""
-        raise NotImplementedError(f"modality {self.name} draws no pictures")
+        """One picture of a batch of samples (model space); ``info['title']`` may caption it.
+
+        Default: each sample flattened into one row of grey cells (-1 black, 1 white), up to
+        64 rows, scaled up; a modality overrides it with a picture people can read."""
+        rows = samples.detach().float().cpu()[:64].flatten(1)[:, :512]
+        grey = ((rows.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+        img = Image.fromarray(grey, "L")
+        scale = max(1, 512 // max(img.size))
+        return img.resize((img.width * scale, img.height * scale * 4), Image.NEAREST)
 
     def caption(self, step: int, metrics: dict[str, Any]) -> str:
         """The title of the training picture at ``step`` given this step's metrics."""

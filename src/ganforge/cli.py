@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="FILE.png (picture), FILE.npy / FILE.csv (data) or a folder")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--label", help="class to draw, by id or name (conditional runs)")
+    s.add_argument(
+        "--condition",
+        action="append",
+        metavar="COLUMN=VALUE",
+        help="tables: every row holds this value of a categorical column, e.g. cut=Ideal",
+    )
 
     i = sub.add_parser("interpolate", help="latent-space walk (slerp) as a GIF")
     i.add_argument("run", help="run directory")
@@ -153,7 +159,16 @@ def _train(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from ganforge import api
 
-    path = api.sample(args.run, n=args.n, out=args.out, seed=args.seed, label=args.label)
+    from ganforge.sampling import parse_conditions
+
+    path = api.sample(
+        args.run,
+        n=args.n,
+        out=args.out,
+        seed=args.seed,
+        label=args.label,
+        conditions=parse_conditions(args.condition),
+    )
     print(f"wrote {args.n} samples to {path}")
     return 0
 

@@ -54,9 +54,10 @@ def evaluate(
     }
     if write:
         ckpt.atomic_write_text(run.paths.root / "eval.json", json.dumps(result, indent=1))
-        cond = modality.conditions(64, run.meta, run.config)  # class rows, named, if any
+        count = modality.picture_count(run.config)
+        cond = modality.conditions(count, run.meta, run.config)  # class rows, named, if any
         info = {**run.info, "conditions": cond, "class_names": run.meta.get("class_names")}
-        generated = modality.picture(run.sample(64, seed=seed, labels=cond), info)
+        generated = modality.picture(run.sample(count, seed=seed, labels=cond), info)
         write_report(
             run.paths.root / "report.html",
             f"ganforge report: {run.paths.root.name}",

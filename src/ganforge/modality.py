@@ -71,13 +71,19 @@ class Modality:
 
         return InMemoryData.from_config(dataset, cfg, dist)
 
-    def conditions(self, n: int, meta: dict[str, Any], cfg: Config) -> Any:
+    def conditions(self, n: int, meta: dict[str, Any], cfg: Config, seed: int = 0) -> Any:
         """Conditions for ``n`` samples drawn without the data (``sample``, ``eval``): class
-        ids cycling through every class for class-conditional runs, else None."""
+        ids cycling through every class for class-conditional runs, else None. ``seed``
+        is the sampling seed, for modalities that draw conditions at random."""
         k = int(meta.get("num_classes", 0))
         if k > 1 and cfg.data.conditional:
             return torch.arange(n) % k
         return None
+
+    def asked_conditions(self, info: dict[str, Any], asked: dict[str, Any], n: int) -> Any:
+        """For ``sample --condition COL=VALUE``: (conditions for ``n`` samples that all hold
+        ``asked``, the value as the data spells it); ConfigError where none can be asked."""
+        raise ConfigError(f"{self.name} samples take no --condition; use --label for a class")
 
     def resize(self, dataset: Dataset, shape: tuple[int, ...], cfg: Config) -> Dataset | None:
         """``dataset`` brought to sample ``shape`` for a network that needs it (and ``cfg``
@@ -89,9 +95,9 @@ class Modality:
         """A differentiable transform of D's inputs (see ``engine.transforms``), or None."""
         return None
 
-    def aux_losses(self, cfg: Config) -> list[Any]:
-        """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses (default:
-        ACGAN's class loss when ``model.conditioning=acgan``)."""
+    def aux_losses(self, cfg: Config, dataset: Dataset | None = None) -> list[Any]:
+        """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses, for the
+        training ``dataset`` (default: ACGAN's class loss when ``model.conditioning=acgan``)."""
         from ganforge.engine.aux import ClassLoss
 
         if cfg.model.conditioning == "acgan" and cfg.data.conditional:
@@ -174,3 +180,30 @@ class Modality:
                     else "; set eval.every=0"
                 )
             )
+
+
+def _takes(method: Any, name: str) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def conditions_for(modality: Modality, n: int, meta: dict[str, Any], cfg: Config,
+                   seed: int = 0) -> Any:
+    """``modality.conditions`` with the sampling seed where it takes one (plug-ins written
+    before ``seed`` existed take three arguments)."""
+    if _takes(modality.conditions, "seed"):
+        return modality.conditions(n, meta, cfg, seed=seed)
+    return modality.conditions(n, meta, cfg)
+
+
+def aux_losses_for(modality: Modality, cfg: Config, dataset: Dataset) -> list[Any]:
+    """``modality.aux_losses`` with the training dataset where it takes one."""
+    if _takes(modality.aux_losses, "dataset"):
+        return modality.aux_losses(cfg, dataset=dataset)
+    return modality.aux_losses(cfg)
+

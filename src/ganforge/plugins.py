@@ -25,6 +25,7 @@ BUILTIN = (
     "ganforge.nets.registry:register",
     "ganforge.modalities.image:register",
     "ganforge.modalities.points:register",
+    "ganforge.modalities.table:register",
 )
 
 _done: set[str] = set()

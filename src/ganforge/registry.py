@@ -95,6 +95,8 @@ class Architecture:
     options: tuple[str, ...] = field(default=())  # model.* keys it uses besides z_dim
     # the nearest sample shape the family supports (None: it takes any shape it can)
     fit_shape: Callable[[tuple[int, ...]], tuple[int, ...]] | None = None
+    # build also takes ``info=`` (the dataset's info, e.g. a table's column layout)
+    takes_info: bool = False
 
 
 @dataclass(frozen=True)

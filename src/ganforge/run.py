@@ -66,15 +66,19 @@ class RunPaths:
 
 
 def build_from_config(
-    cfg: Config, sample_shape: tuple[int, ...], num_classes: int
+    cfg: Config,
+    sample_shape: tuple[int, ...],
+    num_classes: int,
+    info: dict[str, Any] | None = None,
 ) -> tuple[nn.Module, nn.Module]:
-    """G and D of the registered architecture ``model.arch`` for a data shape, with errors
-    phrased for config users."""
+    """G and D of the registered architecture ``model.arch`` for a data shape (and the
+    dataset's ``info`` for families that read it), with errors phrased for config users."""
     from ganforge.registry import ARCHITECTURES
 
     arch = ARCHITECTURES.get(cfg.model.arch)
+    extra = {"info": info or {}} if arch.takes_info else {}
     try:
-        return arch.build(cfg, tuple(int(s) for s in sample_shape), num_classes)
+        return arch.build(cfg, tuple(int(s) for s in sample_shape), num_classes, **extra)
     except ValueError as exc:
         raise ConfigError(f"model: {exc}") from None
 
@@ -110,7 +114,7 @@ class Run:
                 )
             raise RunError(f"run {root} has no complete checkpoint yet; train it first")
         self.device = torch.device(device)
-        G, _ = build_from_config(self.config, shape, num_classes)
+        G, _ = build_from_config(self.config, shape, num_classes, self.meta.get("info"))
         weights, _, state = ckpt.load_checkpoint(self.checkpoint)
         ema = ckpt.split_prefixed(weights, "G_ema")
         try:
@@ -166,7 +170,9 @@ class Run:
             z = self.latent(n, seed)
         n = batch_size(z)
         if labels is None:
-            labels = self.modality_obj.conditions(n, self.meta, self.config)
+            from ganforge.modality import conditions_for
+
+            labels = conditions_for(self.modality_obj, n, self.meta, self.config, seed=seed)
         out = []
         for i in range(0, n, 512):
             zb = to_device(take(z, i, i + 512), self.device)

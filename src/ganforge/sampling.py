@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from ganforge.artifacts import save_gif, save_png
 from ganforge.engine.latent import interpolate_latent, sample_latent, slerp
 from ganforge.errors import ConfigError
+from ganforge.modality import conditions_for
 from ganforge.run import Run
 
 
@@ -30,29 +32,45 @@ def sample(
     out: str | Path | None = None,
     seed: int = 0,
     label: int | str | None = None,
+    conditions: dict[str, Any] | None = None,
 ) -> Path:
     """Draw ``n`` samples and write them.
 
     ``out`` decides the form: ``.png`` a picture (grid, scatter plot, ...), any other suffix
-    one of the modality's data formats (``.npy``; ``.csv`` for points; a folder of PNG
-    files for images).
+    one of the modality's data formats (``.npy``; ``.csv`` for points and tables; a folder
+    of PNG files for images). ``label`` picks a class; ``conditions`` (``{column: value}``)
+    a value of a table's column, which every sample then holds.
     """
     if n < 1:
         raise ConfigError(f"--n must be at least 1; got {n}")
     run = load_run(run_dir)
-    labels = None
+    modality = run.modality_obj
+    labels, info = None, dict(run.info)
     if label is not None:
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
+    if conditions:
+        labels, value = modality.asked_conditions(run.info, dict(conditions), n)
+        info["asked"] = {next(iter(conditions)): value}
     samples = run.sample(n, seed=seed, labels=labels)
     if labels is None:
-        labels = run.modality_obj.conditions(n, run.meta, run.config)
-    modality = run.modality_obj
+        labels = conditions_for(modality, n, run.meta, run.config, seed=seed)
     out = Path(out) if out is not None else run.paths.root / f"samples-seed{seed}.png"
     _check_parent(out)
     if out.suffix.lower() == ".png":
-        info = {**run.info, "conditions": labels, "class_names": run.meta.get("class_names")}
+        info.update(conditions=labels, class_names=run.meta.get("class_names"))
         return save_png(modality.picture(samples, info), out)
-    return modality.save(samples, out, run.info)
+    return modality.save(samples, out, info)
+
+
+def parse_conditions(items: list[str] | None) -> dict[str, Any]:
+    """``["cut=Ideal"]`` -> ``{"cut": "Ideal"}`` (the CLI's ``--condition``)."""
+    out: dict[str, Any] = {}
+    for text in items or []:
+        column, sep, value = text.partition("=")
+        if not sep or not column.strip():
+            raise ConfigError(f"--condition expects COLUMN=VALUE, like cut=Ideal; got {text!r}")
+        out[column.strip()] = value.strip()
+    return out
 
 
 def class_id(run: Run, label: int | str) -> int:

@@ -24,6 +24,7 @@ from ganforge.engine.lock import RunLock
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError, RunError
 from ganforge.evaluation import PeriodicEval
+from ganforge.modality import aux_losses_for
 from ganforge.pictures import SampleHook, build_gif
 from ganforge.plots import plot_equilibrium
 from ganforge.registry import MODALITIES
@@ -155,7 +156,7 @@ def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) 
         modality.check_periodic(cfg)
     num_classes = dataset.num_classes if cfg.data.conditional else 0
     torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
-    G, D = build_from_config(cfg, dataset.sample_shape, num_classes)
+    G, D = build_from_config(cfg, dataset.sample_shape, num_classes, dataset.info)
     if not ctx.is_main:
         distributed.barrier(ctx)  # wait for rank 0 to set up the run directory
         return _train_locked(cfg, paths, modality, dataset, G, D, num_classes, resume, ctx)
@@ -181,7 +182,7 @@ def _train_locked(
 ) -> TrainResult:
     parts = {
         "transform": modality.d_transform(cfg),
-        "aux": modality.aux_losses(cfg),
+        "aux": aux_losses_for(modality, cfg, dataset),
     }
     data = modality.training_data(dataset, cfg, ctx)
     if not ctx.is_main:  # rank 0 writes every file; the others train and return

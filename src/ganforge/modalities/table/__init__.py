@@ -1,0 +1,177 @@
+"""The tabular modality: CTGAN-class synthetic tables (``csv:``, ``parquet:``, ``diamonds``,
+DataFrames through :class:`ganforge.tabular.TableSynthesizer`). Registered by
+:func:`register` (entry point ``tabular``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from ganforge.errors import ConfigError
+from ganforge.modalities.table.conditions import (
+    ConditionLoss,
+    ConditionSpans,
+    frequencies_from_info,
+    true_conditions,
+)
+from ganforge.modalities.table.marginals import marginal_like, tv_distance
+from ganforge.modalities.table.transform import TableTransformer
+from ganforge.modality import Evaluation, Modality
+
+
+@dataclass
+class TableOptions:
+    """The ``tabular`` config section."""
+
+    columns: dict[str, str] = field(default_factory=dict)  # column -> kind, over detection
+    holdout: float = field(default=0.2, metadata={"range": (0.0, 0.9, True)})
+    max_categories: int = field(default=100, metadata={"range": (2, None, True)})
+    fit_rows: int = field(default=10000, metadata={"range": (100, None, True)})
+    modes: int = field(default=10, metadata={"range": (1, 50, True)})
+    condition_weight: float = field(default=1.0, metadata={"range": (0.0, None, True)})
+    target: str = ""  # column for the ML-efficacy score (empty: the last labelled column)
+    rows: int = field(default=2000, metadata={"range": (50, None, True)})  # per picture
+
+
+def transformer(info: dict[str, Any]) -> TableTransformer:
+    """The run's fitted transformer, from its ``info``."""
+    return TableTransformer.from_state(info["table"])
+
+
+def decode(samples: torch.Tensor, info: dict[str, Any], seed: int = 0) -> pd.DataFrame:
+    """Generated rows (model space) as a DataFrame with the real table's columns; values a
+    condition asked for (``info['asked']``) are set exactly."""
+    frame = transformer(info).decode(samples.detach().float().cpu().numpy(), seed=seed)
+    for column, value in (info.get("asked") or {}).items():
+        frame[column] = pd.Series([value] * len(frame), dtype=frame[column].dtype
+                                  if frame[column].dtype != bool else object)
+    return frame
+
+
+def _shape_distance(frame: pd.DataFrame, info: dict[str, Any]) -> float | None:
+    preview = info["table"].get("preview") or {}
+    dists = [tv_distance(ref, marginal_like(frame[c], ref)) for c, ref in preview.items()
+             if c in frame]
+    return float(np.mean(dists)) if dists else None
+
+
+class TableModality(Modality):
+    """Rows of a table: marginals pictures for people, ``.csv`` / ``.parquet`` for tools."""
+
+    name = "tabular"
+    description = "tables (rows of mixed columns): CTGAN-class synthesizer, .csv/.parquet"
+    options = TableOptions
+    raw_formats = (".csv", ".parquet", ".npy")
+
+    def load_options(self, cfg: Any) -> dict[str, Any]:
+        o = cfg.section("tabular")
+        return {
+            "holdout": o.holdout,
+            "columns": dict(o.columns),
+            "max_categories": o.max_categories,
+            "fit_rows": o.fit_rows,
+            "modes": o.modes,
+        }
+
+    def training_data(self, dataset: Any, cfg: Any, dist: Any) -> Any:
+        from ganforge.engine.distributed import per_rank_batch
+        from ganforge.modalities.table.conditions import TableData
+
+        return TableData(dataset, per_rank_batch(cfg.train.batch, dist), cfg.train.seed,
+                         dist.rank)
+
+    def conditions(self, n: int, meta: dict[str, Any], cfg: Any, seed: int = 0) -> Any:
+        info = meta["info"]
+        spans = ConditionSpans(info["table"]["spans"])
+        if not len(spans):
+            return None
+        return true_conditions(spans, frequencies_from_info(info), n, seed=seed)
+
+    def asked_conditions(self, info: dict[str, Any], asked: dict[str, Any], n: int) -> Any:
+        """Condition vectors for ``n`` rows that all hold ``asked`` (one column: value)."""
+        if len(asked) != 1:
+            raise ConfigError("give one condition, like --condition cut=Ideal")
+        (column, value), = asked.items()
+        j, codec = transformer(info).condition_codec(column)
+        try:
+            slot = codec.code_of(value)
+        except ValueError:
+            shown = ", ".join(map(str, codec.values[:20]))
+            raise ConfigError(
+                f"condition {column}={value!r}: that value never occurs in the training rows; "
+                f"seen values include {shown}"
+            ) from None
+        spans = ConditionSpans(info["table"]["spans"])
+        col = torch.full((n,), j, dtype=torch.long)
+        return spans.one_hot(col, torch.full((n,), slot, dtype=torch.long)), codec.values[slot]
+
+    def aux_losses(self, cfg: Any, dataset: Any = None) -> list[Any]:
+        spans = (dataset.info if dataset is not None else {}).get("table", {}).get("spans", [])
+        return [ConditionLoss(spans, cfg.section("tabular").condition_weight)] if spans else []
+
+    # ------------------------------------------------------------------ output
+    def picture_count(self, cfg: Any) -> int:
+        return cfg.section("tabular").rows
+
+    def interpolation_count(self, cfg: Any) -> int:
+        return cfg.section("tabular").rows
+
+    def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
+        from ganforge.modalities.table.render import marginals_picture
+
+        frame = decode(samples, info)
+        preview = info["table"].get("preview") or {}
+        fake = {c: marginal_like(frame[c], ref) for c, ref in preview.items() if c in frame}
+        return marginals_picture(preview, fake, title=info.get("title", ""))
+
+    def caption(self, step: int, metrics: dict[str, Any]) -> str:
+        tv = metrics.get("shape_tv")
+        return f"step {step}" + (f": marginals {tv:.3f} TV from the data" if tv is not None
+                                 else "")
+
+    def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
+        tv = _shape_distance(decode(samples, info), info)
+        return {} if tv is None else {"shape_tv": round(tv, 4)}
+
+    def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
+        from ganforge.engine.checkpoint import atomic_write_bytes
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".npy":
+            return super().save(samples, path, info)
+        if suffix not in (".csv", ".parquet"):
+            raise ConfigError(
+                f"table samples are written as .csv, .parquet, .npy or .png; got "
+                f"'{path.suffix or path.name}'"
+            )
+        frame = decode(samples, info)
+        if suffix == ".csv":
+            atomic_write_bytes(path, frame.to_csv(index=False).encode("utf-8"))
+        else:
+            try:
+                atomic_write_bytes(path, frame.to_parquet(index=False))
+            except ImportError:
+                raise ConfigError("writing .parquet needs pyarrow; write .csv instead") from None
+        return path
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
+    ) -> Evaluation:
+        from ganforge.modalities.table.evaluate import evaluate_run
+
+        return evaluate_run(run, metrics, n, seed)
+
+
+def register() -> None:
+    """Register the tabular modality, its datasets, metrics and the ``ctgan`` networks."""
+    from ganforge.modalities.table.specs import register_specs
+
+    register_specs(TableModality())

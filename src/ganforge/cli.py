@@ -158,7 +158,6 @@ def _train(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     from ganforge import api
-
     from ganforge.sampling import parse_conditions
 
     path = api.sample(

@@ -192,8 +192,9 @@ def _takes(method: Any, name: str) -> bool:
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def conditions_for(modality: Modality, n: int, meta: dict[str, Any], cfg: Config,
-                   seed: int = 0) -> Any:
+def conditions_for(
+    modality: Modality, n: int, meta: dict[str, Any], cfg: Config, seed: int = 0
+) -> Any:
     """``modality.conditions`` with the sampling seed where it takes one (plug-ins written
     before ``seed`` existed take three arguments)."""
     if _takes(modality.conditions, "seed"):
@@ -206,4 +207,3 @@ def aux_losses_for(modality: Modality, cfg: Config, dataset: Dataset) -> list[An
     if _takes(modality.aux_losses, "dataset"):
         return modality.aux_losses(cfg, dataset=dataset)
     return modality.aux_losses(cfg)
-

@@ -148,7 +148,8 @@ def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) 
             f"data.conditional=true but dataset '{cfg.data.spec}' has no class labels; "
             "set data.conditional=false"
         )
-    notes = _fit_data_to_model(cfg, modality, dataset, ctx)
+    # a loader's own lines (e.g. what it detected), then what was adjusted to fit
+    notes = list(dataset.info.pop("notes", [])) + _fit_data_to_model(cfg, modality, dataset, ctx)
     if ctx.is_main:
         for note in notes:
             print(f"ganforge: {note}", flush=True)

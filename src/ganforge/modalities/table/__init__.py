@@ -49,15 +49,15 @@ def decode(samples: torch.Tensor, info: dict[str, Any], seed: int = 0) -> pd.Dat
     condition asked for (``info['asked']``) are set exactly."""
     frame = transformer(info).decode(samples.detach().float().cpu().numpy(), seed=seed)
     for column, value in (info.get("asked") or {}).items():
-        frame[column] = pd.Series([value] * len(frame), dtype=frame[column].dtype
-                                  if frame[column].dtype != bool else object)
+        frame[column] = pd.Series([value] * len(frame), dtype=frame[column].dtype)
     return frame
 
 
 def _shape_distance(frame: pd.DataFrame, info: dict[str, Any]) -> float | None:
     preview = info["table"].get("preview") or {}
-    dists = [tv_distance(ref, marginal_like(frame[c], ref)) for c, ref in preview.items()
-             if c in frame]
+    dists = [
+        tv_distance(ref, marginal_like(frame[c], ref)) for c, ref in preview.items() if c in frame
+    ]
     return float(np.mean(dists)) if dists else None
 
 
@@ -83,8 +83,7 @@ class TableModality(Modality):
         from ganforge.engine.distributed import per_rank_batch
         from ganforge.modalities.table.conditions import TableData
 
-        return TableData(dataset, per_rank_batch(cfg.train.batch, dist), cfg.train.seed,
-                         dist.rank)
+        return TableData(dataset, per_rank_batch(cfg.train.batch, dist), cfg.train.seed, dist.rank)
 
     def conditions(self, n: int, meta: dict[str, Any], cfg: Any, seed: int = 0) -> Any:
         info = meta["info"]
@@ -97,7 +96,7 @@ class TableModality(Modality):
         """Condition vectors for ``n`` rows that all hold ``asked`` (one column: value)."""
         if len(asked) != 1:
             raise ConfigError("give one condition, like --condition cut=Ideal")
-        (column, value), = asked.items()
+        ((column, value),) = asked.items()
         j, codec = transformer(info).condition_codec(column)
         try:
             slot = codec.code_of(value)
@@ -132,8 +131,7 @@ class TableModality(Modality):
 
     def caption(self, step: int, metrics: dict[str, Any]) -> str:
         tv = metrics.get("shape_tv")
-        return f"step {step}" + (f": marginals {tv:.3f} TV from the data" if tv is not None
-                                 else "")
+        return f"step {step}" + (f": marginals {tv:.3f} TV from the data" if tv is not None else "")
 
     def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
         tv = _shape_distance(decode(samples, info), info)

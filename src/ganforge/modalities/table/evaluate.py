@@ -35,8 +35,13 @@ def default_target(kinds: dict[str, str], asked: str = "") -> str | None:
 
 
 def evaluate_frames(
-    train: pd.DataFrame, holdout: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, str],
-    metrics: str | None = None, target: str = "", seed: int = 0,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synth: pd.DataFrame,
+    kinds: dict[str, str],
+    metrics: str | None = None,
+    target: str = "",
+    seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """The scores of :func:`quality.evaluate_tables`, metrics named as in ``--metrics``."""
     from ganforge.modalities.table.quality import METRICS, evaluate_tables
@@ -44,13 +49,17 @@ def evaluate_frames(
     chosen = tuple(m.strip() for m in metrics.split(",")) if metrics else METRICS
     unknown = sorted(set(chosen) - set(METRICS))
     if unknown:
-        raise ConfigError(f"--metrics: unknown table metric {', '.join(unknown)}; "
-                          f"use {', '.join(METRICS)}")
+        raise ConfigError(
+            f"--metrics: unknown table metric {', '.join(unknown)}; use {', '.join(METRICS)}"
+        )
     if len(holdout) < 10:
-        raise ConfigError("evaluation needs held-out rows: train with tabular.holdout > 0 "
-                          "(the default 0.2) on a table of at least 50 rows")
-    return evaluate_tables(train, holdout, synth, kinds, default_target(kinds, target), seed,
-                           chosen)
+        raise ConfigError(
+            "evaluation needs held-out rows: train with tabular.holdout > 0 "
+            "(the default 0.2) on a table of at least 50 rows"
+        )
+    return evaluate_tables(
+        train, holdout, synth, kinds, default_target(kinds, target), seed, chosen
+    )
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
@@ -68,8 +77,9 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
 
     real_c, names = correlation_matrix(train, kinds)
     fake_c, _ = correlation_matrix(synth, kinds)
-    picture = correlation_picture(abs(real_c - fake_c), names,
-                                  "|correlation(real) - correlation(synthetic)|")
+    picture = correlation_picture(
+        abs(real_c - fake_c), names, "|correlation(real) - correlation(synthetic)|"
+    )
     notes = [
         f"{len(synth)} synthetic rows against {len(train)} training and {len(holdout)} held-out "
         "rows; each floor is the same score for held-out real rows (efficacy: a model "

@@ -28,23 +28,33 @@ def marginal(values: pd.Series, bins: int = 20, kind: str | None = None) -> dict
     """The real column's marginal (its bin edges or labels define the comparison)."""
     missing = float(values.isna().mean()) if len(values) else 0.0
     x = _numbers(values)
-    if x is not None and kind not in ("categorical", "boolean") and np.unique(
-        x[~np.isnan(x)]
-    ).size > 10:
+    if (
+        x is not None
+        and kind not in ("categorical", "boolean")
+        and np.unique(x[~np.isnan(x)]).size > 10
+    ):
         present = x[~np.isnan(x)]
         lo, hi = np.quantile(present, [0.005, 0.995]) if present.size else (0.0, 1.0)
         if hi <= lo:
             hi = lo + 1.0
         edges = np.linspace(lo, hi, bins + 1)
         freq = _hist(present, edges)
-        return {"type": "numeric", "edges": edges.tolist(), "freq": freq.tolist(),
-                "missing": missing, "datetime": bool(
-                    pd.api.types.is_datetime64_any_dtype(values.dtype))}
+        return {
+            "type": "numeric",
+            "edges": edges.tolist(),
+            "freq": freq.tolist(),
+            "missing": missing,
+            "datetime": bool(pd.api.types.is_datetime64_any_dtype(values.dtype)),
+        }
     counts = values.dropna().astype(str).value_counts()
     top = counts.iloc[:MAX_LABELS]
     freq = (top / max(len(values.dropna()), 1)).to_numpy(np.float64)
-    return {"type": "labels", "labels": top.index.tolist(), "freq": freq.tolist(),
-            "missing": missing}
+    return {
+        "type": "labels",
+        "labels": top.index.tolist(),
+        "freq": freq.tolist(),
+        "missing": missing,
+    }
 
 
 def _hist(x: np.ndarray, edges: np.ndarray) -> np.ndarray:

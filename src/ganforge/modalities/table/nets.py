@@ -49,7 +49,11 @@ class TableGenerator(nn.Module):
     """``G(z, condition) -> (B, width)`` activated rows (see the module docstring)."""
 
     def __init__(
-        self, z_dim: int, spans: list[dict[str, Any]], cond_dim: int, width: int = 256,
+        self,
+        z_dim: int,
+        spans: list[dict[str, Any]],
+        cond_dim: int,
+        width: int = 256,
         depth: int = 2,
     ) -> None:
         super().__init__()
@@ -73,8 +77,14 @@ class TableDiscriminator(nn.Module):
     independent_samples = False  # pack rows are judged together
 
     def __init__(
-        self, width_in: int, cond_dim: int, width: int = 256, depth: int = 2, pack: int = 10,
-        leaky_slope: float = 0.2, dropout: float = 0.5,
+        self,
+        width_in: int,
+        cond_dim: int,
+        width: int = 256,
+        depth: int = 2,
+        pack: int = 10,
+        leaky_slope: float = 0.2,
+        dropout: float = 0.5,
     ) -> None:
         super().__init__()
         self.pack, self.cond_dim = int(pack), int(cond_dim)

@@ -19,7 +19,6 @@ the training rows, each beside the same score of as many held-out real rows (the
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,8 +31,12 @@ def _numbers(s: pd.Series) -> np.ndarray:
         d = s.astype("datetime64[ns]")
         return np.where(d.isna(), np.nan, d.astype("int64").to_numpy(np.float64) / 1e9)
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        return pd.to_numeric(pd.to_datetime(s, errors="coerce", format="mixed"), errors="coerce"
-                             ).to_numpy(np.float64) / 1e9
+        return (
+            pd.to_numeric(
+                pd.to_datetime(s, errors="coerce", format="mixed"), errors="coerce"
+            ).to_numpy(np.float64)
+            / 1e9
+        )
     return pd.to_numeric(s, errors="coerce").to_numpy(np.float64)
 
 
@@ -78,8 +81,10 @@ def _binned(train: pd.Series, s: pd.Series, kind: str) -> pd.Series:
 
 def pair_trends(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str]) -> float:
     cols = [c for c, k in kinds.items() if k != "id"]
-    binned = {c: (_binned(train[c], train[c], kinds[c]), _binned(train[c], other[c], kinds[c]))
-              for c in cols}
+    binned = {
+        c: (_binned(train[c], train[c], kinds[c]), _binned(train[c], other[c], kinds[c]))
+        for c in cols
+    }
     scores = []
     for a, b in itertools.combinations(cols, 2):
         if kinds[a] in NUMERIC and kinds[b] in NUMERIC:
@@ -102,11 +107,14 @@ def _corr(frame: pd.DataFrame, a: str, b: str) -> float:
 def correlation_matrix(frame: pd.DataFrame, kinds: dict[str, str]) -> tuple[np.ndarray, list]:
     """Pearson correlations of the number columns and label codes (for the heat map)."""
     cols = [c for c, k in kinds.items() if k != "id"]
-    data = np.column_stack([
-        _numbers(frame[c]) if kinds[c] in NUMERIC
-        else pd.Series(pd.factorize(_labels(frame[c]), sort=True)[0], dtype=float).to_numpy()
-        for c in cols
-    ])
+    data = np.column_stack(
+        [
+            _numbers(frame[c])
+            if kinds[c] in NUMERIC
+            else pd.Series(pd.factorize(_labels(frame[c]), sort=True)[0], dtype=float).to_numpy()
+            for c in cols
+        ]
+    )
     data = np.where(np.isnan(data), np.nanmean(data, 0), data)
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = np.nan_to_num(np.corrcoef(data, rowvar=False))
@@ -143,8 +151,9 @@ def features(
     return [np.concatenate(parts, 1) for parts in out]
 
 
-def detection_auc(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str], seed: int
-                  ) -> float:
+def detection_auc(
+    train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str], seed: int
+) -> float:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
 
@@ -155,7 +164,7 @@ def detection_auc(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str
     xa, xb = features([a, b], kinds, train, one_hot=False)
     x, y = np.concatenate([xa, xb]), np.r_[np.zeros(n), np.ones(n)]
     perm = rng.permutation(2 * n)
-    fit, test = perm[: n], perm[n:]
+    fit, test = perm[:n], perm[n:]
     clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
     clf.fit(x[fit], y[fit])
     auc = roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1])
@@ -185,8 +194,13 @@ def efficacy(
     return float(accuracy_score(yb, model.predict(xb))), "accuracy"
 
 
-def privacy(train: pd.DataFrame, holdout: pd.DataFrame, other: pd.DataFrame,
-            kinds: dict[str, str], seed: int) -> dict[str, float]:
+def privacy(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    other: pd.DataFrame,
+    kinds: dict[str, str],
+    seed: int,
+) -> dict[str, float]:
     from sklearn.neighbors import NearestNeighbors
 
     n = min(len(train), len(holdout), len(other), 5000)
@@ -231,14 +245,20 @@ def evaluate_tables(
     sy = synth.iloc[rng.choice(len(synth), n, replace=False)]
     out: dict[str, dict[str, float]] = {}
     if "shapes" in metrics:
-        out["column_shapes"] = {"value": column_shapes(ref, sy, kinds),
-                                "floor": column_shapes(ref, ho, kinds)}
+        out["column_shapes"] = {
+            "value": column_shapes(ref, sy, kinds),
+            "floor": column_shapes(ref, ho, kinds),
+        }
     if "pairs" in metrics:
-        out["pair_trends"] = {"value": pair_trends(ref, sy, kinds),
-                              "floor": pair_trends(ref, ho, kinds)}
+        out["pair_trends"] = {
+            "value": pair_trends(ref, sy, kinds),
+            "floor": pair_trends(ref, ho, kinds),
+        }
     if "detection" in metrics:
-        out["detection_auc"] = {"value": detection_auc(ref, sy, kinds, seed),
-                                "floor": detection_auc(ref, ho, kinds, seed)}
+        out["detection_auc"] = {
+            "value": detection_auc(ref, sy, kinds, seed),
+            "floor": detection_auc(ref, ho, kinds, seed),
+        }
     if "efficacy" in metrics and target:
         m = min(len(synth), len(train))
         real_rows = train.iloc[rng.choice(len(train), m, replace=False)]

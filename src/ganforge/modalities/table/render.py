@@ -23,7 +23,9 @@ def _figure_to_image(fig: Any) -> Image.Image:
 
 
 def marginals_picture(
-    real: dict[str, dict[str, Any]], fake: dict[str, dict[str, Any]], title: str = "",
+    real: dict[str, dict[str, Any]],
+    fake: dict[str, dict[str, Any]],
+    title: str = "",
     max_columns: int = 12,
 ) -> Image.Image:
     """Small multiples: per column, real (grey) and generated (blue) shares per bin/label."""
@@ -45,8 +47,14 @@ def marginals_picture(
             edges = np.asarray(r["edges"])
             centers, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
             ax.bar(centers, r["freq"], width=width, color=REAL, label="real")
-            ax.step(edges, np.append(f["freq"], f["freq"][-1]), where="post", color=FAKE,
-                    lw=1.6, label="generated")
+            ax.step(
+                edges,
+                np.append(f["freq"], f["freq"][-1]),
+                where="post",
+                color=FAKE,
+                lw=1.6,
+                label="generated",
+            )
             ax.tick_params(labelsize=6)
         else:
             k = min(len(r["labels"]), 12)

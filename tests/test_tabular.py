@@ -1,0 +1,270 @@
+"""The tabular modality: column kinds, codecs, training-by-sampling, the synthesizer API,
+the CLI and the table metrics on cases whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ganforge.cli import main
+from ganforge.errors import ConfigError, DataError
+from ganforge.modalities.table.columns import detect_columns
+from ganforge.modalities.table.conditions import TableData
+from ganforge.modalities.table.datasets import load_table, remember_frame
+from ganforge.modalities.table.quality import (
+    column_shapes,
+    detection_auc,
+    pair_trends,
+    privacy,
+)
+from ganforge.modalities.table.transform import TableTransformer
+from ganforge.tabular import TableSynthesizer
+
+TINY = ["model.g_width=64", "model.d_width=64", "log.sample_every=100", "log.checkpoint_every=100"]
+
+
+def messy(n: int = 1200, seed: int = 0) -> pd.DataFrame:
+    """NaNs, dates, a key per row, a 600-value label column, skewed and zero-inflated
+    amounts, booleans: what a real export looks like."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "customer": [f"C-{i:06d}" for i in rng.permutation(n)],
+            "zip": rng.integers(0, 600, n).astype(str),
+            "amount": np.round(rng.lognormal(3, 1.5, n), 2),
+            "refund": np.where(rng.random(n) < 0.8, 0.0, rng.gamma(2, 30, n)).round(2),
+            "signup": pd.to_datetime("2020-01-01")
+            + pd.to_timedelta(rng.integers(0, 1500, n), unit="D"),
+            "plan": rng.choice(["free", "pro", "team", None], n, p=[0.6, 0.25, 0.1, 0.05]),
+            "age": np.where(rng.random(n) < 0.1, np.nan, rng.integers(18, 90, n)),
+            "active": rng.random(n) < 0.3,
+        }
+    )
+
+
+def correlated(n: int = 2000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    size = rng.choice(["small", "large"], n, p=[0.8, 0.2])
+    weight = np.where(size == "large", 10.0, 2.0) + rng.normal(0, 0.5, n)
+    return pd.DataFrame(
+        {
+            "size": size,
+            "weight": weight.round(3),
+            "height": (weight * 3 + rng.normal(0, 0.3, n)).round(3),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """A small synthesizer on a correlated two-class table (trained once for the module)."""
+    synth = TableSynthesizer(steps=400, batch=200, overrides=TINY)
+    synth.fit(correlated(), out=tmp_path_factory.mktemp("table") / "run")
+    return synth
+
+
+def test_detects_every_column_kind():
+    kinds = {k.name: k.kind for k in detect_columns(messy())}
+    assert kinds == {
+        "customer": "id",
+        "zip": "categorical",
+        "amount": "continuous",
+        "refund": "continuous",
+        "signup": "datetime",
+        "plan": "categorical",
+        "age": "integer",
+        "active": "boolean",
+    }
+    text_dates = pd.DataFrame({"d": ["2021-03-04", "2022-11-30"] * 30})
+    assert detect_columns(text_dates)[0].kind == "datetime"
+    assert detect_columns(pd.DataFrame({"n": [1, 2, 3] * 20}))[0].kind == "categorical"
+
+
+def test_overrides_win_and_bad_ones_say_what_to_do():
+    df = messy(200)
+    kinds = {k.name: k.kind for k in detect_columns(df, {"age": "categorical"})}
+    assert kinds["age"] == "categorical"
+    with pytest.raises(ConfigError, match="no column 'agee'"):
+        detect_columns(df, {"agee": "categorical"})
+    with pytest.raises(ConfigError, match="not a column kind"):
+        detect_columns(df, {"age": "text"})
+
+
+def test_round_trip_keeps_missing_values_dates_bounds_and_whole_numbers():
+    df = messy()
+    tr = TableTransformer.fit(df)
+    back = tr.decode(tr.encode(df))
+    for c in ("amount", "refund", "age"):
+        pd.testing.assert_series_equal(
+            back[c].astype(float),
+            df[c].astype(float),
+            check_exact=False,
+            atol=1e-3,
+            check_names=False,
+        )
+    assert back["age"].isna().sum() == df["age"].isna().sum()
+    assert (back["signup"] == df["signup"]).all()
+    assert (back["plan"].isna() == df["plan"].isna()).all()
+    assert back["active"].dtype == bool and (back["active"] == df["active"]).all()
+    assert back["customer"].is_unique and back["customer"].str.match(r"C-\d{6}$").all()
+    # any generated rows: inside the real bounds, whole numbers stay whole
+    noise = np.random.default_rng(0).normal(0, 3, (500, tr.width))
+    out = tr.decode(noise)
+    assert out["amount"].between(df["amount"].min(), df["amount"].max()).all()
+    ages = out["age"].dropna().astype(float)
+    assert (ages == ages.round()).all() and ages.between(18, 89).all()
+
+
+def test_rare_labels_share_one_slot_and_come_back_by_frequency():
+    df = messy()
+    tr = TableTransformer.fit(df, max_categories=20)
+    zip_span = next(s for s in tr.spans() if s["column"] == "zip")
+    assert zip_span["size"] == 21  # 20 most frequent + (other)
+    out = tr.decode(tr.encode(df))
+    assert set(out["zip"]) <= set(df["zip"])
+
+
+def test_training_by_sampling_gives_rows_that_hold_their_condition():
+    df = pd.DataFrame({"c": ["a"] * 950 + ["b"] * 50, "x": np.arange(1000.0)})
+    spec = remember_frame(df, "sampling-test")
+    ds = load_table("frame", spec.split(":")[1], holdout=0.0)
+    data = TableData(ds, batch=4000, seed=1)
+    b = data.next_batch()
+    spans = ds.info["table"]["spans"]
+    i = next(i for i, s in enumerate(spans) if s["role"] == "category")
+    start = sum(s["size"] for s in spans[:i])
+    real_cat = b.real[:, start : start + spans[i]["size"]].argmax(1)
+    assert torch.equal(real_cat, b.cond.argmax(1))
+    share_b = (b.cond.argmax(1) == 1).float().mean().item()
+    expected = np.log1p(50) / (np.log1p(50) + np.log1p(950))  # log-frequency, not 5%
+    assert abs(share_b - expected) < 0.03
+    state = data.state_dict()
+    nxt = data.next_batch()
+    data.load_state_dict(state)
+    assert torch.equal(data.next_batch().real, nxt.real)
+
+
+def test_conditional_sampling_holds_the_value_and_follows_frequencies(fitted):
+    rows = fitted.sample(300, conditions={"size": "large"})
+    assert (rows["size"] == "large").all()
+    assert rows["weight"].mean() > 6  # the rest of the row follows the condition
+    free = fitted.sample(3000, seed=1)
+    share = (free["size"] == "large").mean()
+    assert abs(share - 0.2) < 0.06, share
+    with pytest.raises(ConfigError, match="never occurs"):
+        fitted.sample(5, conditions={"size": "huge"})
+    with pytest.raises(ConfigError, match="continuous column"):
+        fitted.sample(5, conditions={"weight": 2})
+
+
+def test_save_load_round_trip_gives_the_same_rows(fitted, tmp_path):
+    before = fitted.sample(50, seed=3)
+    fitted.save(tmp_path / "saved")
+    again = TableSynthesizer.load(tmp_path / "saved").sample(50, seed=3)
+    pd.testing.assert_frame_equal(before, again)
+    assert not list((tmp_path / "saved").rglob("*.pkl"))
+    with pytest.raises(ConfigError, match="already exists"):
+        fitted.save(tmp_path / "saved")
+
+
+def test_evaluate_scores_each_beside_its_floor(fitted):
+    scores = fitted.evaluate(n=400)
+    assert set(scores) >= {
+        "column_shapes",
+        "pair_trends",
+        "detection_auc",
+        "dcr_closer_to_train",
+        "exact_copies",
+    }
+    assert any(k.startswith("efficacy_") for k in scores)
+    for entry in scores.values():
+        assert np.isfinite(entry["value"]) and np.isfinite(entry["floor"])
+    assert scores["detection_auc"]["floor"] < 0.65  # held-out real rows look real
+
+
+def test_metrics_on_known_cases():
+    kinds = {"size": "categorical", "weight": "continuous", "height": "continuous"}
+    a, b = correlated(2000, 0), correlated(2000, 1)
+    assert column_shapes(a, a, kinds) == 0 and pair_trends(a, a, kinds) == 0
+    shuffled = a.apply(lambda c: c.sample(frac=1, random_state=2).to_numpy())
+    assert column_shapes(a, shuffled, kinds) == 0  # same marginals
+    assert pair_trends(a, shuffled, kinds) > 0.3  # the links between columns are gone
+    assert detection_auc(a, b, kinds, 0) < 0.6
+    assert detection_auc(a, shuffled, kinds, 0) > 0.9
+    copies = privacy(a, b, a, kinds, 0)
+    assert copies["exact_copies"] == 1.0 and copies["dcr_closer_to_train"] == 1.0
+    fresh = privacy(a, b, correlated(2000, 3), kinds, 0)
+    assert 0.4 < fresh["dcr_closer_to_train"] < 0.6
+
+
+def test_messy_table_trains_without_a_traceback(tmp_path):
+    synth = TableSynthesizer(steps=40, batch=100, overrides=TINY)
+    synth.fit(messy(600), out=tmp_path / "run")
+    out = synth.sample(500)
+    assert list(out.columns) == list(messy(5).columns)
+    assert out["customer"].is_unique and out["signup"].dtype.kind == "M"
+    assert 0 < out["age"].isna().mean() < 0.4  # missing values modelled
+
+
+def test_cli_trains_samples_and_refuses_bad_input(tmp_path, capsys):
+    csv = tmp_path / "t.csv"
+    correlated(600).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "tabular",
+        "--data",
+        f"csv:{csv}",
+        "--steps",
+        "30",
+        "--out",
+        str(run),
+        "--no-progress",
+        *sum((["--set", s] for s in [*TINY, "train.batch=100"]), []),
+    ]
+    assert main(args) == 0
+    assert (run / "samples" / "final.png").is_file()
+    out = tmp_path / "s.csv"
+    assert (
+        main(["sample", str(run), "--n", "200", "--out", str(out), "--condition", "size=small"])
+        == 0
+    )
+    got = pd.read_csv(out)
+    assert len(got) == 200 and (got["size"] == "small").all()
+    capsys.readouterr()
+    assert main(["sample", str(run), "--n", "5", "--out", str(out), "--condition", "size"]) == 2
+    assert "COLUMN=VALUE" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe\x00garbage\x00")
+    assert main(["train", "tabular", "--data", f"csv:{bad}", "--out", str(tmp_path / "r2")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "Traceback" not in err
+    assert (
+        main(
+            [
+                "train",
+                "tabular",
+                "--data",
+                f"csv:{csv}",
+                "--out",
+                str(tmp_path / "r3"),
+                "--set",
+                "tabular.columns.nope=categorical",
+            ]
+        )
+        == 2
+    )
+    assert "no column 'nope'" in capsys.readouterr().err
+
+
+def test_empty_and_missing_tables_are_one_line_errors(tmp_path):
+    from ganforge.modalities.table.datasets import read_table
+
+    with pytest.raises(DataError, match="does not exist"):
+        read_table(tmp_path / "none.csv")
+    empty = tmp_path / "e.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match="empty|cannot read"):
+        read_table(empty)

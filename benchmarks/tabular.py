@@ -41,7 +41,7 @@ def load(name: str, adult_csv: str | None) -> pd.DataFrame:
 WORKER = r"""
 import json, resource, sys, time
 import pandas as pd
-tool, train_csv, out_csv, n, steps, epochs, discrete = sys.argv[1:8]
+tool, train_csv, out_csv, n, steps, epochs, discrete, sets = sys.argv[1:9]
 train = pd.read_csv(train_csv)
 t0 = time.perf_counter()
 if tool == "ctgan":
@@ -54,7 +54,8 @@ if tool == "ctgan":
     pre_s = None
 else:
     from ganforge.tabular import TableSynthesizer
-    s = TableSynthesizer(steps=int(steps), holdout=0.0).fit(train)
+    overrides = json.loads(sets)
+    s = TableSynthesizer(steps=int(steps), holdout=0.0, overrides=overrides).fit(train)
     fit_s = time.perf_counter() - t0
     synth = s.sample(int(n))
     pre_s = s.run.info["table"]["timings"]
@@ -77,6 +78,7 @@ def run_tool(tool: str, python: str, train_csv: Path, out_csv: Path, n: int, arg
         str(args.steps),
         str(args.ctgan_epochs),
         discrete,
+        json.dumps(args.set),
     ]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if res.returncode:
@@ -97,6 +99,7 @@ def main() -> None:
     p.add_argument("--ctgan-python", default=str(ROOT / ".venv-ctgan" / "bin" / "python"))
     p.add_argument("--adult-csv")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], help="ganforge config overrides")
     args = p.parse_args()
     for name in args.data.split(","):
         frame = load(name, args.adult_csv)
@@ -125,7 +128,7 @@ def main() -> None:
                     "data": name,
                     "rows": len(frame),
                     "tool": tool,
-                    "setting": f"{args.steps} steps"
+                    "setting": f"{args.steps} steps {' '.join(args.set)}".strip()
                     if tool == "ganforge"
                     else f"{args.ctgan_epochs} epochs",
                     **timing,

@@ -65,6 +65,7 @@ def evaluate(
             generated,
             ev.real_picture,
             run.paths.equilibrium,
+            ev.captions,
         )
     return result
 

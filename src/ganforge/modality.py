@@ -34,6 +34,7 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     extractor: str | None = None
     real_picture: Image.Image | None = None
+    captions: tuple[str, str] = ("generated", "real")  # the report's two pictures
 
 
 class Modality:

@@ -57,6 +57,7 @@ def write_report(
     generated: Image.Image | None,
     real: Image.Image | None,
     curves: Path | None,
+    captions: tuple[str, str] = ("generated", "real"),
 ) -> Path:
     """Write ``out`` (HTML, images embedded) and return it."""
     rows = "\n".join(
@@ -88,8 +89,9 @@ features, not Inception's, unless it says [inception].</small>
 <ul>{notes}</ul>
 <h2>Generated and real</h2>
 <div class="pair">
-<figure>{_img_tag(generated, "generated samples")}<figcaption>generated</figcaption></figure>
-<figure>{_img_tag(real, "real samples")}<figcaption>real</figcaption></figure>
+<figure>{_img_tag(generated, captions[0])}<figcaption>{html.escape(captions[0])}</figcaption>
+</figure>
+<figure>{_img_tag(real, captions[1])}<figcaption>{html.escape(captions[1])}</figcaption></figure>
 </div>
 <h2>Training curves</h2>
 {_img_tag(curves, "equilibrium plot")}

@@ -33,15 +33,17 @@ class _Residual(nn.Module):
 
 
 def activate(raw: Tensor, spans: list[dict[str, Any]], tau: float = GUMBEL_TAU) -> Tensor:
-    """Each span's activation: tanh, or Gumbel-softmax for one-hot spans."""
+    """Each span's activation: tanh, or Gumbel-softmax for one-hot spans (the Gumbel noise
+    of all spans drawn in one call)."""
+    noisy = (raw.float() - torch.empty_like(raw, dtype=torch.float32).exponential_().log()) / tau
     parts, at = [], 0
     for s in spans:
-        block = raw[:, at : at + s["size"]]
-        at += s["size"]
+        size = int(s["size"])
         if s["activation"] == "tanh":
-            parts.append(torch.tanh(block))
+            parts.append(torch.tanh(raw[:, at : at + size]))
         else:
-            parts.append(F.gumbel_softmax(block.float(), tau=tau).to(block.dtype))
+            parts.append(torch.softmax(noisy[:, at : at + size], 1).to(raw.dtype))
+        at += size
     return torch.cat(parts, 1)
 
 

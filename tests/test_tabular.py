@@ -60,7 +60,7 @@ def correlated(n: int = 2000, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     """A small synthesizer on a correlated two-class table (trained once for the module)."""
-    synth = TableSynthesizer(steps=400, batch=200, overrides=TINY)
+    synth = TableSynthesizer(steps=800, batch=200, overrides=TINY)
     synth.fit(correlated(), out=tmp_path_factory.mktemp("table") / "run")
     return synth
 
@@ -149,7 +149,9 @@ def test_training_by_sampling_gives_rows_that_hold_their_condition():
 def test_conditional_sampling_holds_the_value_and_follows_frequencies(fitted):
     rows = fitted.sample(300, conditions={"size": "large"})
     assert (rows["size"] == "large").all()
-    assert rows["weight"].mean() > 6  # the rest of the row follows the condition
+    small = fitted.sample(300, conditions={"size": "small"})
+    # the rest of the row follows the condition (real means: 10 and 2)
+    assert rows["weight"].mean() > small["weight"].mean() + 2
     free = fitted.sample(3000, seed=1)
     share = (free["size"] == "large").mean()
     assert abs(share - 0.2) < 0.06, share
@@ -188,13 +190,15 @@ def test_metrics_on_known_cases():
     kinds = {"size": "categorical", "weight": "continuous", "height": "continuous"}
     a, b = correlated(2000, 0), correlated(2000, 1)
     assert column_shapes(a, a, kinds) == 0 and pair_trends(a, a, kinds) == 0
-    shuffled = a.apply(lambda c: c.sample(frac=1, random_state=2).to_numpy())
+    shuffled = pd.DataFrame(
+        {c: a[c].sample(frac=1, random_state=i).to_numpy() for i, c in enumerate(a.columns)}
+    )
     assert column_shapes(a, shuffled, kinds) == 0  # same marginals
     assert pair_trends(a, shuffled, kinds) > 0.3  # the links between columns are gone
     assert detection_auc(a, b, kinds, 0) < 0.6
     assert detection_auc(a, shuffled, kinds, 0) > 0.9
     copies = privacy(a, b, a, kinds, 0)
-    assert copies["exact_copies"] == 1.0 and copies["dcr_closer_to_train"] == 1.0
+    assert copies["exact_copies"] == 1.0 and copies["dcr_closer_to_train"] > 0.99
     fresh = privacy(a, b, correlated(2000, 3), kinds, 0)
     assert 0.4 < fresh["dcr_closer_to_train"] < 0.6
 

@@ -174,10 +174,14 @@ class Run:
 
             labels = conditions_for(self.modality_obj, n, self.meta, self.config, seed=seed)
         out = []
-        for i in range(0, n, 512):
-            zb = to_device(take(z, i, i + 512), self.device)
-            yb = to_device(take(labels, i, i + 512), self.device)
-            out.append(self.generator(zb, yb).float().cpu())
+        # generators that draw noise in their forward pass (Gumbel-softmax, dropout) give
+        # the same samples for the same seed; the caller's RNG state is left as it was
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            for i in range(0, n, 512):
+                zb = to_device(take(z, i, i + 512), self.device)
+                yb = to_device(take(labels, i, i + 512), self.device)
+                out.append(self.generator(zb, yb).float().cpu())
         return torch.cat(out)
 
 

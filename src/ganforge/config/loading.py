@@ -7,6 +7,7 @@ Every key is checked; an unknown key, a wrong type or an out-of-range value rais
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key = key.strip()
     key = key_aliases().get(key, key)
     keys = all_keys()
-    mapping_entry = key.rsplit(".", 1)[0] in _MAPPING_KEYS and key.count(".") == 2
+    mapping_entry = key.rsplit(".", 1)[0] in mapping_keys() and key.count(".") == 2
     if key not in keys and not mapping_entry:
         raise ConfigError(
             f"unknown config key '{shown(key)}'{suggest_key(key)}; see `ganforge config --keys`"
@@ -145,12 +146,22 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except Exception:  # not YAML PyYAML can build (bad date, 5000-digit int, deep nesting): text
         value = raw
-    if isinstance(value, (dict, list)) and key not in ("optim.betas", *_MAPPING_KEYS):
+    if isinstance(value, (dict, list)) and key not in ("optim.betas", *mapping_keys()):
         value = raw
     return key, value
 
 
-_MAPPING_KEYS = ("loss.head_weights",)
+def mapping_keys() -> tuple[str, ...]:
+    """Keys whose value is a mapping (``loss.head_weights``, ``tabular.columns``): a key
+    one level below them sets one entry."""
+    out = []
+    for key in all_keys():
+        section, _, name = key.partition(".")
+        cls = field_type(Config, section) if section in fields_of(Config) else None
+        cls = cls if dataclasses.is_dataclass(cls) else modality_sections().get(section)
+        if cls is not None and typing.get_origin(field_type(cls, name)) is dict:
+            out.append(key)
+    return tuple(out)
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -110,6 +110,11 @@ class NumericCodec:
         for start in range(0, len(x), 262144):  # bounded memory on millions of rows
             part = x[start : start + 262144]
             p = self.posterior(part)
+            # modes that cannot write the value within alpha's (-1, 1) are not drawn
+            # (CTGAN draws them and clips: heavy tails came back cut off)
+            reach = np.abs(part[:, None] - self.means[None]) < 3.96 * self.stds[None]
+            p = np.where(reach.any(1, keepdims=True), p * reach, p)
+            p = p / np.maximum(p.sum(1, keepdims=True), 1e-300)
             u = rng.random(len(part))[:, None]
             mode = np.minimum((np.cumsum(p, 1) < u).sum(1), k - 1)
             alpha = (part - self.means[mode]) / (4 * self.stds[mode])
@@ -307,11 +312,20 @@ class IdCodec:
             return np.arange(self.start, self.start + n, dtype=np.int64)
         if not self.templates:
             return np.array([f"id{i}" for i in range(n)], dtype=object)
-        out = []
-        for t in rng.choice(self.templates, n):
-            letters = not any(ch.isdigit() for ch in t)  # keep prefixes like "C-" of "C-0042"
-            out.append("".join(_random_like(ch, rng, letters) for ch in t))
-        return np.array(out, dtype=object)
+        out = np.array([self._one(t, rng) for t in rng.choice(self.templates, n)], dtype=object)
+        for _ in range(20):  # keys are unique: redraw the collisions
+            dup = pd.Series(out).duplicated().to_numpy()
+            if not dup.any():
+                return out
+            out[dup] = [self._one(t, rng) for t in rng.choice(self.templates, int(dup.sum()))]
+        dup = pd.Series(out).duplicated().to_numpy()
+        out[dup] = [f"{v}-{i}" for i, v in enumerate(out[dup])]
+        return out
+
+    @staticmethod
+    def _one(template: str, rng: np.random.Generator) -> str:
+        letters = not any(ch.isdigit() for ch in template)  # keep prefixes ("C-" of "C-0042")
+        return "".join(_random_like(ch, rng, letters) for ch in template)
 
 
 def _random_like(ch: str, rng: np.random.Generator, letters: bool) -> str:

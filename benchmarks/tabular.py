@@ -94,7 +94,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="diamonds")
     p.add_argument("--tools", default="ganforge,ctgan")
-    p.add_argument("--steps", type=int, default=3000, help="ganforge generator steps")
+    p.add_argument("--steps", type=int, default=8000, help="ganforge steps (the preset's)")
     p.add_argument("--ctgan-epochs", type=int, default=300)
     p.add_argument("--ctgan-python", default=str(ROOT / ".venv-ctgan" / "bin" / "python"))
     p.add_argument("--adult-csv")

@@ -272,3 +272,85 @@ def test_empty_and_missing_tables_are_one_line_errors(tmp_path):
     empty.write_text("")
     with pytest.raises(DataError, match="empty|cannot read"):
         read_table(empty)
+
+
+def test_table_run_resumes_bit_for_bit(tmp_path):
+    """Training-by-sampling's generator state travels in the checkpoint: 20 + 20 steps
+    give the weights of 40 straight."""
+    from ganforge.engine.checkpoint import latest_checkpoint, load_checkpoint
+    from ganforge.training import train
+
+    csv = tmp_path / "t.csv"
+    correlated(400).to_csv(csv, index=False)
+    over = [*TINY, "train.batch=100", "log.checkpoint_every=20"]
+    train(
+        "tabular", data=f"csv:{csv}", out=tmp_path / "a", steps=40, overrides=over, progress=False
+    )
+    train(
+        "tabular", data=f"csv:{csv}", out=tmp_path / "b", steps=20, overrides=over, progress=False
+    )
+    train(None, out=tmp_path / "b", steps=40, resume=True, overrides=over, progress=False)
+    wa = load_checkpoint(latest_checkpoint(tmp_path / "a" / "checkpoints"))[0]
+    wb = load_checkpoint(latest_checkpoint(tmp_path / "b" / "checkpoints"))[0]
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+
+
+def test_a_batch_that_does_not_split_into_packs_is_rounded_and_said(tmp_path, capsys):
+    from ganforge.training import train
+
+    csv = tmp_path / "t.csv"
+    correlated(300).to_csv(csv, index=False)
+    res = train(
+        "tabular",
+        data=f"csv:{csv}",
+        out=tmp_path / "r",
+        steps=2,
+        overrides=[*TINY, "train.batch=105"],
+        progress=False,
+    )
+    assert res.images_seen == 2 * 100
+    assert "training with train.batch=100" in capsys.readouterr().out
+
+
+def test_torchrun_trains_a_table_on_two_processes(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    csv = tmp_path / "t.csv"
+    correlated(600).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    sets = sum((["--set", s] for s in [*TINY, "train.batch=200"]), [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "ganforge",
+        "train",
+        "tabular",
+        "--data",
+        f"csv:{csv}",
+        "--steps",
+        "20",
+        "--out",
+        str(run),
+        "--no-progress",
+        *sets,
+    ]
+    env = {
+        "OMP_NUM_THREADS": "1",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(Path("src").resolve()),
+    }
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["processes"] == 2 and meta["modality"] == "tabular"
+    synth = TableSynthesizer.load(run).sample(100)
+    assert list(synth.columns) == ["size", "weight", "height"]

@@ -259,6 +259,15 @@ def _fit_data_to_model(cfg: Config, modality: Any, dataset: Any, ctx: DistContex
             f"training with train.batch={batch}"
         )
         cfg.train.batch = batch
+    step = ctx.world_size * (cfg.model.pack or 1)
+    if cfg.train.batch % step:
+        batch = max(step, cfg.train.batch // step * step)
+        notes.append(
+            f"train.batch={cfg.train.batch} does not split into packs of model.pack="
+            f"{cfg.model.pack or 1} on {ctx.world_size} process(es): training with "
+            f"train.batch={batch}"
+        )
+        cfg.train.batch = batch
     from ganforge.registry import ARCHITECTURES
 
     fit = ARCHITECTURES.get(cfg.model.arch).fit_shape

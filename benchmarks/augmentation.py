@@ -1,0 +1,292 @@
+"""Does synthetic data help a classifier? One JSON line per (dataset, k, arm, seed), then
+one summary line per (dataset, k, arm) and the Classification Accuracy Score.
+
+For each seed, k labelled images per class are drawn (a different subset per seed); a
+conditional GAN (the ``demo`` preset, ``data.conditional=true``, DiffAugment) is trained on
+those k x 10 images only, for ``--gan-seconds``; one small CNN classifier with a fixed
+budget (``--clf-steps`` Adam steps of 64) is trained per arm and tested on the real test
+split (Fashion-MNIST's 10k; MNIST 5k: a fixed stratified hold-out of 100 per class):
+
+* ``real``; ``real+classical`` (random shifts of up to 2 px and rotations up to 10 degrees);
+* ``real+gan1:1`` / ``real+gan1:4`` (as many / four times as many synthetic images);
+* ``classical+gan1:1``; ``gan-only`` (four times as many synthetic images, no real ones).
+
+Summary: mean accuracy per arm, and each GAN arm's gain over the best non-GAN arm, paired
+by seed, with a 95% bootstrap interval. CAS (Ravuri & Vinyals 2019): a conditional GAN on
+the whole Fashion-MNIST training split (``--cas-seconds``), a classifier on 60k synthetic
+images only, tested on the real test split, against the same classifier on the real 60k.
+Usage::
+
+    python benchmarks/augmentation.py [--data fashion-mnist,mnist5k] [--ks 10,50,100]
+        [--seeds 5] [--gan-seconds 40] [--clf-steps 400] [--cas-seconds 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import ganforge
+from ganforge.data.dataset import Dataset
+from ganforge.metrics.classifier import ClassifierNet
+from ganforge.modalities.image.datasets import load_fashion_mnist, load_mnist5k
+from ganforge.registry import DatasetSpec, registered
+
+GAN_ARMS = ("real+gan1:1", "real+gan1:4", "classical+gan1:1", "gan-only")
+PLAIN_ARMS = ("real", "real+classical")
+
+
+def splits(name: str) -> tuple[Dataset, Dataset]:
+    """(training pool, test set) of uint8 images with labels."""
+    if name == "fashion-mnist":
+        return load_fashion_mnist(split="train"), load_fashion_mnist(split="test")
+    ds = load_mnist5k()
+    gen = torch.Generator().manual_seed(12345)
+    test_idx = torch.cat(
+        [
+            (ds.labels == c).nonzero().flatten()[torch.randperm(500, generator=gen)[:100]]
+            for c in range(10)
+        ]
+    )
+    mask = torch.ones(len(ds), dtype=torch.bool)
+    mask[test_idx] = False
+
+    def part(idx: torch.Tensor) -> Dataset:
+        return Dataset(ds.name, ds.data[idx], "image", ds.labels[idx], 10, ds.class_names)
+
+    return part(mask.nonzero().flatten()), part(test_idx)
+
+
+def k_per_class(pool: Dataset, k: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(1000 + seed)
+    idx = torch.cat(
+        [
+            (pool.labels == c)
+            .nonzero()
+            .flatten()[torch.randperm(int((pool.labels == c).sum()), generator=gen)[:k]]
+            for c in range(10)
+        ]
+    )
+    return pool.data[idx], pool.labels[idx]
+
+
+def train_gan(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    names: list[str],
+    seconds: float,
+    seed: int,
+    out: Path,
+    augment: str,
+) -> tuple[ganforge.Run, float]:
+    """A conditional GAN on exactly these labelled images (a spec registered for the run)."""
+
+    def load(arg: str, seed: int = 0, **_: object) -> Dataset:
+        return Dataset("subset", x.clone(), "image", y.clone(), 10, list(names))
+
+    spec = DatasetSpec("bench-subset", "image", load, "benchmark subset", "benchmark")
+    t0 = time.perf_counter()
+    with registered(spec):
+        res = ganforge.train(
+            "demo",
+            data="bench-subset",
+            out=out,
+            steps=10**7,
+            progress=False,
+            overrides=[
+                "data.conditional=true",
+                f"image.augment={augment}",
+                f"train.max_seconds={seconds}",
+                f"train.seed={seed}",
+                "log.sample_every=100000",
+                "log.checkpoint_every=100000",
+            ],
+        )
+    return ganforge.load_run(res.run_dir), time.perf_counter() - t0
+
+
+def synthetic(run: ganforge.Run, per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    labels = torch.arange(10).repeat_interleave(per_class)
+    x = run.sample(len(labels), seed=seed, labels=labels)
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8), labels
+
+
+def classical(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random rotations (up to 10 degrees) and shifts (up to 2 px) of a float batch."""
+    n = x.shape[0]
+    ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(10)
+    shift = torch.randint(-2, 3, (n, 2), generator=gen).float() * 2 / x.shape[-1]
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 1] = ang.cos(), -ang.sin()
+    theta[:, 1, 0], theta[:, 1, 1] = ang.sin(), ang.cos()
+    theta[:, :, 2] = shift
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x + 1, grid, align_corners=False, padding_mode="zeros") - 1
+
+
+def fit_classifier(
+    parts: list[tuple[torch.Tensor, torch.Tensor, bool]], steps: int, seed: int
+) -> ClassifierNet:
+    """A fresh CNN trained ``steps`` Adam steps on batches drawn uniformly from ``parts``
+    (images uint8, labels, classical augmentation on or off)."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.cat([p[0] for p in parts])
+    y = torch.cat([p[1] for p in parts])
+    aug = torch.cat([torch.full((len(p[0]),), p[2]) for p in parts])
+    net = ClassifierNet(10)
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    net.train()
+    for _ in range(steps):
+        idx = torch.randint(len(x), (64,), generator=gen)
+        xb = x[idx].float().div(127.5).sub(1)
+        if aug[idx].any():
+            a = aug[idx]
+            xb[a] = classical(xb[a], gen)
+        loss = F.cross_entropy(net(xb), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return net.eval()
+
+
+@torch.no_grad()
+def accuracy(net: ClassifierNet, test: Dataset) -> float:
+    right = 0
+    for i in range(0, len(test), 1000):
+        xb = test.data[i : i + 1000].float().div(127.5).sub(1)
+        right += int((net(xb).argmax(1) == test.labels[i : i + 1000]).sum())
+    return right / len(test)
+
+
+def arms(real, synth1, synth4):
+    xr, yr = real
+    return {
+        "real": [(xr, yr, False)],
+        "real+classical": [(xr, yr, True)],
+        "real+gan1:1": [(xr, yr, False), (*synth1, False)],
+        "real+gan1:4": [(xr, yr, False), (*synth4, False)],
+        "classical+gan1:1": [(xr, yr, True), (*synth1, False)],
+        "gan-only": [(*synth4, False)],
+    }
+
+
+def bootstrap(diffs: np.ndarray, rounds: int = 10000, seed: int = 0) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    means = rng.choice(diffs, (rounds, len(diffs)), replace=True).mean(1)
+    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def summarise(name: str, k: int, acc: dict[str, list[float]], gan_s: list[float]) -> None:
+    best = max(PLAIN_ARMS, key=lambda a: np.mean(acc[a]))
+    for arm, values in acc.items():
+        line = {
+            "benchmark": "augmentation",
+            "summary": True,
+            "data": name,
+            "k": k,
+            "arm": arm,
+            "seeds": len(values),
+            "mean_acc": round(float(np.mean(values)), 4),
+            "gan_seconds": round(float(np.mean(gan_s)), 1),
+        }
+        if arm in GAN_ARMS:
+            diffs = np.asarray(values) - np.asarray(acc[best])
+            lo, hi = bootstrap(diffs)
+            line.update(
+                best_plain=best,
+                gain=round(float(diffs.mean()), 4),
+                gain_ci95=[round(lo, 4), round(hi, 4)],
+            )
+        print(json.dumps(line), flush=True)
+
+
+def cas(seconds: float, clf_steps: int, tmp: Path) -> None:
+    pool, test = splits("fashion-mnist")
+    run, gan_s = train_gan(
+        pool.data, pool.labels, pool.class_names, seconds, 0, tmp / "cas", "none"
+    )
+    synth = synthetic(run, 6000, seed=1)
+    fake_acc = accuracy(fit_classifier([(*synth, False)], clf_steps, 0), test)
+    real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
+    print(
+        json.dumps(
+            {
+                "benchmark": "augmentation",
+                "cas": True,
+                "data": "fashion-mnist",
+                "gan_seconds": round(gan_s, 1),
+                "gan_steps": run.step,
+                "clf_steps": clf_steps,
+                "cas_acc": round(fake_acc, 4),
+                "real_acc": round(real_acc, 4),
+                "gap_points": round(100 * (real_acc - fake_acc), 2),
+            }
+        ),
+        flush=True,
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="fashion-mnist,mnist5k")
+    p.add_argument("--ks", default="10,50,100")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--gan-seconds", type=float, default=40.0)
+    p.add_argument("--clf-steps", type=int, default=400)
+    p.add_argument("--cas-seconds", type=float, default=600.0, help="0: skip CAS")
+    p.add_argument("--cas-clf-steps", type=int, default=2000)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for name in [d for d in args.data.split(",") if d]:
+            pool, test = splits(name)
+            for k in (int(v) for v in args.ks.split(",")):
+                acc: dict[str, list[float]] = {}
+                gan_s = []
+                for seed in range(args.seeds):
+                    xr, yr = k_per_class(pool, k, seed)
+                    augment = "diffaugment"
+                    run, secs = train_gan(
+                        xr,
+                        yr,
+                        pool.class_names,
+                        args.gan_seconds,
+                        seed,
+                        tmp / f"{name}-{k}-{seed}",
+                        augment,
+                    )
+                    gan_s.append(secs)
+                    s1, s4 = synthetic(run, k, seed + 7), synthetic(run, 4 * k, seed + 11)
+                    for arm, parts in arms((xr, yr), s1, s4).items():
+                        a = accuracy(fit_classifier(parts, args.clf_steps, seed), test)
+                        acc.setdefault(arm, []).append(a)
+                        print(
+                            json.dumps(
+                                {
+                                    "benchmark": "augmentation",
+                                    "data": name,
+                                    "k": k,
+                                    "arm": arm,
+                                    "seed": seed,
+                                    "acc": round(a, 4),
+                                    "gan_steps": run.step,
+                                }
+                            ),
+                            flush=True,
+                        )
+                summarise(name, k, acc, gan_s)
+        if args.cas_seconds > 0:
+            cas(args.cas_seconds, args.cas_clf_steps, tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -155,12 +155,19 @@ class Trainer(TrainState, Rollback):
 
     @torch.no_grad()
     def generate(self, z: Any, cond: Any = None) -> torch.Tensor:
-        """Samples from the sampling generator in eval mode (batch-norm uses running stats)."""
+        """Samples from the sampling generator in eval mode (batch-norm uses running stats).
+
+        A generator that draws noise in its forward pass (a table's Gumbel-softmax) draws it
+        from a fixed seed on a forked RNG: pictures do not move the training's random
+        stream (a resumed run stays bit-exact) and the same latents give the same picture."""
         net = self.sampling_generator
         was_training = net.training
         net.eval()
+        devices = [self.device] if self.device.type == "cuda" else []
         try:
-            return net(to_device(z, self.device), to_device(cond, self.device))
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(self.cfg.train.seed + 4242)
+                return net(to_device(z, self.device), to_device(cond, self.device))
         finally:
             net.train(was_training)
 

@@ -127,7 +127,7 @@ def _train(args: argparse.Namespace) -> int:
     status = "interrupted: checkpoint saved" if result.interrupted else "done"
     print(
         f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "
-        f"{result.images_seen} images seen)"
+        f"{result.images_seen} samples seen)"
     )
     for label, path in (
         ("run directory", result.run_dir),
@@ -217,9 +217,12 @@ def _eval(args: argparse.Namespace) -> int:
         return 0
     rows = metric_rows(result["scores"])
     width = max([len(r[0]) for r in rows] + [6])
-    print(f"{'metric':{width}s}  {'value':>10s}  {'spread':>10s}  {'floor':>10s}")
-    for name, value, spread, floor in rows:
-        print(f"{name:{width}s}  {value:>10s}  {spread:>10s}  {floor:>10s}")
+    base = result.get("baseline")
+    head = f"{'metric':{width}s}  {'value':>10s}  {'spread':>10s}  {'floor':>10s}"
+    print(head + (f"  {base:>10s}" if base else ""))
+    for name, value, spread, floor, baseline in rows:
+        line = f"{name:{width}s}  {value:>10s}  {spread:>10s}  {floor:>10s}"
+        print(line + (f"  {baseline:>10s}" if base else ""))
     for note in result["notes"]:
         print(f"note: {note}")
     print(

@@ -49,6 +49,7 @@ def evaluate(
         "n": n,
         "extractor": ev.extractor,
         "scores": ev.scores,
+        "baseline": ev.baseline,
         "notes": ev.notes,
         "seconds": round(time.perf_counter() - t0, 2),
     }
@@ -66,6 +67,7 @@ def evaluate(
             ev.real_picture,
             run.paths.equilibrium,
             ev.captions,
+            ev.pictures,
         )
     return result
 

@@ -28,13 +28,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class Evaluation:
-    """A modality's evaluation: scores (each ``{"value", "floor", "std"?}``) and notes."""
+    """A modality's evaluation: scores (each ``{"value", "floor", "std"?, "baseline"?}``),
+    notes, the report's pictures; ``baseline`` names what the scores' baseline entries are
+    (e.g. a Markov chain beside a text GAN)."""
 
     scores: dict[str, dict[str, float]]
     notes: list[str] = field(default_factory=list)
     extractor: str | None = None
     real_picture: Image.Image | None = None
     captions: tuple[str, str] = ("generated", "real")  # the report's two pictures
+    baseline: str | None = None
+    pictures: list[tuple[str, Image.Image]] = field(default_factory=list)  # (caption, picture)
 
 
 class Modality:

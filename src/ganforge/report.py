@@ -34,8 +34,9 @@ def _fmt(x: Any) -> str:
     return html.escape(str(x))
 
 
-def metric_rows(scores: dict[str, dict[str, float]]) -> list[tuple[str, str, str, str]]:
-    """(name, value, +- spread, real-data floor) per score, as printed and in the report."""
+def metric_rows(scores: dict[str, dict[str, float]]) -> list[tuple[str, str, str, str, str]]:
+    """(name, value, +- spread, real-data floor, baseline) per score, as printed and in the
+    report."""
     rows = []
     for name, entry in scores.items():
         spread = entry.get("std")
@@ -45,6 +46,7 @@ def metric_rows(scores: dict[str, dict[str, float]]) -> list[tuple[str, str, str
                 _fmt(entry.get("value")),
                 "" if spread is None else f"± {_fmt(spread)}",
                 _fmt(entry.get("floor")),
+                _fmt(entry.get("baseline")),
             )
         )
     return rows
@@ -58,11 +60,21 @@ def write_report(
     real: Image.Image | None,
     curves: Path | None,
     captions: tuple[str, str] = ("generated", "real"),
+    pictures: list[tuple[str, Image.Image]] | None = None,
 ) -> Path:
-    """Write ``out`` (HTML, images embedded) and return it."""
+    """Write ``out`` (HTML, images embedded) and return it; ``pictures`` are more
+    (caption, picture) pairs the modality adds (a text run's quality-diversity curve)."""
+    baseline = result.get("baseline")
+    base_th = f"<th>baseline: {html.escape(baseline)}</th>" if baseline else ""
     rows = "\n".join(
-        f"<tr><td>{html.escape(n)}</td><td>{v}</td><td>{s}</td><td>{f}</td></tr>"
-        for n, v, s, f in metric_rows(result.get("scores", {}))
+        f"<tr><td>{html.escape(n)}</td><td>{v}</td><td>{s}</td><td>{f}</td>"
+        + (f"<td>{b}</td>" if baseline else "")
+        + "</tr>"
+        for n, v, s, f, b in metric_rows(result.get("scores", {}))
+    )
+    more = "".join(
+        f"<figure>{_img_tag(p, c)}<figcaption>{html.escape(c)}</figcaption></figure>"
+        for c, p in pictures or []
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.get("notes", []))
     page = f"""<!doctype html>
@@ -81,7 +93,7 @@ features: {html.escape(str(result.get("extractor") or "none"))},
 evaluated in {_fmt(result.get("seconds"))} s</p>
 <h2>Metrics</h2>
 <table><tr><th>metric</th><th>value</th><th>spread</th>
-<th>real-data floor</th></tr>
+<th>real-data floor</th>{base_th}</tr>
 {rows}</table>
 <small>The floor is the same metric between two real samples (train vs test split, or two
 halves): the best a generator can hope for. Scores in brackets are on that extractor's
@@ -93,6 +105,7 @@ features, not Inception's, unless it says [inception].</small>
 </figure>
 <figure>{_img_tag(real, captions[1])}<figcaption>{html.escape(captions[1])}</figcaption></figure>
 </div>
+{more}
 <h2>Training curves</h2>
 {_img_tag(curves, "equilibrium plot")}
 </body></html>

@@ -1,0 +1,126 @@
+"""The text modality: character-level GANs (``text:PATH``, ``wordnet``, ``python-docs``),
+scored by the anchor's n-gram JS divergence, BLEU, self-BLEU, distinct-n and verbatim
+copies, each beside held-out real text and a Markov-chain baseline. Registered by
+:func:`register` (entry point ``text``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from ganforge.errors import ConfigError
+from ganforge.modality import Modality
+
+PICTURE_LINES = 64  # lines a picture shows (the training picture scores 640 samples)
+
+
+@dataclass
+class TextOptions:
+    """The ``text`` config section."""
+
+    length: int = field(default=32, metadata={"range": (4, 1024, True)})  # characters
+    split: str = field(default="lines", metadata={"choices": ("lines", "chunks")})
+    holdout: float = field(default=0.1, metadata={"range": (0.0, 0.9, True)})
+    max_samples: int = field(default=0, metadata={"range": (0, None, True)})  # 0: all
+    max_vocab: int = field(default=256, metadata={"range": (8, 65536, True)})
+    # 0: the most likely character at each position (the anchor); > 0: sampled, p^(1/T)
+    temperature: float = field(default=0.0, metadata={"range": (0.0, 10.0, True)})
+    samples: int = field(default=640, metadata={"range": (16, 100000, True)})  # per picture
+
+
+def _ids(samples: torch.Tensor, info: dict[str, Any]) -> Any:
+    from ganforge.modalities.text.scoring import decode_ids
+
+    return decode_ids(samples, float(info.get("temperature", 0.0)), int(info.get("seed", 0)))
+
+
+class TextModality(Modality):
+    """Fixed-length character sequences, one-hot (V, L): text panels, ``.txt`` files."""
+
+    name = "text"
+    description = "character sequences (one-hot V x L): text panels, .txt, JS-n/BLEU/self-BLEU"
+    options = TextOptions
+    raw_formats = (".txt", ".npy")
+
+    def load_options(self, cfg: Any) -> dict[str, Any]:
+        o = cfg.section("text")
+        return {
+            "length": o.length,
+            "split": o.split,
+            "holdout": o.holdout,
+            "max_samples": o.max_samples,
+            "max_vocab": o.max_vocab,
+        }
+
+    # ------------------------------------------------------------------ output
+    def picture_count(self, cfg: Any) -> int:
+        return cfg.section("text").samples
+
+    def interpolation_count(self, cfg: Any) -> int:
+        return 16
+
+    def lines(self, samples: torch.Tensor, info: dict[str, Any]) -> list[str]:
+        """Generated samples as strings (padding dropped)."""
+        from ganforge.modalities.text.vocab import Vocabulary
+
+        return Vocabulary.from_state(info["text"]["vocab"]).decode(_ids(samples, info))
+
+    def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
+        from ganforge.modalities.text.evaluate import reference_for
+        from ganforge.modalities.text.render import text_panel
+
+        lines = self.lines(samples[:PICTURE_LINES], info)
+        seen = reference_for(info).train_text
+        copies = {i for i, s in enumerate(lines) if s in seen}
+        return text_panel(lines, info.get("title", ""), int(info["text"]["length"]), None, copies)
+
+    def caption(self, step: int, metrics: dict[str, Any]) -> str:
+        js = metrics.get("js4")
+        return f"step {step}" + (f": JS-4 {js:.3f}" if js is not None else "")
+
+    def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
+        """The anchor's training log: JS-1..4 of these samples against the training text."""
+        from ganforge.modalities.text.evaluate import reference_for
+
+        js = reference_for(info).ngrams.js(_ids(samples, info))
+        return {f"js{n}": round(v, 4) for n, v in js.items()}
+
+    def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
+        from ganforge.engine.checkpoint import atomic_write_bytes
+
+        path = Path(path)
+        if path.suffix.lower() == ".npy":
+            return super().save(samples, path, info)
+        if path.suffix.lower() != ".txt":
+            raise ConfigError(
+                f"text samples are written as .txt, .npy or .png; got '{path.suffix or path.name}'"
+            )
+        text = "".join(line + "\n" for line in self.lines(samples, info))
+        atomic_write_bytes(path, text.encode("utf-8"))
+        return path
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
+    ) -> Any:
+        from ganforge.modalities.text.evaluate import evaluate_run
+
+        return evaluate_run(run, metrics, n, seed)
+
+    def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
+        if cfg.eval.metric not in self.periodic_metrics:
+            return None
+        from ganforge.modalities.text.evaluate import PeriodicJS
+
+        return PeriodicJS(cfg)
+
+
+def register() -> None:
+    """Register the text modality, its datasets, metrics and the ``gan-language`` nets."""
+    from ganforge.modalities.text.specs import register_specs
+
+    register_specs(TextModality())

@@ -1,0 +1,83 @@
+"""The text modality's registrations: dataset specs, metrics and the anchor's nets."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ganforge.data.dataset import Dataset
+from ganforge.registry import (
+    Architecture,
+    DatasetSpec,
+    MetricSpec,
+    register_architecture,
+    register_dataset,
+    register_metric,
+)
+
+_METRICS = {
+    "js": "JS-1..4: Jensen-Shannon divergence of character n-grams against the training text",
+    "bleu": "BLEU-4/5 of samples against held-out text (whitespace tokens)",
+    "self-bleu": "self-BLEU-4/5: each sample against the others (lower: more diverse)",
+    "distinct": "distinct-2/4: distinct word n-grams over all word n-grams",
+    "copies": "share of samples equal to a training sample (memorisation)",
+    "curve": "quality-diversity curve: BLEU-4 vs self-BLEU-4 over sampling temperatures",
+}
+
+
+def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
+    from ganforge.modalities.text.datasets import load_text
+
+    return load_text(kind, arg, seed=seed, **options)
+
+
+SPECS = (
+    DatasetSpec(
+        "text",
+        "text",
+        partial(_load, "text"),
+        "a UTF-8 text file (a sample per line, or text.split=chunks) or a folder of .txt",
+        "your disk",
+        arg="required",
+        usage="text:PATH",
+        arg_help="a file or folder",
+    ),
+    DatasetSpec(
+        "wordnet",
+        "text",
+        partial(_load, "wordnet"),
+        "WordNet 3.0 glosses and example sentences, ~184k lines",
+        "Debian wordnet-base",
+    ),
+    DatasetSpec(
+        "python-docs",
+        "text",
+        partial(_load, "python-docs"),
+        "the prose of Python's help topics, ~5.5k lines (in every Python)",
+        "Python's pydoc_data",
+    ),
+)
+
+
+def _build(cfg: Any, shape: tuple[int, ...], num_classes: int):
+    from ganforge.modalities.text.nets import build
+
+    return build(cfg, shape, num_classes)
+
+
+def register_specs(modality: Any) -> None:
+    from ganforge.registry import register_modality
+
+    register_modality(modality)
+    for spec in SPECS:
+        register_dataset(spec)
+    for name, text in _METRICS.items():
+        register_metric(MetricSpec(name, "text", text, periodic=name == "js"))
+    register_architecture(
+        Architecture(
+            "gan-language",
+            _build,
+            "Gulrajani et al. 2017 text GAN: 1-D conv residual G (softmax) and critic; text",
+            ("g_width", "d_width", "depth"),
+        )
+    )

@@ -92,10 +92,11 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     markov = markov_for(run.info)
     base = markov.sample(count, temperature=1.0, seed=seed)
     scores = ref.with_floors(ids, groups, base)
+    how = "most likely character" if temperature <= 0 else "sampled"
     notes = [
-        f"{len(ids)} samples at temperature {temperature:g} ({'most likely character' if temperature <= 0 else 'sampled'}); "
-        f"floor: {min(len(ids), len(ref.floor_ids))} held-out real samples; baseline: an "
-        f"order-2 character Markov chain fitted to the {len(ref.train_ids)} training samples",
+        f"{len(ids)} samples at temperature {temperature:g} ({how}); floor: "
+        f"{min(len(ids), len(ref.floor_ids))} held-out real samples; baseline: an order-2 "
+        f"character Markov chain fitted to the {len(ref.train_ids)} training samples",
         "JS-n: Jensen-Shannon divergence (bits) of character n-grams against the training "
         "text (lower is better); BLEU against held-out text; self-BLEU among the samples "
         "(lower: more diverse); copies: share of samples equal to a training sample",

@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COLUMN=VALUE",
         help="tables: every row holds this value of a categorical column, e.g. cut=Ideal",
     )
+    s.add_argument(
+        "--temperature",
+        type=float,
+        help="text: sampling temperature (0: the most likely character; 1: as learned)",
+    )
 
     i = sub.add_parser("interpolate", help="latent-space walk (slerp) as a GIF")
     i.add_argument("run", help="run directory")
@@ -167,6 +172,7 @@ def _sample(args: argparse.Namespace) -> int:
         seed=args.seed,
         label=args.label,
         conditions=parse_conditions(args.condition),
+        temperature=args.temperature,
     )
     print(f"wrote {args.n} samples to {path}")
     return 0

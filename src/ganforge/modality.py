@@ -109,6 +109,13 @@ class Modality:
             return [ClassLoss(cfg.loss.class_weight)]
         return []
 
+    def warm_start(
+        self, G: Any, D: Any, dataset: Dataset, cfg: Config, progress: bool
+    ) -> list[str]:
+        """Before adversarial training starts (not on ``--resume``): prepare the fresh nets,
+        e.g. pretrain G by maximum likelihood; returns lines to print. Default: nothing."""
+        return []
+
     # ------------------------------------------------------------------ output
     def picture_count(self, cfg: Config) -> int:
         """How many samples one training picture shows."""

@@ -33,19 +33,28 @@ def sample(
     seed: int = 0,
     label: int | str | None = None,
     conditions: dict[str, Any] | None = None,
+    temperature: float | None = None,
 ) -> Path:
     """Draw ``n`` samples and write them.
 
     ``out`` decides the form: ``.png`` a picture (grid, scatter plot, ...), any other suffix
     one of the modality's data formats (``.npy``; ``.csv`` for points and tables; a folder
     of PNG files for images). ``label`` picks a class; ``conditions`` (``{column: value}``)
-    a value of a table's column, which every sample then holds.
+    a value of a table's column, which every sample then holds. ``temperature`` is the
+    sampling temperature of modalities that have one (text): a generator with a
+    ``temperature`` attribute takes it, and the modality's decoding reads it.
     """
     if n < 1:
         raise ConfigError(f"--n must be at least 1; got {n}")
     run = load_run(run_dir)
     modality = run.modality_obj
     labels, info = None, dict(run.info)
+    if temperature is not None:
+        if temperature < 0:
+            raise ConfigError(f"--temperature must be 0 or more; got {temperature}")
+        info["temperature"] = float(temperature)
+        if hasattr(run.generator, "temperature"):
+            run.generator.temperature = float(temperature)
     if label is not None:
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
     if conditions:

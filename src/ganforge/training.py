@@ -158,6 +158,10 @@ def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) 
     num_classes = dataset.num_classes if cfg.data.conditional else 0
     torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
     G, D = build_from_config(cfg, dataset.sample_shape, num_classes, dataset.info)
+    if not resume:  # every rank alike (same seed), so the replicas start equal
+        for note in modality.warm_start(G, D, dataset, cfg, cfg.log.progress and ctx.is_main):
+            if ctx.is_main:
+                print(f"ganforge: {note}", flush=True)
     if not ctx.is_main:
         distributed.barrier(ctx)  # wait for rank 0 to set up the run directory
         return _train_locked(cfg, paths, modality, dataset, G, D, num_classes, resume, ctx)

@@ -30,6 +30,9 @@ class TextOptions:
     # 0: the most likely character at each position (the anchor); > 0: sampled, p^(1/T)
     temperature: float = field(default=0.0, metadata={"range": (0.0, 10.0, True)})
     samples: int = field(default=640, metadata={"range": (16, 100000, True)})  # per picture
+    # text-gru: seconds of maximum-likelihood training of G before the adversarial game
+    pretrain_seconds: float = field(default=0.0, metadata={"range": (0.0, None, True)})
+    pretrain_lr: float = field(default=2e-3, metadata={"range": (0.0, 1.0, False)})
 
 
 def _ids(samples: torch.Tensor, info: dict[str, Any]) -> Any:
@@ -55,6 +58,28 @@ class TextModality(Modality):
             "max_samples": o.max_samples,
             "max_vocab": o.max_vocab,
         }
+
+    def warm_start(self, G: Any, D: Any, dataset: Any, cfg: Any, progress: bool) -> list[str]:
+        """``text.pretrain_seconds`` of maximum likelihood for a generator that has one."""
+        o = cfg.section("text")
+        if not o.pretrain_seconds or not hasattr(G, "mle_loss"):
+            return []
+        from ganforge.modalities.text.recurrent import pretrain
+
+        torch.manual_seed(cfg.train.seed)
+        r = pretrain(
+            G,
+            dataset.data,
+            o.pretrain_seconds,
+            cfg.train.batch,
+            o.pretrain_lr,
+            cfg.train.seed,
+            progress,
+        )
+        return [
+            f"pretrained G by maximum likelihood: {r['steps']} steps in {r['seconds']:.0f} s, "
+            f"loss {r['loss']:.3f} nats per character"
+        ]
 
     # ------------------------------------------------------------------ output
     def picture_count(self, cfg: Any) -> int:

@@ -107,13 +107,14 @@ class CharGRU(nn.Module):
         lr: float = 2e-3,
         seed: int = 0,
     ) -> dict[str, float]:
-        """Maximum likelihood on the training ids for ``seconds`` of CPU time (or ``steps``);
-        returns the last loss (nats per character) and the steps taken."""
+        """Maximum likelihood on the training ids for ``seconds`` of wall time (or ``steps``);
+        returns (and keeps as ``fit_stats``) the last loss (nats per character) and the steps
+        taken."""
         gen = torch.Generator().manual_seed(seed)
         data = torch.from_numpy(np.asarray(ids, dtype=np.int64))
         opt = torch.optim.Adam(self.parameters(), lr=lr)
-        t0, step, loss = time.process_time(), 0, torch.tensor(float("nan"))
-        while (steps is None and time.process_time() - t0 < seconds) or (
+        t0, step, loss = time.perf_counter(), 0, torch.tensor(float("nan"))
+        while (steps is None and time.perf_counter() - t0 < seconds) or (
             steps is not None and step < steps
         ):
             x = data[torch.randint(len(data), (min(batch, len(data)),), generator=gen)]
@@ -122,7 +123,8 @@ class CharGRU(nn.Module):
             loss.backward()
             opt.step()
             step += 1
-        return {"loss": float(loss), "steps": step, "cpu_seconds": time.process_time() - t0}
+        self.fit_stats = {"loss": float(loss), "steps": step, "seconds": time.perf_counter() - t0}
+        return self.fit_stats
 
     @torch.no_grad()
     def sample(self, n: int, length: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:

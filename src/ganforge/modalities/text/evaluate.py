@@ -56,11 +56,16 @@ def markov_for(info: dict[str, Any]) -> Any:
 
 
 def run_ids(run: Any, n: int, seed: int, temperature: float) -> np.ndarray:
-    """``n`` samples of the run as (n, L) character ids."""
-    out = []
+    """``n`` samples of the run as (n, L) character ids at ``temperature``: a generator
+    that draws its characters (``text-gru``) takes it; the anchor's distributions are
+    decoded at it."""
+    G, out = run.generator, []
+    own = hasattr(G, "temperature")
+    if own:
+        G.temperature = temperature
     for i in range(0, n, 1000):
         probs = run.sample(min(1000, n - i), seed=seed + i)
-        out.append(decode_ids(probs, temperature, seed=seed + i))
+        out.append(decode_ids(probs, 0.0 if own else temperature, seed=seed + i))
     return np.concatenate(out)
 
 

@@ -70,3 +70,18 @@ def build(cfg: Any, sample_shape: tuple[int, ...], num_classes: int) -> tuple[nn
     G = LanguageGenerator(vocab, length, m.z_dim, m.g_width or 512, blocks)
     D = LanguageCritic(vocab, length, m.d_width or 512, blocks)
     return G, D
+
+
+def build_recurrent(
+    cfg: Any, sample_shape: tuple[int, ...], num_classes: int
+) -> tuple[nn.Module, ...]:
+    """(G, D): the recurrent Gumbel-softmax G (:mod:`.recurrent`) and the anchor's critic."""
+    from ganforge.modalities.text.recurrent import RecurrentGenerator
+
+    if len(sample_shape) != 2:
+        raise ValueError("the text-gru architecture trains on text (a text:/wordnet spec)")
+    vocab, length = (int(s) for s in sample_shape)
+    m = cfg.model
+    G = RecurrentGenerator(vocab, length, m.z_dim, m.g_width or 256)
+    D = LanguageCritic(vocab, length, m.d_width or 128, m.depth or 5)
+    return G, D

@@ -65,6 +65,12 @@ def _build(cfg: Any, shape: tuple[int, ...], num_classes: int):
     return build(cfg, shape, num_classes)
 
 
+def _build_recurrent(cfg: Any, shape: tuple[int, ...], num_classes: int):
+    from ganforge.modalities.text.nets import build_recurrent
+
+    return build_recurrent(cfg, shape, num_classes)
+
+
 def register_specs(modality: Any) -> None:
     from ganforge.registry import register_modality
 
@@ -78,6 +84,15 @@ def register_specs(modality: Any) -> None:
             "gan-language",
             _build,
             "Gulrajani et al. 2017 text GAN: 1-D conv residual G (softmax) and critic; text",
+            ("g_width", "d_width", "depth"),
+        )
+    )
+    register_architecture(
+        Architecture(
+            "text-gru",
+            _build_recurrent,
+            "GRU G drawing characters (Gumbel-softmax straight-through, RelGAN-style MLE "
+            "warm-up: text.pretrain_seconds) and the anchor's critic; text",
             ("g_width", "d_width", "depth"),
         )
     )

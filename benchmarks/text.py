@@ -122,7 +122,6 @@ def goals(rows: list[dict], curves: dict) -> None:
             if key in g:
                 emit("goal", None, {}, metric=key, gan=g[key], markov=m[key], met=g[key] < m[key])
     if "text" in curves and "mle" in curves:
-        gan = [(s, b) for _, s, b in curves["text"]]
         mle = sorted((s, b) for _, s, b in curves["mle"])
         lo, hi = mle[0][0], mle[-1][0]
         # BLEU-4 of each GAN point minus the MLE curve's (linear between its points) at the

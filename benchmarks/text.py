@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ganforge.modalities.text.baselines import CharGRU, MarkovChain

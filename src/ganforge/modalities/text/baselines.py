@@ -123,7 +123,11 @@ class CharGRU(nn.Module):
             loss.backward()
             opt.step()
             step += 1
-        self.fit_stats = {"loss": float(loss.detach()), "steps": step, "seconds": time.perf_counter() - t0}
+        self.fit_stats = {
+            "loss": float(loss.detach()),
+            "steps": step,
+            "seconds": time.perf_counter() - t0,
+        }
         return self.fit_stats
 
     @torch.no_grad()

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench-reference bench-throughput bench-tabular
+.PHONY: demo test lint venv clean bench-reference bench-throughput bench-tabular bench-text
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,3 +59,8 @@ clean:
 
 bench-tabular: $(STAMP) .venv-ctgan/.installed .bench-data/adult.csv
 	$(PY) benchmarks/tabular.py --data diamonds,adult --adult-csv .bench-data/adult.csv
+
+# Text: the text presets against a maximum-likelihood GRU and a Markov chain, equal time
+# (WordNet from Debian wordnet-base; about 2 hours at 30 minutes a model).
+bench-text: $(STAMP)
+	$(PY) benchmarks/text.py --data wordnet --minutes 30 --picture docs/pictures/text_quality_diversity.png

@@ -11,6 +11,11 @@ run; then one ``summary`` line with the ratios. Usage::
     .venv/bin/python benchmarks/throughput.py [--impls ganforge,tensorflow,torch-plain]
         [--presets seed,dcgan64,resnet32] [--precisions fp32,bf16] [--repeats 7]
 
+``--presets text128`` (or ``text512``) times the text anchor (``text-wgan-gp`` at that
+width; one step = one generator step with its 10 critic steps) against its plain-PyTorch
+port (``reference/torch_text_plain.py``); the summary gives ganforge's best over the port
+in fp32, the port as written.
+
 Without ``.venv-bench`` the TensorFlow rows are skipped (said on stderr).
 """
 
@@ -32,7 +37,9 @@ WORKERS = {
     "torch-plain": HERE / "reference" / "torch_plain.py",
     "tensorflow": HERE / "reference" / "tf_seed.py",
 }
-REFERENCE_PRESETS = {"seed"}  # the reference programs implement the seed only
+# what each reference program implements: the seed; the text anchor (plain PyTorch only)
+REFERENCE_PRESETS = {"tensorflow": {"seed"}, "torch-plain": {"seed", "text128", "text512"}}
+TEXT_PLAIN = HERE / "reference" / "torch_text_plain.py"
 
 sys.path.insert(0, str(HERE))
 from flops import matmul_peak, step_flops  # noqa: E402
@@ -56,12 +63,13 @@ def seed_step_flops(batch: int) -> tuple[float, float]:
 
 
 def run_worker(impl: str, python: str, args: argparse.Namespace, preset: str, prec: str) -> dict:
+    worker = TEXT_PLAIN if impl == "torch-plain" and preset.startswith("text") else WORKERS[impl]
     cmd = [
         python,
-        str(WORKERS[impl]),
+        str(worker),
         "--preset", preset,
         "--precision", prec,
-        "--batch", str(args.batch if preset == "seed" else args.batch_other),
+        "--batch", str(args.batch if preset == "seed" else args.batch_other),  # text: 64
         "--repeats", str(args.repeats),
         "--steps", str(args.steps),
         "--warmup", str(args.warmup),
@@ -115,7 +123,7 @@ def main() -> None:
     results = []
     for preset in args.presets.split(","):
         for prec in precisions:
-            todo = [i for i in impls if i == "ganforge" or preset in REFERENCE_PRESETS]
+            todo = [i for i in impls if i == "ganforge" or preset in REFERENCE_PRESETS.get(i, ())]
             raws: dict[str, dict] = {}
             rates: dict[str, list[float]] = {i: [] for i in todo}
             per_round: dict[str, list[float]] = {i: [] for i in todo}
@@ -172,6 +180,14 @@ def summary(results: list[dict], nominal: float, useful: float, batch: int) -> d
     for (impl, prec), v in sorted(seed.items()):
         if impl != "ganforge" and best:
             out[f"ganforge_best_over_{impl}_{prec}"] = round(best / v, 3)
+    for preset in ("text128", "text512"):
+        rows = {
+            (r["impl"], r["precision"]): r["img_per_s"] for r in results if r["preset"] == preset
+        }
+        mine = max((v for (i, _), v in rows.items() if i == "ganforge"), default=None)
+        for (impl, prec), v in sorted(rows.items()):
+            if impl == "torch-plain" and mine:
+                out[f"{preset}_ganforge_best_over_torch-plain_{prec}"] = round(mine / v, 3)
     for prec in ("fp32", "bf16"):
         g, t = seed.get(("ganforge", prec)), seed.get(("tensorflow", prec))
         if g and t:

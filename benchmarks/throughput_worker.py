@@ -29,6 +29,9 @@ PRESETS = {
     "seed": ("seed", [], (1, 28, 28)),
     "dcgan64": ("folder-rgb", [], (3, 64, 64)),
     "resnet32": ("folder-rgb", ["model.arch=resnet", "data.image_size=32"], (3, 32, 32)),
+    # the text anchor at a CPU width and at the paper's: (vocabulary, length) one-hot
+    "text128": ("text-wgan-gp", ["model.g_width=128", "model.d_width=128"], (93, 32)),
+    "text512": ("text-wgan-gp", [], (93, 32)),
 }
 
 
@@ -66,8 +69,14 @@ def main() -> None:
             *extra,
         ],
     )
-    n = N_IMAGES if shape[-1] <= 32 else N_IMAGES // 4  # 64 px RGB: keep RSS sensible
-    data = Dataset("random", torch.randint(0, 256, (n, *shape), dtype=torch.uint8), "image")
+    if args.preset.startswith("text"):
+        from ganforge.modalities.text.datasets import TextDataset
+
+        ids = torch.randint(0, shape[0], (100_000, shape[1]), dtype=torch.uint8)
+        data = TextDataset("random", ids, "text", vocab_size=shape[0])
+    else:
+        n = N_IMAGES if shape[-1] <= 32 else N_IMAGES // 4  # 64 px RGB: keep RSS sensible
+        data = Dataset("random", torch.randint(0, 256, (n, *shape), dtype=torch.uint8), "image")
     G, D = build_from_config(cfg, shape, 0)
     trainer = Trainer(G, D, data, cfg, run_dir=None)
     trainer.fit(args.warmup)

@@ -191,6 +191,9 @@ def test_anchor_networks_have_the_papers_shapes_and_parameter_counts():
     block = 2 * (W * W * 5 + W)  # two kernel-5 convolutions
     assert sum(p.numel() for p in G.parameters()) == 128 * L * W + L * W + 5 * block + W * V + V
     assert sum(p.numel() for p in D.parameters()) == V * W + W + 5 * block + L * W + 1
+    conv = G.blocks[0].conv1.weight  # tflib's he_init: uniform, std sqrt(4 / (fan_in + fan_out))
+    assert float(conv.std()) == pytest.approx((4 / (W * 5 + W * 5)) ** 0.5, rel=0.02)
+    assert float(G.input.bias.abs().max()) == 0.0
     x = G(torch.randn(3, 128))
     assert x.shape == (3, V, L) and torch.allclose(x.sum(1), torch.ones(3, L))
     assert D(x).shape == (3,)
@@ -272,3 +275,37 @@ def test_sample_writes_text_and_eval_scores_beside_floor_and_baseline(trained, t
     assert s[js4]["floor"] < s[js4]["baseline"] < 1.0
     html = (trained / "report.html").read_text()
     assert "baseline: Markov-2" in html and "quality vs diversity" in html
+
+
+def test_text_gru_warms_up_once_and_samples_at_a_temperature(tmp_path, capsys):
+    """The recurrent design: MLE warm start said in one line (not again on --resume), and
+    the sampling temperature trades diversity for likelihood."""
+    path = words_file(tmp_path, 600)
+    out = tmp_path / "gru"
+    sets = [
+        "model.g_width=48",
+        "model.d_width=32",
+        "model.depth=1",
+        "train.batch=32",
+        "train.n_critic=1",
+        "text.length=20",
+        "text.samples=64",
+        "text.pretrain_seconds=2",
+        "log.progress=false",
+        "log.sample_every=10",
+        "log.checkpoint_every=10",
+    ]
+    args = ["train", "text", "--data", f"text:{path}", "--steps", "10", "--out", str(out)]
+    assert main(args + [x for kv in sets for x in ("--set", kv)]) == 0
+    first = capsys.readouterr().out
+    assert first.count("pretrained G by maximum likelihood") == 1
+    assert main(args[:5] + ["20", "--out", str(out), "--resume"]) == 0
+    assert "pretrained G" not in capsys.readouterr().out
+    cold, hot = tmp_path / "cold.txt", tmp_path / "hot.txt"
+    assert main(["sample", str(out), "--n", "300", "--out", str(cold), "--temperature", "0.2"]) == 0
+    assert main(["sample", str(out), "--n", "300", "--out", str(hot), "--temperature", "2"]) == 0
+    cold_lines = cold.read_text(encoding="utf-8").splitlines()
+    hot_lines = hot.read_text(encoding="utf-8").splitlines()
+    assert len(set(cold_lines)) < len(set(hot_lines))
+    assert distinct(cold_lines, 2) < distinct(hot_lines, 2)
+    assert main(["sample", str(out), "--out", str(tmp_path / "x.txt"), "--temperature", "-1"]) == 2

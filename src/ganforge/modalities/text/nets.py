@@ -15,6 +15,24 @@ import torch
 from torch import Tensor, nn
 
 
+@torch.no_grad()
+def anchor_init(module: nn.Module) -> nn.Module:
+    """The anchor's initialisation (tflib): convolutions uniform with standard deviation
+    sqrt(4 / (fan_in + fan_out)) counting the kernel ("he_init"), linear layers
+    Glorot-uniform, every bias zero."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv1d):
+            k = m.kernel_size[0]
+            std = (4.0 / (m.in_channels * k + m.out_channels * k)) ** 0.5
+            nn.init.uniform_(m.weight, -std * 3**0.5, std * 3**0.5)
+        elif isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+        else:
+            continue
+        nn.init.zeros_(m.bias)
+    return module
+
+
 class ResBlock(nn.Module):
     """x + 0.3 * conv(relu(conv(relu(x)))) with kernel-5 'same' convolutions."""
 
@@ -40,6 +58,7 @@ class LanguageGenerator(nn.Module):
         self.input = nn.Linear(self.z_dim, self.width * self.length)
         self.blocks = nn.Sequential(*[ResBlock(self.width) for _ in range(blocks)])
         self.output = nn.Conv1d(self.width, vocab, 1)
+        anchor_init(self)
 
     def forward(self, z: Tensor, cond: Any = None) -> Tensor:
         h = self.input(z).view(z.shape[0], self.width, self.length)
@@ -54,6 +73,7 @@ class LanguageCritic(nn.Module):
         self.input = nn.Conv1d(vocab, width, 1)
         self.blocks = nn.Sequential(*[ResBlock(width) for _ in range(blocks)])
         self.output = nn.Linear(width * length, 1)
+        anchor_init(self)
 
     def forward(self, x: Tensor, cond: Any = None) -> Tensor:
         h = self.blocks(self.input(x))

@@ -193,7 +193,7 @@ def test_anchor_networks_have_the_papers_shapes_and_parameter_counts():
     assert sum(p.numel() for p in D.parameters()) == V * W + W + 5 * block + L * W + 1
     conv = G.blocks[0].conv1.weight  # tflib's he_init: uniform, std sqrt(4 / (fan_in + fan_out))
     assert float(conv.detach().std()) == pytest.approx((4 / (W * 5 + W * 5)) ** 0.5, rel=0.02)
-    assert float(G.input.bias.abs().max()) == 0.0
+    assert float(G.input.bias.detach().abs().max()) == 0.0
     x = G(torch.randn(3, 128))
     assert x.shape == (3, V, L) and torch.allclose(x.sum(1), torch.ones(3, L))
     assert D(x).shape == (3,)

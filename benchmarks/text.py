@@ -23,9 +23,9 @@ import torch
 
 from ganforge.modalities.text.baselines import CharGRU, MarkovChain
 from ganforge.modalities.text.curve import curve_picture, dominated
-from ganforge.modalities.text.datasets import split_corpus
-from ganforge.modalities.text.scoring import LARGE, TextReference
-from ganforge.modalities.text.vocab import Vocabulary
+from ganforge.modalities.text.datasets import split_settings
+from ganforge.modalities.text.evaluate import reference_for
+from ganforge.modalities.text.scoring import LARGE
 
 TEMPERATURES = (0.5, 0.7, 0.85, 1.0, 1.2)
 ANCHOR_WIDTH = ["model.g_width=128", "model.d_width=128"]
@@ -65,9 +65,8 @@ def main() -> None:
     torch.set_num_threads(2)
     seconds = args.minutes * 60
     kind, _, arg = args.data.partition(":")
-    corpus = split_corpus(kind, arg, seed=0)
-    vocab = Vocabulary.build(corpus.train)
-    ref = TextReference.from_corpus(corpus.train, corpus.heldout, vocab, 32)
+    ref = reference_for({"text": split_settings(kind, arg, seed=0)})
+    vocab = ref.vocab
     n = min(LARGE, len(ref.floor_ids))
     emit("real (held-out)", None, ref.score(ref.floor_ids[:n]))
     rows, curves = [], {}

@@ -309,3 +309,9 @@ def test_text_gru_warms_up_once_and_samples_at_a_temperature(tmp_path, capsys):
     assert len(set(cold_lines)) < len(set(hot_lines))
     assert distinct(cold_lines, 2) < distinct(hot_lines, 2)
     assert main(["sample", str(out), "--out", str(tmp_path / "x.txt"), "--temperature", "-1"]) == 2
+    from ganforge.modalities.text.evaluate import run_ids
+    from ganforge.run import Run
+
+    run = Run(out)
+    ids = run_ids(run, 12, 0, 0.2)
+    assert ids.shape == (12, 20) and run.generator.temperature == 1.0  # sweep leaves G as it was

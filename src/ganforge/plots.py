@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from PIL import Image
 
 LOG4 = math.log(4.0)
+
+
+def figure_image(fig: Any, dpi: float | None = None) -> Image.Image:
+    """A matplotlib figure as an RGB PIL image (the figure is closed)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **({"dpi": dpi} if dpi else {}))
+    plt.close(fig)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
 
 
 def read_metrics(path: Path, kind: str = "train") -> list[dict]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
+
+from ganforge.plots import figure_image
 
 
 def scatter_plot(samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
@@ -36,11 +37,7 @@ def scatter_plot(samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    buf.seek(0)
-    return Image.open(buf).convert("RGB")
+    return figure_image(fig)
 
 
 def save_points(samples: torch.Tensor, path: Path) -> Path:

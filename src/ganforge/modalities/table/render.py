@@ -3,23 +3,14 @@ pictures and GIF), and the report's correlation-difference heat map."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from ganforge.plots import figure_image
+
 REAL, FAKE = "#9e9e9e", "#1f77b4"
-
-
-def _figure_to_image(fig: Any) -> Image.Image:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
-    buf.seek(0)
-    return Image.open(buf).convert("RGB")
 
 
 def marginals_picture(
@@ -69,7 +60,7 @@ def marginals_picture(
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    return _figure_to_image(fig)
+    return figure_image(fig, dpi=80)
 
 
 def correlation_picture(diff: np.ndarray, names: list[str], title: str) -> Image.Image:
@@ -87,4 +78,4 @@ def correlation_picture(diff: np.ndarray, names: list[str], title: str) -> Image
     fig.colorbar(im, ax=ax, fraction=0.046)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    return _figure_to_image(fig)
+    return figure_image(fig, dpi=80)

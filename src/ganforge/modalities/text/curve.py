@@ -7,9 +7,9 @@ curve tells whether one model is better than another. Up and to the left is bett
 
 from __future__ import annotations
 
-import io
-
 from PIL import Image
+
+from ganforge.plots import figure_image
 
 Point = tuple[float, float, float]  # (temperature, self-BLEU-4, BLEU-4)
 
@@ -38,11 +38,7 @@ def curve_picture(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    buf.seek(0)
-    return Image.open(buf).convert("RGB")
+    return figure_image(fig)
 
 
 def dominated(point: tuple[float, float], others: list[tuple[float, float]]) -> list[int]:

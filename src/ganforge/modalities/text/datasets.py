@@ -93,6 +93,29 @@ def split_corpus(
     )
 
 
+def split_settings(
+    kind: str,
+    arg: str,
+    seed: int = 0,
+    length: int = 32,
+    split: str = "lines",
+    holdout: float = 0.1,
+    max_samples: int = 0,
+    max_vocab: int = 256,
+) -> dict[str, Any]:
+    """What decides a run's samples, split and vocabulary (``info['text']`` holds it):
+    the same settings always give the same corpus, split and vocabulary."""
+    return {
+        "source": [kind, arg],
+        "seed": seed,
+        "length": length,
+        "split": split,
+        "holdout": holdout,
+        "max_samples": max_samples,
+        "max_vocab": max_vocab,
+    }
+
+
 def load_text(
     kind: str,
     arg: str,
@@ -111,14 +134,8 @@ def load_text(
     name = kind if kind != "text" else f"text:{arg}"
     info = {
         "text": {
-            "source": [kind, arg],
+            **split_settings(kind, arg, seed, length, split, holdout, max_samples, max_vocab),
             "vocab": vocab.state(),
-            "length": length,
-            "split": split,
-            "holdout": holdout,
-            "max_samples": max_samples,
-            "max_vocab": max_vocab,
-            "seed": seed,
             "train_count": len(corpus.train),
             "heldout_count": len(corpus.heldout),
         },

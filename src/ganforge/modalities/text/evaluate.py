@@ -19,7 +19,10 @@ GAN_TEMPERATURES = (0.0, 0.5, 0.75, 1.0, 1.5)
 MARKOV_TEMPERATURES = (0.5, 0.75, 1.0, 1.5)
 
 
-_SPLIT_KEYS = ("source", "seed", "split", "length", "holdout", "max_samples", "max_vocab")
+def _key(text: dict[str, Any]) -> str:
+    from ganforge.modalities.text.datasets import split_settings
+
+    return json.dumps({k: text[k] for k in split_settings("", "")}, sort_keys=True)
 
 
 @lru_cache(maxsize=2)
@@ -31,10 +34,6 @@ def _reference(key: str) -> TextReference:
     corpus = corpus_of({"text": text})
     vocab = Vocabulary.build(corpus.train, text["max_vocab"])  # as training built it
     return TextReference.from_corpus(corpus.train, corpus.heldout, vocab, text["length"])
-
-
-def _key(text: dict[str, Any]) -> str:
-    return json.dumps({k: text[k] for k in _SPLIT_KEYS}, sort_keys=True)
 
 
 def reference_for(info: dict[str, Any]) -> TextReference:
@@ -61,11 +60,16 @@ def run_ids(run: Any, n: int, seed: int, temperature: float) -> np.ndarray:
     decoded at it."""
     G, out = run.generator, []
     own = hasattr(G, "temperature")
+    before = getattr(G, "temperature", None)
     if own:
         G.temperature = temperature
-    for i in range(0, n, 1000):
-        probs = run.sample(min(1000, n - i), seed=seed + i)
-        out.append(decode_ids(probs, 0.0 if own else temperature, seed=seed + i))
+    try:
+        for i in range(0, n, 1000):
+            probs = run.sample(min(1000, n - i), seed=seed + i)
+            out.append(decode_ids(probs, 0.0 if own else temperature, seed=seed + i))
+    finally:
+        if own:
+            G.temperature = before  # the report's picture is drawn after the sweep
     return np.concatenate(out)
 
 
@@ -149,19 +153,13 @@ class PeriodicJS:
 
     def __init__(self, cfg: Any) -> None:
         from ganforge.data.specs import find_spec
+        from ganforge.modalities.text import TextModality
+        from ganforge.modalities.text.datasets import split_settings
 
         entry, arg = find_spec(cfg.data.spec)
-        o = cfg.section("text")
-        self.text = {
-            "source": [entry.name, arg],
-            "seed": cfg.train.seed,
-            "split": o.split,
-            "length": o.length,
-            "holdout": o.holdout,
-            "max_samples": o.max_samples,
-            "max_vocab": o.max_vocab,
-        }
-        self.temperature = o.temperature
+        options = TextModality().load_options(cfg)
+        self.text = split_settings(entry.name, arg, cfg.train.seed, **options)
+        self.temperature = cfg.section("text").temperature
 
     def sample_count(self) -> int:
         return 640

@@ -1,0 +1,180 @@
+"""MuseGAN-class networks (Dong et al. 2018; binarisation after Dong & Yang 2018).
+
+G, the hybrid model: four latents per phrase, ``shared`` (one per phrase), ``shared_t``
+(through a temporal network, one code per bar), ``private`` (one per track) and
+``private_t`` (a temporal network per track, one per bar per track). Each (track, bar)
+gets the four codes concatenated; a bar generator shared by all tracks turns them into
+features over (16 steps, octaves), up-sampled in time, and a private last stage per track
+(grouped convolutions, the last one octaves -> 12 pitches each) writes that track's bar.
+Outputs tanh; ``binarize`` hard-thresholds at 0 (``threshold``) or draws Bernoulli((x + 1) / 2)
+(``bernoulli``, its uniforms in the latent so seeds reproduce), both with
+straight-through gradients, or leaves the tanh for D (``none``, MuseGAN's choice).
+
+D: the roll and its onset/offset map (the change from step to step, MuseGAN's onset
+stream) per track, read by a pitch-then-time and a time-then-pitch stream, plus a chroma
+stream per bar; merged at bar level, then a linear score (WGAN-GP critic, no norms).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
+
+BINARIZE = ("none", "threshold", "bernoulli")
+
+
+def _act() -> nn.Module:
+    return nn.LeakyReLU(0.2)
+
+
+class MuseGenerator(nn.Module):
+    """(B, tracks, bars * 16, pitches) piano-rolls in [-1, 1] from a dict latent."""
+
+    def __init__(
+        self,
+        tracks: int,
+        bars: int,
+        pitches: int,
+        z_dim: int = 32,
+        width: int = 128,
+        binarize: str = "none",
+    ) -> None:
+        super().__init__()
+        if pitches % 12:
+            raise ValueError(f"pitches must be whole octaves (a multiple of 12); got {pitches}")
+        self.K, self.bars, self.P, self.z_dim = tracks, bars, pitches, z_dim
+        self.octaves, self.width = pitches // 12, width
+        self.binarize = binarize
+        self.shared_temporal = nn.Sequential(
+            nn.Linear(z_dim, 256), _act(), nn.Linear(256, bars * z_dim)
+        )
+        # one temporal network per track: weights (tracks, z, bars * z)
+        self.private_temporal = nn.Parameter(torch.randn(tracks, z_dim, bars * z_dim) / z_dim**0.5)
+        c = width
+        self.bar_input = nn.Sequential(
+            nn.Linear(4 * z_dim, c * 4 * self.octaves),
+            nn.BatchNorm1d(c * 4 * self.octaves),
+            nn.ReLU(),
+        )
+        self.time_up = nn.Sequential(  # (c, 4, octaves) -> (c/2, 16, octaves)
+            nn.ConvTranspose2d(c, c, (4, 1), (2, 1), (1, 0)),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),
+            nn.ConvTranspose2d(c, c // 2, (4, 1), (2, 1), (1, 0)),
+            nn.BatchNorm2d(c // 2),
+            nn.ReLU(),
+        )
+        q = c // 2
+        self.private = nn.Sequential(  # per track (groups = tracks), octaves -> pitches last
+            nn.Conv2d(tracks * q, tracks * q // 2, (3, 3), padding=1, groups=tracks),
+            nn.BatchNorm2d(tracks * q // 2),
+            nn.ReLU(),
+            nn.ConvTranspose2d(tracks * q // 2, tracks, (1, 12), (1, 12), groups=tracks),
+        )
+
+    def sample_latent(self, n: int, generator=None, device=None) -> dict[str, Tensor]:
+        z, k = self.z_dim, self.K
+        out = {
+            "shared": torch.randn(n, z, generator=generator),
+            "shared_t": torch.randn(n, z, generator=generator),
+            "private": torch.randn(n, k, z, generator=generator),
+            "private_t": torch.randn(n, k, z, generator=generator),
+        }
+        if self.binarize == "bernoulli":
+            steps = self.bars * STEPS_PER_BAR
+            out["uniform"] = torch.rand(n, k, steps, self.P, generator=generator)
+        return {name: v.to(device or "cpu") for name, v in out.items()}
+
+    def codes(self, latent: dict[str, Tensor]) -> Tensor:
+        """(n * tracks * bars, 4 z) bar codes from the latent."""
+        n, k, b, z = latent["shared"].shape[0], self.K, self.bars, self.z_dim
+        shared = latent["shared"][:, None, None].expand(n, k, b, z)
+        shared_t = self.shared_temporal(latent["shared_t"]).view(n, 1, b, z).expand(n, k, b, z)
+        private = latent["private"][:, :, None].expand(n, k, b, z)
+        private_t = torch.einsum("nkz,kzo->nko", latent["private_t"], self.private_temporal)
+        private_t = private_t.reshape(n, k, b, z)
+        return torch.cat([shared, shared_t, private, private_t], -1).reshape(n * k * b, 4 * z)
+
+    def forward(self, latent: dict[str, Tensor], cond: Any = None) -> Tensor:
+        n, k, b = latent["shared"].shape[0], self.K, self.bars
+        h = self.bar_input(self.codes(latent)).view(n * k * b, self.width, 4, self.octaves)
+        h = self.time_up(h)  # (n k b, q, 16, octaves)
+        q = h.shape[1]
+        h = h.view(n, k, b, q, STEPS_PER_BAR, self.octaves).permute(0, 2, 1, 3, 4, 5)
+        h = self.private(h.reshape(n * b, k * q, STEPS_PER_BAR, self.octaves))  # (n b, k, 16, P)
+        x = torch.tanh(h.view(n, b, k, STEPS_PER_BAR, self.P).permute(0, 2, 1, 3, 4))
+        x = x.reshape(n, k, b * STEPS_PER_BAR, self.P)
+        if self.binarize == "threshold":
+            hard = torch.where(x > 0, 1.0, -1.0).to(x.dtype)
+            x = x + (hard - x).detach()
+        elif self.binarize == "bernoulli":
+            hard = torch.where(latent["uniform"] < (x + 1) / 2, 1.0, -1.0).to(x.dtype)
+            x = x + (hard - x).detach()
+        return x
+
+
+class MuseCritic(nn.Module):
+    """A score per phrase (B, tracks, bars * 16, pitches) -> (B,)."""
+
+    def __init__(self, tracks: int, bars: int, pitches: int, width: int = 64) -> None:
+        super().__init__()
+        c, o = width, pitches // 12
+        self.bars = bars
+        inp = 2 * tracks  # the roll and its onset/offset map
+        self.pitch_time = nn.Sequential(
+            nn.Conv2d(inp, c, (1, 12), (1, 12)),
+            _act(),  # octaves
+            nn.Conv2d(c, c, (4, 1), (4, 1)),
+            _act(),  # beats
+        )
+        self.time_pitch = nn.Sequential(
+            nn.Conv2d(inp, c, (4, 1), (4, 1)),
+            _act(),  # beats
+            nn.Conv2d(c, c, (1, 12), (1, 12)),
+            _act(),  # octaves
+        )
+        self.merge = nn.Sequential(
+            nn.Conv2d(2 * c, 2 * c, (1, o)),
+            _act(),  # (2c, beats, 1)
+            nn.Conv2d(2 * c, 2 * c, (4, 1), (4, 1)),
+            _act(),  # (2c, bars, 1)
+        )
+        self.chroma = nn.Sequential(
+            nn.Conv2d(tracks, c, (1, 12)),
+            _act(),  # (c, T, 1)
+            nn.Conv2d(c, c, (STEPS_PER_BAR, 1), (STEPS_PER_BAR, 1)),
+            _act(),  # (c, bars, 1)
+        )
+        self.pitch_class = torch.arange(pitches) % 12
+        self.out = nn.Sequential(nn.Linear(3 * c * bars, 256), _act(), nn.Linear(256, 1))
+
+    def _chroma(self, x: Tensor) -> Tensor:
+        on = (x + 1) / 2
+        fold = nn.functional.one_hot(self.pitch_class.to(x.device), 12).to(x.dtype)
+        return on @ fold  # (B, K, T, 12)
+
+    def forward(self, x: Tensor, cond: Any = None) -> Tensor:
+        change = torch.cat([x[:, :, :1] + 1, x[:, :, 1:] - x[:, :, :-1]], 2) / 2
+        h = torch.cat([x, change], 1)
+        h = self.merge(torch.cat([self.pitch_time(h), self.time_pitch(h)], 1))
+        h = torch.cat([h, self.chroma(self._chroma(x))], 1)
+        return self.out(h.flatten(1)).squeeze(1)
+
+
+def build(cfg: Any, sample_shape: tuple[int, ...], num_classes: int) -> tuple[nn.Module, ...]:
+    """(G, D) for phrases of shape (tracks, bars * 16, pitches)."""
+    if len(sample_shape) != 3 or sample_shape[1] % STEPS_PER_BAR or sample_shape[2] % 12:
+        raise ValueError(
+            "the musegan architecture trains on piano-roll phrases (a chorales / midi: spec)"
+        )
+    tracks, steps, pitches = (int(s) for s in sample_shape)
+    m, o = cfg.model, cfg.section("music")
+    G = MuseGenerator(
+        tracks, steps // STEPS_PER_BAR, pitches, m.z_dim, m.g_width or 128, o.binarize
+    )
+    D = MuseCritic(tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64)
+    return G, D

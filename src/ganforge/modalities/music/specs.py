@@ -1,0 +1,75 @@
+"""The music modality's registrations: dataset specs, metric groups and the MuseGAN nets."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ganforge.data.dataset import Dataset
+from ganforge.registry import (
+    Architecture,
+    DatasetSpec,
+    MetricSpec,
+    register_architecture,
+    register_dataset,
+    register_metric,
+)
+
+_METRICS = {
+    "metrics": "EB, UPC, QN, TD, pitch range, polyphony, pitch-class entropy, scale and "
+    "groove consistency: generated, real and the held-out floor",
+    "overlap": "Yang & Lerch distribution overlap of each metric (1 is best)",
+    "copies": "share of bars and phrases copied verbatim from the training set",
+}
+
+
+def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
+    from ganforge.modalities.music.datasets import load_music
+
+    return load_music(kind, arg, seed=seed, **options)
+
+
+SPECS = (
+    DatasetSpec(
+        "chorales",
+        "music",
+        partial(_load, "chorales"),
+        "313 Bach chorales in 4/4, four voices, as 4-bar piano-roll phrases",
+        "the music21 wheel",
+    ),
+    DatasetSpec(
+        "midi",
+        "music",
+        partial(_load, "midi"),
+        "a folder of .mid files (a track per program, or music.by=track)",
+        "your disk",
+        arg="required",
+        usage="midi:FOLDER",
+        arg_help="a folder of MIDI files",
+    ),
+)
+
+
+def _build(cfg: Any, shape: tuple[int, ...], num_classes: int):
+    from ganforge.modalities.music.nets import build
+
+    return build(cfg, shape, num_classes)
+
+
+def register_specs(modality: Any) -> None:
+    from ganforge.registry import register_modality
+
+    register_modality(modality)
+    for spec in SPECS:
+        register_dataset(spec)
+    for name, text in _METRICS.items():
+        register_metric(MetricSpec(name, "music", text, periodic=name == "metrics"))
+    register_architecture(
+        Architecture(
+            "musegan",
+            _build,
+            "MuseGAN hybrid G (shared/private, temporal latents; bar generator; private "
+            "per-track stage) and a critic with onset and chroma streams; music",
+            ("g_width", "d_width"),
+        )
+    )

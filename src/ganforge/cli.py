@@ -64,10 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="text: sampling temperature (0: the most likely character; 1: as learned)",
     )
 
-    i = sub.add_parser("interpolate", help="latent-space walk (slerp) as a GIF")
+    i = sub.add_parser(
+        "interpolate", help="latent-space walk (slerp) as a GIF, or as data (e.g. a MIDI walk)"
+    )
     i.add_argument("run", help="run directory")
     i.add_argument("--frames", type=int, default=48)
-    i.add_argument("--out", help="FILE.gif (default RUN/interpolation.gif)")
+    i.add_argument(
+        "--out",
+        help="FILE.gif (default RUN/interpolation.gif), or a data file of the modality: "
+        "the walk of the first sample, frame after frame (walk.mid for music)",
+    )
     i.add_argument("--seed", type=int, default=0)
     i.add_argument(
         "--keep",

@@ -109,7 +109,9 @@ def interpolate(
     keyframes: int = 4,
     keep: tuple[str, ...] = (),
 ) -> Path:
-    """A looping GIF walking the latent space between keyframes (spherical interpolation).
+    """A looping GIF walking the latent space between keyframes (spherical interpolation);
+    an ``out`` of another suffix gets the walk of the first sample as the modality's data,
+    frame after frame (``walk.mid``: one phrase per frame, for music).
 
     For a generator with a structured latent (a dict of codes), the parts named in ``keep``
     stay fixed: walk the content with the motion held, or the other way round.
@@ -130,17 +132,20 @@ def interpolate(
                 f"--keep: the latent has no part {', '.join(unknown)}; it has {', '.join(keys[0])}"
             )
         keys = [{k: (keys[0][k] if k in keep else v) for k, v in z.items()} for z in keys]
+    out = Path(out) if out is not None else run.paths.root / "interpolation.gif"
+    _check_parent(out)
+    as_gif = out.suffix.lower() == ".gif"
     per_leg = max(1, math.ceil(frames / keyframes))
-    pictures = []
+    walk = []
     for k in range(keyframes):
         z0, z1 = keys[k], keys[(k + 1) % keyframes]
         for i in range(per_leg):
-            z = interpolate_latent(run.generator, z0, z1, i / per_leg, keep)
-            pictures.append(modality.picture(run.sample(z=z), run.info))
-    pictures = pictures[:frames]
-    out = Path(out) if out is not None else run.paths.root / "interpolation.gif"
-    _check_parent(out)
-    return save_gif(pictures, out, ms_per_frame=80)
+            x = run.sample(z=interpolate_latent(run.generator, z0, z1, i / per_leg, keep))
+            walk.append(modality.picture(x, run.info) if as_gif else x[:1])
+    walk = walk[:frames]
+    if not as_gif:
+        return modality.save(torch.cat(walk), out, dict(run.info))
+    return save_gif(walk, out, ms_per_frame=80)
 
 
 __all__ = ["interpolate", "load_run", "sample", "slerp"]

@@ -31,7 +31,9 @@ class MusicOptions:
     transpose: int = field(default=3, metadata={"range": (0, 6, True)})  # augment: +- semitones
     holdout: float = field(default=0.1, metadata={"range": (0.0, 0.9, True)})
     max_pieces: int = field(default=0, metadata={"range": (0, None, True)})  # 0: all
-    binarize: str = field(default="none", metadata={"choices": ("none", "threshold", "bernoulli")})
+    binarize: str = field(
+        default="none", metadata={"choices": ("none", "threshold", "bernoulli", "voice")}
+    )
     tempo: float = field(default=90.0, metadata={"range": (20.0, 300.0, True)})  # MIDI/WAV
     samples: int = field(default=256, metadata={"range": (8, 10000, True)})  # per picture
 

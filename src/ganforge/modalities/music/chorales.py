@@ -57,10 +57,14 @@ def chorale_piece(score, name: str) -> Piece | None:
     return Piece(name, tracks)
 
 
-def parse_chorales(progress: bool = False) -> tuple[list[Piece], int]:
-    """(the kept chorales, how many were left out) parsed from the music21 corpus."""
+def parse_chorales(
+    progress: bool = False, names: list[str] | None = None
+) -> tuple[list[Piece], int]:
+    """(the kept chorales, how many were left out) parsed from the music21 corpus (all of
+    its chorales, or the corpus paths in ``names``)."""
     m21 = _music21()
-    names = list(m21.corpus.chorales.Iterator(returnType="filename"))
+    if names is None:
+        names = list(m21.corpus.chorales.Iterator(returnType="filename"))
     pieces, left = [], 0
     it = names
     if progress:

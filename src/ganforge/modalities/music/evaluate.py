@@ -14,7 +14,7 @@ from ganforge.modalities.music.metrics import DESCRIPTIONS, METRICS, means, phra
 from ganforge.modalities.music.overlap import overlap_area
 from ganforge.modality import Evaluation
 
-GROUPS = ("metrics", "overlap", "copies")
+GROUPS = ("metrics", "overlap", "copies", "fd")
 
 
 def run_rolls(run: Any, n: int, seed: int) -> np.ndarray:
@@ -63,7 +63,26 @@ def score(
         cg, ch = ref.copies(gen), ref.copies(held)
         for k in cg:
             scores[k] = {"value": cg[k], "floor": ch[k]}
+    if "fd" in groups:
+        scores.update(frechet(gen, held, ref))
     return scores
+
+
+def frechet(gen: np.ndarray, held: np.ndarray, ref: Any) -> dict[str, dict[str, float]]:
+    """``FD[<data>-keynet]``: Frechet distance of the key network's features (see
+    :mod:`.features`) to the training phrases', generated and held out (the floor)."""
+    from ganforge.metrics.fid import fid
+    from ganforge.modalities.music.features import keynet_features, keynet_for
+
+    net, meta = keynet_for(ref.train, ref.low, ref.name)
+    pick = np.random.default_rng(0).permutation(len(ref.train))[:10000]
+    real = keynet_features(net, ref.train[np.sort(pick)])
+    return {
+        f"FD[{ref.name}-keynet]": {
+            "value": fid(keynet_features(net, gen), real),
+            "floor": fid(keynet_features(net, held), real),
+        }
+    }
 
 
 def histograms(gen: np.ndarray, real: np.ndarray, low: int) -> Any:
@@ -112,6 +131,15 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
         "OA[m]: overlap of the real intra-set and real-to-generated distance densities of "
         "metric m (Yang & Lerch 2018; 1 is best); copies: verbatim in the training set",
     ]
+    if "fd" in groups:
+        from ganforge.modalities.music.features import keynet_for
+
+        meta = keynet_for(ref.train, ref.low, ref.name)[1]
+        notes.append(
+            f"FD[{ref.name}-keynet]: Frechet distance on a key classifier trained here on the "
+            f"training phrases (24 keys, held-out accuracy {100 * meta['held_out_accuracy']:.0f}%)"
+            "; ganforge's own yardstick, not a published metric"
+        )
     pictures = [
         (
             "each metric: generated against held-out real phrases",

@@ -8,7 +8,9 @@ features over (16 steps, octaves), up-sampled in time, and a private last stage 
 (grouped convolutions, the last one octaves -> 12 pitches each) writes that track's bar.
 Outputs tanh; ``binarize`` hard-thresholds at 0 (``threshold``) or draws Bernoulli((x + 1) / 2)
 (``bernoulli``, its uniforms in the latent so seeds reproduce), both with
-straight-through gradients, or leaves the tanh for D (``none``, MuseGAN's choice).
+straight-through gradients, or leaves the tanh for D (``none``, MuseGAN's choice);
+``voice`` makes each track a voice: one pitch or a rest per step (a softmax over the
+pitches and a rest, its argmax forward, straight-through), as in the chorales.
 
 D: the roll and its onset/offset map (the change from step to step, MuseGAN's onset
 stream) per track, read by a pitch-then-time and a time-then-pitch stream, plus a chroma
@@ -24,7 +26,7 @@ from torch import Tensor, nn
 
 from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
 
-BINARIZE = ("none", "threshold", "bernoulli")
+BINARIZE = ("none", "threshold", "bernoulli", "voice")
 
 
 def _act() -> nn.Module:
@@ -61,20 +63,25 @@ class MuseGenerator(nn.Module):
             nn.ReLU(),
         )
         self.time_up = nn.Sequential(  # (c, 4, octaves) -> (c/2, 16, octaves)
-            nn.ConvTranspose2d(c, c, (4, 1), (2, 1), (1, 0)),
+            nn.Upsample(scale_factor=(2, 1)),
+            nn.Conv2d(c, c, (3, 1), padding=(1, 0)),
             nn.BatchNorm2d(c),
             nn.ReLU(),
-            nn.ConvTranspose2d(c, c // 2, (4, 1), (2, 1), (1, 0)),
+            nn.Upsample(scale_factor=(2, 1)),
+            nn.Conv2d(c, c // 2, (3, 1), padding=(1, 0)),
             nn.BatchNorm2d(c // 2),
             nn.ReLU(),
         )
         q = c // 2
-        self.private = nn.Sequential(  # per track (groups = tracks), octaves -> pitches last
-            nn.Conv2d(tracks * q, tracks * q // 2, (3, 3), padding=1, groups=tracks),
-            nn.BatchNorm2d(tracks * q // 2),
+        f = tracks * q // 2
+        self.private = nn.Sequential(  # per track (groups = tracks)
+            nn.Conv2d(tracks * q, f, (3, 3), padding=1, groups=tracks),
+            nn.BatchNorm2d(f),
             nn.ReLU(),
-            nn.ConvTranspose2d(tracks * q // 2, tracks, (1, 12), (1, 12), groups=tracks),
         )
+        # octaves -> 12 pitches each; for ``voice``, a rest logit per track and step too
+        self.to_pitch = nn.ConvTranspose2d(f, tracks, (1, 12), (1, 12), groups=tracks)
+        self.to_rest = nn.Conv2d(f, tracks, (1, self.octaves), groups=tracks)
 
     def sample_latent(self, n: int, generator=None, device=None) -> dict[str, Tensor]:
         z, k = self.z_dim, self.K
@@ -105,15 +112,23 @@ class MuseGenerator(nn.Module):
         h = self.time_up(h)  # (n k b, q, 16, octaves)
         q = h.shape[1]
         h = h.view(n, k, b, q, STEPS_PER_BAR, self.octaves).permute(0, 2, 1, 3, 4, 5)
-        h = self.private(h.reshape(n * b, k * q, STEPS_PER_BAR, self.octaves))  # (n b, k, 16, P)
-        x = torch.tanh(h.view(n, b, k, STEPS_PER_BAR, self.P).permute(0, 2, 1, 3, 4))
+        f = self.private(h.reshape(n * b, k * q, STEPS_PER_BAR, self.octaves))
+        h = self.to_pitch(f)  # (n b, k, 16, P)
+        if self.binarize == "voice":  # one pitch or a rest per track and step
+            h = torch.cat([h, self.to_rest(f)], -1).float()
+            soft = h.softmax(-1)
+            hard = nn.functional.one_hot(soft.argmax(-1), self.P + 1).to(soft.dtype)
+            h = (hard + (soft - soft.detach()))[..., : self.P] * 2 - 1
+        else:
+            h = torch.tanh(h)
+        x = h.view(n, b, k, STEPS_PER_BAR, self.P).permute(0, 2, 1, 3, 4)
         x = x.reshape(n, k, b * STEPS_PER_BAR, self.P)
         if self.binarize == "threshold":
             hard = torch.where(x > 0, 1.0, -1.0).to(x.dtype)
-            x = x + (hard - x).detach()
+            x = hard + (x - x.detach())  # exactly +-1 forward
         elif self.binarize == "bernoulli":
             hard = torch.where(latent["uniform"] < (x + 1) / 2, 1.0, -1.0).to(x.dtype)
-            x = x + (hard - x).detach()
+            x = hard + (x - x.detach())  # exactly +-1 forward
         return x
 
 

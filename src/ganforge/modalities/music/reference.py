@@ -21,10 +21,14 @@ class MusicReference:
     train_metrics: dict[str, np.ndarray]
     bar_set: frozenset[bytes]
     phrase_set: frozenset[bytes]
+    name: str = "music"  # the data's name, for labels such as FD[chorales-keynet]
 
     @classmethod
-    def build(cls, train: np.ndarray, heldout: np.ndarray, low: int) -> MusicReference:
+    def build(
+        cls, train: np.ndarray, heldout: np.ndarray, low: int, name: str = "music"
+    ) -> MusicReference:
         return cls(
+            name=name,
             train=train,
             heldout=heldout,
             low=low,
@@ -71,7 +75,7 @@ def _reference(key: str) -> MusicReference:
     train = phrases_of(src, settings, "train")
     if heldout is None or not len(heldout):
         heldout = np.zeros((0, *train.shape[1:]), dtype=np.uint8)
-    return MusicReference.build(train, heldout, src["low"])
+    return MusicReference.build(train, heldout, src["low"], settings["source"][0])
 
 
 def reference_for(info: dict[str, Any]) -> MusicReference:

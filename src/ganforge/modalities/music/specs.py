@@ -20,6 +20,7 @@ _METRICS = {
     "groove consistency: generated, real and the held-out floor",
     "overlap": "Yang & Lerch distribution overlap of each metric (1 is best)",
     "copies": "share of bars and phrases copied verbatim from the training set",
+    "fd": "FD[<data>-keynet]: Frechet distance on a key classifier trained on the real phrases",
 }
 
 

@@ -27,6 +27,7 @@ from ganforge.modalities.music.nets import MuseCritic, MuseGenerator
 from ganforge.modalities.music.overlap import overlap_area
 from ganforge.modalities.music.pianoroll import notes_to_roll, roll_to_notes
 from ganforge.modalities.music.pieces import pack, unpack
+from helpers.music_files import TINY_MUSIC, chorale_like, write_midi
 
 LOW = 48  # the hand-made rolls start at C3
 
@@ -74,8 +75,9 @@ def test_a_real_chorale_round_trips_through_the_roll_and_midi(chorale):
 def test_chorales_parse_only_four_four_four_part_pieces_and_pack_losslessly(chorale):
     pieces, left = parse_chorales(names=["bach/bwv269", "bach/bwv66.6", "bach/bwv347"])
     assert left == 1 and len(pieces) == 2  # bwv269 is in 3/4
-    # a pickup is moved so bar lines fall on multiples of 16 steps
-    assert all(p.tracks[3][:, 1].min() % 4 == 0 for p in pieces)
+    # both open with a one-beat pickup (music21: paddingLeft 3 quarters): it is moved to
+    # the last beat of bar 0, so bar lines fall on multiples of 16 steps
+    assert all(min(int(t[:, 1].min()) for t in p.tracks) == 12 for p in pieces)
     back = unpack(pack(pieces))
     for a, b in zip(pieces, back, strict=True):
         assert a.name == b.name
@@ -165,32 +167,6 @@ def test_overlap_area_is_one_for_the_same_distribution_and_small_when_apart():
 
 
 # ---------------------------------------------------------------- MIDI folders and audio
-def write_midi(path: Path, voices: list[list[tuple[int, int, int]]], programs=None) -> None:
-    """Voices of (pitch, onset, duration) 16th steps at 120 bpm."""
-    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-    for k, notes in enumerate(voices):
-        inst = pretty_midi.Instrument(program=(programs or [0, 40, 41, 42])[k])
-        for p, on, dur in notes:
-            inst.notes.append(pretty_midi.Note(90, p, on * 0.125, (on + dur) * 0.125))
-        pm.instruments.append(inst)
-    pm.write(str(path))
-
-
-def chorale_like(rng: np.random.Generator, bars: int = 8) -> list[list[tuple[int, int, int]]]:
-    """Four voices in C major stepping around their registers in quarters and halves."""
-    scale = [0, 2, 4, 5, 7, 9, 11]
-    voices = []
-    for base in (72, 64, 57, 48):
-        t, degree, notes = 0, 7, []
-        while t < bars * 16:
-            dur = int(rng.choice([4, 4, 8, 2]))
-            degree = int(np.clip(degree + rng.integers(-2, 3), 0, 13))
-            notes.append((base - 12 + 12 * (degree // 7) + scale[degree % 7], t, dur))
-            t += dur
-        voices.append(notes)
-    return voices
-
-
 @pytest.fixture(scope="module")
 def midi_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("midi")
@@ -222,6 +198,11 @@ def test_midi_folder_skips_corrupt_empty_and_drum_files_and_groups_tracks(tmp_pa
     by_track, *_ = midi_piece(tmp_path / "two.mid", 4, "track")
     assert [len(t) for t in by_program.tracks] == [2, 0, 0, 0]
     assert [len(t) for t in by_track.tracks] == [1, 1, 0, 0]
+    # a track of chords is worth a line: the voice outputs draw one pitch a step
+    chords = load_music("midi", str(tmp_path / "two.mid"), holdout=0, bars=1, progress=False)
+    assert chords.info["music"]["chords"] == 1.0
+    assert any("music.binarize=threshold" in n for n in chords.info["notes"])
+    assert ds.info["music"]["chords"] < 0.05
     with pytest.raises(DataError, match="no such file"):
         load_music("midi", str(tmp_path / "nope"), progress=False)
     bad = tmp_path / "bad"
@@ -297,18 +278,7 @@ def test_private_latent_moves_only_its_track_and_binarised_outputs_pass_gradient
 
 
 # ---------------------------------------------------------------- end to end
-TINY = [
-    "model.g_width=32",
-    "model.d_width=16",
-    "model.z_dim=8",
-    "train.batch=16",
-    "log.progress=false",
-    "log.sample_every=10",
-    "log.checkpoint_every=10",
-    "music.samples=32",
-    "music.bars=2",
-    "music.transpose=1",
-]
+TINY = TINY_MUSIC
 
 
 @pytest.fixture(scope="module")

@@ -110,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--epochs", type=int, default=6)
     ft.add_argument("--seed", type=int, default=0)
 
+    st = sub.add_parser("studio", help="a local web app over your runs (live game, samples)")
+    st.add_argument("runs", nargs="?", default="runs", help="folder of runs (default runs)")
+    st.add_argument("--port", type=int, default=8765)
+    st.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="bind address (default localhost; any other prints a token that is required)",
+    )
+    st.add_argument("--open", action="store_true", help="open it in a browser")
+
     sub.add_parser("presets", help="list the bundled presets")
     sub.add_parser("plugins", help="list the modalities, architectures and losses registered")
     sub.add_parser("datasets", help="list the dataset specs")
@@ -261,6 +271,13 @@ def _features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _studio(args: argparse.Namespace) -> int:
+    from ganforge.studio import serve
+
+    serve(args.runs, host=args.host, port=args.port, open_browser=args.open)
+    return 0
+
+
 def _print_rows(rows: list[tuple[str, str]]) -> int:
     width = max(len(n) for n, _ in rows)
     for name, desc in rows:
@@ -311,6 +328,7 @@ COMMANDS = {
     "eval": _eval,
     "augment": _augment,
     "features": _features,
+    "studio": _studio,
     "presets": _presets,
     "datasets": _datasets,
     "plugins": _plugins,

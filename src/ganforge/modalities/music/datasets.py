@@ -103,6 +103,13 @@ def phrases(
     return np.stack(out).astype(np.uint8)
 
 
+def chord_share(data: np.ndarray, sample: int = 2000) -> float:
+    """Share of (track, step)s with sound that hold two pitches or more (a few phrases)."""
+    counts = (np.asarray(data[:sample]) > 0).sum(-1)
+    sounding = (counts > 0).sum()
+    return float((counts > 1).sum() / sounding) if sounding else 0.0
+
+
 def split_settings(
     kind: str,
     arg: str,
@@ -179,6 +186,13 @@ def load_music(
     ]
     if src.get("note"):
         notes.append(src["note"])
+    chords = chord_share(data)
+    if chords > 0.05:
+        notes.append(
+            f"{100 * chords:.0f}% of the sounding steps of a track hold a chord; "
+            "music.binarize=voice draws one pitch per track and step: use "
+            "music.binarize=threshold (or none) to generate chords"
+        )
     info = {
         "music": {
             **settings,
@@ -187,6 +201,7 @@ def load_music(
             "track_names": src["names"],
             "programs": src["programs"],
             "tempo": float(tempo),
+            "chords": round(chords, 4),
             "train_count": len(data),
             "heldout_count": heldout,
         },

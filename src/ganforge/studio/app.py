@@ -1,0 +1,195 @@
+"""The studio's web app (Starlette): the page and its scripts from the package, a JSON API
+over the runs folder, run files, and samples drawn on request.
+
+Starlette rather than FastAPI: the API is a dozen small GET routes with query numbers, so
+request models and OpenAPI would be weight without use; Starlette is the ASGI toolkit
+FastAPI is built on, and uvicorn serves it.
+
+Safety: files are served only from inside the runs folder (resolved paths, no traversal,
+no symlinks out), nothing in a run is executed (runs load as safetensors / JSON / YAML),
+samples are bounded per request, and with a token every request must carry it (the query
+``token=`` once, then a cookie).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ganforge.errors import ConfigError, GanforgeError
+from ganforge.studio import explore
+from ganforge.studio.runs import find_runs, read_records, sample_steps, summary
+
+STATIC = Path(__file__).parent / "static"
+COOKIE = "ganforge_studio"
+AUDIO = {".wav": "audio/wav"}
+TYPES = {
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".wav": "audio/wav",
+    ".mid": "audio/midi",
+    ".csv": "text/csv",
+    ".txt": "text/plain; charset=utf-8",
+    ".npy": "application/octet-stream",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".jsonl": "application/json",
+    ".yaml": "text/plain; charset=utf-8",
+}
+
+
+def inside(root: Path, rel: str) -> Path:
+    """``root / rel`` resolved, refused unless it stays inside ``root``."""
+    root = root.resolve()
+    target = (root / rel).resolve()
+    if target != root and root not in target.parents:
+        raise PermissionError(rel)
+    return target
+
+
+class TokenGate(BaseHTTPMiddleware):
+    """Every request carries the token (``?token=`` sets a cookie for the rest)."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        super().__init__(app)
+        self.token = token
+
+    async def dispatch(self, request: Request, call_next: Any) -> Response:
+        given = request.query_params.get("token")
+        if given != self.token and request.cookies.get(COOKIE) != self.token:
+            return PlainTextResponse("a token is needed: open the address the studio printed", 403)
+        response = await call_next(request)
+        if given == self.token:
+            response.set_cookie(COOKIE, self.token, httponly=True, samesite="strict")
+        return response
+
+
+def create_app(root: Path, token: str | None = None) -> Starlette:
+    """The studio over the runs under ``root``."""
+    root = Path(root).resolve()
+
+    def run_dir(request: Request) -> Path:
+        path = inside(root, request.path_params["run"])
+        if not (path / "run.json").is_file():
+            raise FileNotFoundError(request.path_params["run"])
+        return path
+
+    def number(request: Request, key: str, default: Any, kind: type = int) -> Any:
+        text = request.query_params.get(key)
+        if text in (None, ""):
+            return default
+        try:
+            return kind(text)
+        except ValueError:
+            raise ConfigError(f"{key} must be a number; got {text!r}") from None
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    async def runs(request: Request) -> Response:
+        return JSONResponse(
+            {"root": str(root), "runs": [summary(root, r) for r in find_runs(root)]}
+        )
+
+    async def records(request: Request) -> Response:
+        since = number(request, "since", 0)
+        return JSONResponse({"records": read_records(run_dir(request), since)})
+
+    async def steps(request: Request) -> Response:
+        return JSONResponse({"steps": sample_steps(run_dir(request))})
+
+    async def info(request: Request) -> Response:
+        path = run_dir(request)
+        run = explore.load(path)
+        modality = run.modality_obj
+        formats = [f for f in modality.raw_formats if f.startswith(".") and f != ".npy"]
+        return JSONResponse(
+            {
+                **summary(root, path),
+                "formats": formats,
+                "audio": [f for f in formats if f in AUDIO],
+                "class_names": run.meta.get("class_names") or [],
+                "temperature": hasattr(run.generator, "temperature") or run.modality == "text",
+                "report": (path / "report.html").is_file(),
+            }
+        )
+
+    async def file(request: Request) -> Response:
+        path = inside(run_dir(request), request.path_params["path"])
+        if not path.is_file():
+            raise FileNotFoundError(request.path_params["path"])
+        kind = TYPES.get(path.suffix.lower(), "application/octet-stream")
+        return FileResponse(path, media_type=kind)
+
+    def _draw(request: Request) -> tuple[Any, Any, dict]:
+        run = explore.load(run_dir(request))
+        n = number(request, "n", 16)
+        seed = number(request, "seed", 0)
+        temperature = number(request, "temperature", None, float)
+        samples, info = explore.draw(run, n, seed, request.query_params.get("label"), temperature)
+        return run, samples, info
+
+    async def sample(request: Request) -> Response:
+        suffix = "." + request.path_params["ext"].lower()
+        run, samples, info = _draw(request)
+        if suffix == ".png":
+            title = f"seed {number(request, 'seed', 0)}"
+            return Response(explore.png(samples, run, info, title), media_type="image/png")
+        if suffix not in run.modality_obj.raw_formats:
+            raise ConfigError(
+                f"this run's samples come as {', '.join(run.modality_obj.raw_formats)}"
+            )
+        body = explore.as_file(samples, run, info, suffix)
+        return Response(
+            body,
+            media_type=TYPES.get(suffix, "application/octet-stream"),
+            headers={"Content-Disposition": f'inline; filename="samples{suffix}"'},
+        )
+
+    async def walk(request: Request) -> Response:
+        run = explore.load(run_dir(request))
+        a, b = number(request, "a", 0), number(request, "b", 1)
+        t, n = number(request, "t", 0.0, float), number(request, "n", 8)
+        samples, info = explore.walk(run, a, b, t, n)
+        return Response(
+            explore.png(samples, run, info, f"{t:.2f} of the way from seed {a} to {b}"),
+            media_type="image/png",
+        )
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("outside the runs folder", 403)
+
+    async def missing(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(f"not found: {exc}", 404)
+
+    async def bad(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(str(exc), 400)
+
+    routes = [
+        Route("/", index),
+        Route("/api/runs", runs),
+        Route("/api/runs/{run:path}/records", records),
+        Route("/api/runs/{run:path}/steps", steps),
+        Route("/api/runs/{run:path}/info", info),
+        Route("/api/runs/{run:path}/sample.{ext}", sample),
+        Route("/api/runs/{run:path}/walk.png", walk),
+        Route("/api/runs/{run:path}/file/{path:path}", file),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(TokenGate, token=token)] if token else [],
+        exception_handlers={
+            PermissionError: refused,
+            FileNotFoundError: missing,
+            GanforgeError: bad,
+        },
+    )

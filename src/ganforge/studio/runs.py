@@ -1,0 +1,100 @@
+"""The runs under a folder as the studio lists them: name, preset, modality, data, step,
+status (training / stopped / finished), the latest evaluation, and their records."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ganforge.engine.lock import LOCK_NAME
+
+
+def find_runs(root: Path, depth: int = 3) -> list[Path]:
+    """Run directories (a ``run.json`` beside a ``config.yaml``) under ``root``, sorted."""
+    root = Path(root)
+    found = []
+    for meta in sorted(root.rglob("run.json")):
+        rel = meta.parent.relative_to(root)
+        if len(rel.parts) <= depth and (meta.parent / "config.yaml").is_file():
+            found.append(meta.parent)
+    return found
+
+
+def _lock_alive(run: Path) -> bool:
+    try:
+        owner = json.loads((run / LOCK_NAME).read_text())
+        os.kill(int(owner["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def read_records(run: Path, since: int = 0) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` from line ``since`` on (cut lines skipped)."""
+    path = Path(run) / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    out = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for i, line in enumerate(fh):
+            if i < since:
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            rec["_line"] = i
+            out.append(rec)
+    return out
+
+
+def sample_steps(run: Path) -> list[dict[str, Any]]:
+    """The saved training pictures: ``[{step, file}]`` by step (``final.png`` last)."""
+    folder = Path(run) / "samples"
+    out = []
+    for p in sorted(folder.glob("step-*.png")):
+        try:
+            out.append({"step": int(p.stem.split("-")[1]), "file": f"samples/{p.name}"})
+        except (IndexError, ValueError):
+            continue
+    return out
+
+
+def summary(root: Path, run: Path) -> dict[str, Any]:
+    """What the runs table shows of one run."""
+    try:
+        meta = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    cfg_text = (run / "config.yaml").read_text(encoding="utf-8", errors="replace")
+    import yaml
+
+    try:
+        cfg = yaml.safe_load(cfg_text) or {}
+    except yaml.YAMLError:
+        cfg = {}
+    records = read_records(run)
+    train = [r for r in records if r.get("kind") == "train"]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    step = max((int(r.get("step", 0)) for r in records), default=0)
+    if _lock_alive(run):
+        status = "training"
+    elif (run / "samples" / "final.png").is_file():
+        status = "finished"
+    else:
+        status = "stopped"
+    last_eval = {k: v for k, v in (evals[-1] if evals else {}).items() if not k.startswith("_")}
+    return {
+        "name": run.relative_to(root).as_posix(),
+        "preset": cfg.get("preset") or (cfg.get("description") or "")[:60],
+        "modality": meta.get("modality", "?"),
+        "dataset": meta.get("dataset", (cfg.get("data") or {}).get("spec", "?")),
+        "step": step,
+        "steps": (cfg.get("train") or {}).get("steps"),
+        "status": status,
+        "last_eval": last_eval,
+        "records": len(train),
+        "formats": [],
+    }

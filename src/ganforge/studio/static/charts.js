@@ -1,0 +1,71 @@
+// Line charts as SVG, written for the studio (no third-party code): series of [x, y]
+// points, an optional horizontal reference line (D's 1/2), a legend and axis labels.
+"use strict";
+
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(name, attrs, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function fmt(v) {
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  if (a >= 1000 || a < 0.01) return v.toExponential(1);
+  return (+v.toPrecision(3)).toString();
+}
+
+// lineChart(container, {title, series: [{name, points, color?, dash?}], hline?, xLabel?})
+function lineChart(container, spec) {
+  container.innerHTML = "";
+  const w = container.clientWidth || 440, h = container.clientHeight || 240;
+  const m = { l: 56, r: 12, t: 26, b: 34 };
+  const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": spec.title }, container);
+  el("text", { x: m.l, y: 16, "font-size": 13, "font-weight": "bold" }, svg).textContent = spec.title;
+  const pts = spec.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
+  if (!pts.length) {
+    el("text", { x: w / 2, y: h / 2, "text-anchor": "middle", fill: "#999" }, svg).textContent = "no data yet";
+    return svg;
+  }
+  let [x0, x1] = [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))];
+  let ys = pts.map((p) => p[1]);
+  if (spec.hline !== undefined) ys = ys.concat([spec.hline]);
+  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  if (x1 === x0) x1 = x0 + 1;
+  if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
+  const pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+  const X = (x) => m.l + ((x - x0) / (x1 - x0)) * (w - m.l - m.r);
+  const Y = (y) => h - m.b - ((y - y0) / (y1 - y0)) * (h - m.t - m.b);
+  el("line", { x1: m.l, y1: h - m.b, x2: w - m.r, y2: h - m.b, stroke: "#999" }, svg);
+  el("line", { x1: m.l, y1: m.t, x2: m.l, y2: h - m.b, stroke: "#999" }, svg);
+  for (const y of [y0 + pad, (y0 + y1) / 2, y1 - pad]) {
+    el("text", { x: m.l - 4, y: Y(y) + 4, "text-anchor": "end", "font-size": 10, fill: "#555" }, svg).textContent = fmt(y);
+    el("line", { x1: m.l, y1: Y(y), x2: w - m.r, y2: Y(y), stroke: "#eee" }, svg);
+  }
+  for (const x of [x0, (x0 + x1) / 2, x1]) {
+    el("text", { x: X(x), y: h - m.b + 14, "text-anchor": "middle", "font-size": 10, fill: "#555" }, svg).textContent = fmt(x);
+  }
+  el("text", { x: w - m.r, y: h - 4, "text-anchor": "end", "font-size": 10, fill: "#555" }, svg).textContent = spec.xLabel || "step";
+  if (spec.hline !== undefined) {
+    el("line", { x1: m.l, y1: Y(spec.hline), x2: w - m.r, y2: Y(spec.hline), stroke: "#555", "stroke-dasharray": "5 4" }, svg);
+    el("text", { x: w - m.r - 2, y: Y(spec.hline) - 3, "text-anchor": "end", "font-size": 10, fill: "#555" }, svg).textContent = fmt(spec.hline);
+  }
+  let lx = m.l + 4;
+  spec.series.forEach((s, i) => {
+    const color = s.color || PALETTE[i % PALETTE.length];
+    const good = s.points.filter((p) => Number.isFinite(p[1]));
+    if (good.length) {
+      const d = good.map((p, j) => `${j ? "L" : "M"}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join("");
+      el("path", { d, fill: "none", stroke: color, "stroke-width": 1.6, "stroke-dasharray": s.dash || "", class: "series", "data-name": s.name }, svg);
+    }
+    el("rect", { x: lx, y: m.t - 2, width: 10, height: 3, fill: color }, svg);
+    const label = el("text", { x: lx + 13, y: m.t + 2, "font-size": 10 }, svg);
+    label.textContent = s.name;
+    lx += 22 + 6 * s.name.length;
+  });
+  return svg;
+}

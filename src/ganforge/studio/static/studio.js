@@ -1,0 +1,209 @@
+// The studio page: runs, the live game, samples through time, exploring the generator.
+"use strict";
+
+const state = { runs: [], current: null, records: [], line: 0, info: null, steps: [] };
+const $ = (id) => document.getElementById(id);
+const enc = (name) => name.split("/").map(encodeURIComponent).join("/");
+const api = (path) => fetch(path).then((r) => (r.ok ? r.json() : r.text().then((t) => Promise.reject(new Error(t)))));
+
+function series(records, keys, names) {
+  return keys
+    .filter((k) => records.some((r) => k in r))
+    .map((k, i) => ({ name: (names && names[i]) || k, points: records.filter((r) => k in r).map((r) => [r.step, r[k]]) }));
+}
+
+// ------------------------------------------------------------------ tabs
+document.querySelectorAll("#tabs button").forEach((b) =>
+  b.addEventListener("click", () => {
+    document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x === b));
+    document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.id === b.dataset.tab));
+    redraw();
+  })
+);
+
+// ------------------------------------------------------------------ runs
+async function loadRuns() {
+  const data = await api("/api/runs");
+  state.runs = data.runs;
+  $("root").textContent = data.root;
+  const body = document.querySelector("#run-table tbody");
+  const checked = new Set([...body.querySelectorAll("input:checked")].map((c) => c.value));
+  body.innerHTML = "";
+  for (const run of data.runs) {
+    const tr = document.createElement("tr");
+    tr.dataset.run = run.name;
+    if (run.name === state.current) tr.classList.add("selected");
+    const ev = Object.entries(run.last_eval).filter(([k]) => k !== "step" && k !== "kind")
+      .slice(0, 4).map(([k, v]) => `${k} ${typeof v === "number" ? +v.toPrecision(3) : v}`).join(", ");
+    tr.innerHTML = `<td><input type="checkbox" value="${run.name}"></td><td class="name"></td><td>${run.modality}</td>` +
+      `<td class="data"></td><td>${run.step}${run.steps ? " / " + run.steps : ""}</td>` +
+      `<td class="status-${run.status}">${run.status}</td><td class="eval"></td>`;
+    tr.querySelector(".name").textContent = run.name;
+    tr.querySelector(".data").textContent = run.dataset;
+    tr.querySelector(".eval").textContent = ev;
+    const box = tr.querySelector("input");
+    box.checked = checked.has(run.name);
+    box.addEventListener("click", (e) => { e.stopPropagation(); drawCompare(); });
+    tr.addEventListener("click", () => select(run.name));
+    body.appendChild(tr);
+  }
+  if (!state.current && data.runs.length) select(data.runs[0].name);
+}
+
+async function drawCompare() {
+  const names = [...document.querySelectorAll("#run-table tbody input:checked")].map((c) => c.value);
+  const key = $("compare-key").value || "d_loss";
+  const all = await Promise.all(names.map((n) => api(`/api/runs/${enc(n)}/records`)));
+  const ss = all.map((d, i) => ({ name: names[i], points: d.records.filter((r) => key in r).map((r) => [r.step, r[key]]) }));
+  lineChart($("compare-chart"), { title: names.length ? key : "tick runs to compare their curves", series: ss });
+}
+$("compare-key").addEventListener("change", drawCompare);
+
+// ------------------------------------------------------------------ one run
+async function select(name) {
+  state.current = name;
+  state.records = [];
+  state.line = 0;
+  document.querySelectorAll("#run-table tbody tr").forEach((tr) => tr.classList.toggle("selected", tr.dataset.run === name));
+  $("game-title").textContent = name;
+  state.info = await api(`/api/runs/${enc(name)}/info`);
+  setupExplore(state.info);
+  await poll();
+  drawExplore();
+  drawWalk();
+}
+
+async function poll() {
+  if (!state.current) return;
+  const name = state.current;
+  const data = await api(`/api/runs/${enc(name)}/records?since=${state.line}`);
+  if (name !== state.current) return;
+  if (data.records.length) {
+    state.records = state.records.concat(data.records);
+    state.line = data.records[data.records.length - 1]._line + 1;
+  }
+  const steps = await api(`/api/runs/${enc(name)}/steps`);
+  state.steps = steps.steps;
+  fillCompareKeys();
+  redraw();
+}
+
+function fillCompareKeys() {
+  const keys = new Set();
+  state.records.forEach((r) => Object.keys(r).forEach((k) => { if (typeof r[k] === "number" && !["step", "_line"].includes(k)) keys.add(k); }));
+  const sel = $("compare-key");
+  const old = sel.value;
+  if (sel.options.length === keys.size) return;
+  sel.innerHTML = [...keys].map((k) => `<option>${k}</option>`).join("");
+  sel.value = keys.has(old) ? old : keys.has("d_loss") ? "d_loss" : [...keys][0] || "";
+}
+
+function alerts(train, guards) {
+  const out = [];
+  const last = train.slice(-5);
+  const probs = last.length === 5 && last.every((r) => r.d_real >= 0 && r.d_real <= 1 && !(r.d_real === 0 && r.d_fake === 0));
+  if (probs && last.every((r) => r.d_real > 0.95 && r.d_fake < 0.05)) {
+    out.push("D wins outright: D(x) > 0.95 and D(G(z)) < 0.05 for the last 5 logs; G gets no useful gradient");
+  }
+  guards.forEach((g) => out.push(`step ${g.bad_step}: ${g.reason}; the guard rolled back to step ${g.step} (recovery ${g.recoveries})`));
+  return out;
+}
+
+function redraw() {
+  const train = state.records.filter((r) => r.kind === "train");
+  const evals = state.records.filter((r) => r.kind === "eval");
+  const guards = state.records.filter((r) => r.kind === "guard");
+  if ($("game").classList.contains("active")) {
+    lineChart($("chart-d"), { title: "D(x) and D(G(z)); the equilibrium at 1/2", series: series(train, ["d_real", "d_fake"], ["D(x)", "D(G(z))"]), hline: 0.5 });
+    lineChart($("chart-loss"), { title: "losses", series: series(train, ["d_loss", "g_loss", "penalty"]) });
+    lineChart($("chart-value"), { title: "V(D, G) and the JS lower bound", series: series(train, ["value", "js_lower_bound", "p"], ["V(D,G)", "JS bound", "ADA p"]) });
+    lineChart($("chart-grad"), { title: "gradient norms", series: series(train, ["d_grad_norm", "g_grad_norm"], ["D", "G"]) });
+    const evalKeys = [...new Set(evals.flatMap((r) => Object.keys(r)))].filter((k) => !["step", "kind", "_line"].includes(k) && typeof evals[evals.length - 1][k] === "number").slice(0, 6);
+    lineChart($("chart-eval"), { title: "evaluation during training", series: series(evals, evalKeys) });
+    $("alerts").innerHTML = "";
+    alerts(train, guards).forEach((a) => { const d = document.createElement("div"); d.textContent = a; $("alerts").appendChild(d); });
+    const latest = state.steps[state.steps.length - 1];
+    if (latest) {
+      const src = `/api/runs/${enc(state.current)}/file/${latest.file}`;
+      if ($("latest").dataset.src !== src) { $("latest").src = src; $("latest").dataset.src = src; }
+      $("latest-caption").textContent = `samples at step ${latest.step}`;
+    }
+  }
+  if ($("time").classList.contains("active")) drawTime();
+  if ($("evaluation").classList.contains("active")) drawEvaluation();
+}
+
+// ------------------------------------------------------------------ through time
+function drawTime() {
+  const s = $("time-slider");
+  const atEnd = +s.value === +s.max;
+  s.max = Math.max(0, state.steps.length - 1);
+  if (atEnd) s.value = s.max;
+  const item = state.steps[+s.value];
+  if (!item) { $("time-step").textContent = "no pictures yet"; return; }
+  $("time-step").textContent = `step ${item.step} (${+s.value + 1} of ${state.steps.length})`;
+  $("time-image").src = `/api/runs/${enc(state.current)}/file/${item.file}`;
+}
+$("time-slider").addEventListener("input", drawTime);
+
+// ------------------------------------------------------------------ explore
+function setupExplore(info) {
+  $("label-box").hidden = !info.class_names.length;
+  $("label").innerHTML = '<option value="">every class</option>' + info.class_names.map((c, i) => `<option value="${i}">${c}</option>`).join("");
+  $("temperature-box").hidden = !info.temperature;
+}
+
+function query() {
+  const q = new URLSearchParams({ seed: $("seed").value || 0, n: $("n").value || 16 });
+  if ($("label").value) q.set("label", $("label").value);
+  if (state.info && state.info.temperature) q.set("temperature", $("temperature").value);
+  return q.toString();
+}
+
+function drawExplore() {
+  if (!state.current || !state.info) return;
+  const base = `/api/runs/${enc(state.current)}`;
+  $("explore-image").src = `${base}/sample.png?${query()}`;
+  $("audio-box").innerHTML = "";
+  for (const ext of state.info.audio) {
+    const audio = document.createElement("audio");
+    audio.controls = true;
+    audio.src = `${base}/sample${ext}?${query()}`;
+    audio.id = "explore-audio";
+    $("audio-box").appendChild(audio);
+  }
+  $("downloads").innerHTML = "";
+  for (const ext of state.info.formats) {
+    const a = document.createElement("a");
+    a.href = `${base}/sample${ext}?${query()}`;
+    a.download = `samples-seed${$("seed").value}${ext}`;
+    a.textContent = `download ${ext}`;
+    $("downloads").appendChild(a);
+  }
+}
+function drawWalk() {
+  if (!state.current) return;
+  const t = $("walk-t").value;
+  $("walk-t-value").textContent = t;
+  const q = new URLSearchParams({ a: $("walk-a").value, b: $("walk-b").value, t, n: 8 });
+  $("walk-image").src = `/api/runs/${enc(state.current)}/walk.png?${q}`;
+}
+$("draw").addEventListener("click", drawExplore);
+$("random-seed").addEventListener("click", () => { $("seed").value = Math.floor(Math.random() * 100000); drawExplore(); });
+$("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
+$("temperature").addEventListener("change", drawExplore);
+["walk-a", "walk-b", "walk-t"].forEach((id) => $(id).addEventListener("input", drawWalk));
+
+// ------------------------------------------------------------------ evaluation
+function drawEvaluation() {
+  const has = state.info && state.info.report;
+  $("eval-none").hidden = !!has;
+  $("report").hidden = !has;
+  const src = has ? `/api/runs/${enc(state.current)}/file/report.html` : "";
+  if (has && $("report").dataset.src !== src) { $("report").src = src; $("report").dataset.src = src; }
+}
+
+// ------------------------------------------------------------------ start
+loadRuns().then(drawCompare);
+setInterval(() => { poll(); }, 2000);
+setInterval(() => { loadRuns(); }, 10000);

@@ -1,0 +1,262 @@
+"""The studio: its safety over HTTP (files only from inside the runs folder, bounded
+sampling, the token off localhost), and its pages in a real browser (Debian's Chromium
+driven by Playwright): the runs, the live chart while a run trains, a slider that draws a
+new sample, a WAV decoded in the page, a CSV download, and no request off 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ganforge.cli import main
+
+CHROMIUM = Path("/usr/bin/chromium")
+FAST = ["log.every=5", "log.sample_every=10", "log.checkpoint_every=10", "log.progress=false"]
+
+
+def _sets(items: list[str]) -> list[str]:
+    return [x for kv in items for x in ("--set", kv)]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A folder with a toy run and a tiny music run (from a generated MIDI folder)."""
+    import numpy as np
+
+    from helpers.music_files import TINY_MUSIC, chorale_like, write_midi
+
+    root = tmp_path_factory.mktemp("studio") / "runs"
+    args = ["train", "toy-ring8", "--steps", "30", "--out", str(root / "ring")]
+    assert main(args + _sets(FAST)) == 0
+    midi = root.parent / "midi"
+    midi.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        write_midi(midi / f"p{i}.mid", chorale_like(rng))
+    args = ["train", "chorales", "--data", f"midi:{midi}", "--steps", "10"]
+    assert main(args + ["--out", str(root / "music" / "bach")] + _sets(TINY_MUSIC)) == 0
+    return root
+
+
+class Studio:
+    """The studio served by uvicorn in a thread on a free localhost port."""
+
+    def __init__(self, root: Path, token: str | None = None) -> None:
+        import uvicorn
+
+        from ganforge.studio.app import create_app
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(root, token), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.url + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def studio(runs):
+    s = Studio(runs)
+    yield s
+    s.close()
+
+
+# ---------------------------------------------------------------- HTTP: what it serves
+def test_lists_runs_and_serves_their_records_and_samples(studio):
+    status, body = studio.get("/api/runs")
+    listed = {r["name"]: r for r in json.loads(body)["runs"]}
+    assert status == 200 and set(listed) == {"ring", "music/bach"}
+    assert listed["ring"]["modality"] == "points" and listed["ring"]["status"] == "finished"
+    assert listed["ring"]["step"] == 30
+    status, body = studio.get("/api/runs/ring/records?since=2")
+    records = json.loads(body)["records"]
+    assert records[0]["_line"] == 2 and any(r["kind"] == "train" for r in records)
+    status, body = studio.get("/api/runs/music/bach/info")
+    info = json.loads(body)
+    assert info["audio"] == [".wav"] and ".mid" in info["formats"]
+    status, png = studio.get("/api/runs/ring/sample.png?n=64&seed=1")
+    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
+    status, csv = studio.get("/api/runs/ring/sample.csv?n=5&seed=1")
+    assert status == 200 and len(csv.decode().strip().splitlines()) == 6  # header + 5 rows
+    # the same seed draws the same samples
+    assert studio.get("/api/runs/ring/sample.csv?n=5&seed=1")[1] == csv
+
+
+def test_refuses_paths_outside_the_runs_folder_and_unbounded_requests(studio, runs):
+    (runs.parent / "secret.txt").write_text("not yours")
+    for path in (
+        "/api/runs/ring/file/../../secret.txt",
+        "/api/runs/ring/file/%2e%2e/%2e%2e/secret.txt",
+        "/api/runs/..%2Fsecret.txt/info",
+        "/api/runs/ring/file//etc/passwd",
+    ):
+        status, body = studio.get(path)
+        assert status in (403, 404) and b"not yours" not in body and b"root:" not in body, path
+    assert studio.get("/api/runs/ring/file/config.yaml")[0] == 200
+    assert studio.get("/api/runs/nope/info")[0] == 404
+    status, body = studio.get("/api/runs/ring/sample.png?n=100000")
+    assert status == 400 and b"n must be 1..64" in body
+    assert studio.get("/api/runs/ring/sample.png?seed=x")[0] == 400
+    assert studio.get("/api/runs/ring/sample.mid")[0] == 400  # points have no MIDI
+
+
+def test_a_token_guards_every_request_when_one_is_set(runs):
+    s = Studio(runs, token="s3cret")
+    try:
+        assert s.get("/api/runs")[0] == 403
+        assert s.get("/")[0] == 403
+        assert s.get("/api/runs?token=wrong")[0] == 403
+        assert s.get("/api/runs?token=s3cret")[0] == 200
+        assert s.get("/api/runs", {"Cookie": "ganforge_studio=s3cret"})[0] == 200
+    finally:
+        s.close()
+
+
+def test_serve_binds_localhost_by_default_and_refuses_a_missing_folder(tmp_path, capsys):
+    from ganforge.cli import build_parser
+
+    assert build_parser().parse_args(["studio"]).host == "127.0.0.1"
+    assert main(["studio", str(tmp_path / "nope")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert main(["studio", str(tmp_path), "--port", "0"]) == 2
+
+
+# ---------------------------------------------------------------- in a real browser
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing: .ci/run installs it (apt, as root)")
+        pytest.skip("no /usr/bin/chromium here (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, studio):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.requests = []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.goto(studio.url + "/")
+    yield pg
+    off = [u for u in pg.requests if not u.startswith(studio.url + "/")]
+    context.close()
+    assert not off, f"requests left 127.0.0.1: {off[:5]}"
+
+
+def _slide(page, selector: str, value: str) -> None:
+    """Move a range input as a user's drag does: set it and fire ``input``."""
+    page.eval_on_selector(
+        selector, "(e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }", value
+    )
+
+
+def _points(page, chart: str) -> int:
+    d = page.locator(f"#{chart} path.series").first.get_attribute("d") or ""
+    return d.count("L") + 1 if d else 0
+
+
+def test_the_live_chart_grows_while_a_run_trains(page, runs):
+    out = runs / "live"
+    cmd = [sys.executable, "-m", "ganforge", "train", "toy-ring8", "--steps", "4000"]
+    proc = subprocess.Popen(cmd + ["--out", str(out)] + _sets(FAST))
+    try:
+        deadline = time.time() + 60
+        while not (out / "metrics.jsonl").is_file() and time.time() < deadline:
+            time.sleep(0.2)
+        page.wait_for_selector("#run-table tr[data-run='live']", timeout=30000)
+        page.click("#run-table tr[data-run='live']")
+        page.click("#tabs button[data-tab='game']")
+        page.wait_for_function("document.querySelector('#chart-d path.series') !== null")
+        first = _points(page, "chart-d")
+        page.wait_for_function(
+            f"(document.querySelector('#chart-d path.series').getAttribute('d').match(/L/g) "
+            f"|| []).length + 1 > {first}",
+            timeout=30000,
+        )
+        assert _points(page, "chart-d") > first
+        assert page.locator("#run-table tr[data-run='live'] .status-training").count() == 1
+        assert page.locator("#chart-d line[stroke-dasharray]").count() == 1  # the 1/2 line
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_a_slider_draws_a_new_sample_and_a_wav_plays(page):
+    page.click("#run-table tr[data-run='music/bach']")
+    page.click("#tabs button[data-tab='explore']")
+    page.wait_for_function(
+        "document.getElementById('walk-image').complete && "
+        "document.getElementById('walk-image').naturalWidth > 0"
+    )
+    before = page.get_attribute("#walk-image", "src")
+    _slide(page, "#walk-t", "0.5")
+    page.wait_for_function(
+        f"document.getElementById('walk-image').getAttribute('src') !== {json.dumps(before)} "
+        "&& document.getElementById('walk-image').complete "
+        "&& document.getElementById('walk-image').naturalWidth > 0"
+    )
+    assert "t=0.5" in page.get_attribute("#walk-image", "src")
+    page.wait_for_selector("#explore-audio")
+    rms = page.evaluate(
+        """async () => {
+          const src = document.getElementById('explore-audio').src;
+          const bytes = await (await fetch(src)).arrayBuffer();
+          const ctx = new OfflineAudioContext(1, 22050, 22050);
+          const audio = await ctx.decodeAudioData(bytes);
+          const x = audio.getChannelData(0);
+          let s = 0; for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+          return {rms: Math.sqrt(s / x.length), seconds: audio.duration};
+        }"""
+    )
+    assert rms["rms"] > 0.005 and rms["seconds"] > 2, rms
+
+
+def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
+    page.click("#run-table tr[data-run='ring']")
+    page.click("#tabs button[data-tab='explore']")
+    page.wait_for_selector("#downloads a")
+    with page.expect_download() as dl:
+        page.click("#downloads a:has-text('.csv')")
+    path = tmp_path / "x.csv"
+    dl.value.save_as(path)
+    assert len(path.read_text().strip().splitlines()) == 17  # header + 16 samples
+    page.click("#tabs button[data-tab='time']")
+    page.wait_for_function("document.getElementById('time-slider').max > 0")
+    _slide(page, "#time-slider", "0")
+    assert "step 10" in page.inner_text("#time-step")
+    assert page.get_attribute("#time-image", "src").endswith("samples/step-00000010.png")

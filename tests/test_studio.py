@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import torch
 
 from ganforge.cli import main
 
@@ -260,3 +261,16 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
     _slide(page, "#time-slider", "0")
     assert "step 10" in page.inner_text("#time-step")
     assert page.get_attribute("#time-image", "src").endswith("samples/step-00000010.png")
+
+
+def test_nearest_training_samples_find_a_training_sample_itself(studio, runs):
+    from ganforge.studio import explore
+
+    run = explore.load(runs / "music" / "bach")
+    real = explore.training_samples(run)
+    match, dist = explore.nearest(run, real[:3])
+    assert torch.equal(match, real[:3]) and float(dist.max()) == 0.0
+    fake, _ = explore.draw(run, 4, seed=0)
+    assert float(explore.nearest(run, fake)[1].min()) > 0  # 10 steps: no copies
+    status, png = studio.get("/api/runs/music/bach/nearest.png?n=4")
+    assert status == 200 and png[:4] == b"\x89PNG"

@@ -154,6 +154,10 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
             headers={"Content-Disposition": f'inline; filename="samples{suffix}"'},
         )
 
+    async def nearest(request: Request) -> Response:
+        run, samples, info = _draw(request)
+        return Response(explore.pair_picture(run, samples, info), media_type="image/png")
+
     async def walk(request: Request) -> Response:
         run = explore.load(run_dir(request))
         a, b = number(request, "a", 0), number(request, "b", 1)
@@ -181,6 +185,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         Route("/api/runs/{run:path}/info", info),
         Route("/api/runs/{run:path}/sample.{ext}", sample),
         Route("/api/runs/{run:path}/walk.png", walk),
+        Route("/api/runs/{run:path}/nearest.png", nearest),
         Route("/api/runs/{run:path}/file/{path:path}", file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

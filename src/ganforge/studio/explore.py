@@ -95,3 +95,57 @@ def walk(run: Any, a: int, b: int, t: float, n: int) -> tuple[torch.Tensor, dict
     with _LOCK:
         samples = run.sample(z=interpolate_latent(G, za, zb, t))
     return samples, dict(run.info)
+
+
+_DATA: dict[Path, torch.Tensor] = {}
+MAX_REFERENCE = 20000
+
+
+def training_samples(run: Any) -> torch.Tensor:
+    """Up to ``MAX_REFERENCE`` of the run's training samples in model space, loaded as
+    training loaded them (once per run)."""
+    from ganforge.data.specs import load_dataset
+
+    key = Path(run.paths.root)
+    if key not in _DATA:
+        cfg = run.config
+        ds = load_dataset(cfg.data.spec, seed=cfg.train.seed, **run.modality_obj.load_options(cfg))
+        pick = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))
+        pick = pick[:MAX_REFERENCE].sort().values
+        _DATA[key] = ds.to_model(ds.data[pick]).float()
+    return _DATA[key]
+
+
+def nearest(run: Any, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each sample, the closest training sample (Euclidean distance in model space)
+    and that distance: a memorisation check."""
+    real = training_samples(run)
+    fake = samples.detach().float().cpu().flatten(1)
+    flat = real.flatten(1)
+    best_d = torch.full((len(fake),), float("inf"))
+    best_i = torch.zeros(len(fake), dtype=torch.long)
+    for i in range(0, len(flat), 4096):
+        d = torch.cdist(fake, flat[i : i + 4096])
+        v, j = d.min(1)
+        better = v < best_d
+        best_d = torch.where(better, v, best_d)
+        best_i = torch.where(better, j + i, best_i)
+    return real[best_i], best_d
+
+
+def pair_picture(run: Any, samples: torch.Tensor, info: dict[str, Any]) -> bytes:
+    """The samples above their nearest training samples, as one PNG."""
+    from PIL import Image
+
+    match, dist = nearest(run, samples)
+    mean = float(dist.mean())
+    top = run.modality_obj.picture(samples, {**info, "title": "generated"})
+    below = run.modality_obj.picture(
+        match, {**info, "title": f"nearest training samples (mean distance {mean:.2f})"}
+    )
+    img = Image.new("RGB", (max(top.width, below.width), top.height + below.height + 12), "white")
+    img.paste(top.convert("RGB"), (0, 0))
+    img.paste(below.convert("RGB"), (0, top.height + 12))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()

@@ -189,6 +189,10 @@ function drawWalk() {
   $("walk-image").src = `/api/runs/${enc(state.current)}/walk.png?${q}`;
 }
 $("draw").addEventListener("click", drawExplore);
+$("nearest").addEventListener("click", () => {
+  $("nearest-image").hidden = false;
+  $("nearest-image").src = `/api/runs/${enc(state.current)}/nearest.png?${query()}`;
+});
 $("random-seed").addEventListener("click", () => { $("seed").value = Math.floor(Math.random() * 100000); drawExplore(); });
 $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
 $("temperature").addEventListener("change", drawExplore);

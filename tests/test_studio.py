@@ -261,6 +261,19 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
     _slide(page, "#time-slider", "0")
     assert "step 10" in page.inner_text("#time-step")
     assert page.get_attribute("#time-image", "src").endswith("samples/step-00000010.png")
+    # the 2-D game: D's surface and the points drawn on the canvas
+    page.click("#tabs button[data-tab='toy']")
+    page.wait_for_function("document.getElementById('toy-step').textContent.includes('step 30')")
+    colours = page.evaluate(
+        """() => {
+          const c = document.getElementById('toy-canvas');
+          const x = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const seen = new Set();
+          for (let i = 0; i < x.length; i += 4 * 97) seen.add(x[i] + ',' + x[i + 1] + ',' + x[i + 2]);
+          return seen.size;
+        }"""
+    )
+    assert colours > 20  # a surface of many shades, not a blank canvas
 
 
 def test_nearest_training_samples_find_a_training_sample_itself(studio, runs):
@@ -274,3 +287,17 @@ def test_nearest_training_samples_find_a_training_sample_itself(studio, runs):
     assert float(explore.nearest(run, fake)[1].min()) > 0  # 10 steps: no copies
     status, png = studio.get("/api/runs/music/bach/nearest.png?n=4")
     assert status == 200 and png[:4] == b"\x89PNG"
+
+
+def test_the_2d_view_gives_d_surface_points_and_g_gradients_per_checkpoint(studio):
+    status, body = studio.get("/api/runs/ring/toy.json?checkpoint=0")
+    first = json.loads(body)
+    assert status == 200 and first["index"] == 0 and first["count"] >= 3
+    last = json.loads(studio.get("/api/runs/ring/toy.json")[1])
+    assert last["step"] == 30 and last["index"] == first["count"] - 1
+    surface = torch.tensor(last["surface"])
+    assert surface.shape == (48, 48) and 0 <= float(surface.min()) <= float(surface.max()) <= 1
+    assert len(last["fake"]) == len(last["gradient"]) == 512 and len(last["real"]) == 512
+    assert first["fake"] != last["fake"]  # G moved between checkpoints
+    status, body = studio.get("/api/runs/music/bach/toy.json")
+    assert status == 400 and b"2-D points" in body

@@ -154,6 +154,13 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
             headers={"Content-Disposition": f'inline; filename="samples{suffix}"'},
         )
 
+    async def toy_view(request: Request) -> Response:
+        from ganforge.studio.toy import snapshot
+
+        run = explore.load(run_dir(request))
+        with explore._LOCK:
+            return JSONResponse(snapshot(run, number(request, "checkpoint", -1)))
+
     async def nearest(request: Request) -> Response:
         run, samples, info = _draw(request)
         return Response(explore.pair_picture(run, samples, info), media_type="image/png")
@@ -186,6 +193,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         Route("/api/runs/{run:path}/sample.{ext}", sample),
         Route("/api/runs/{run:path}/walk.png", walk),
         Route("/api/runs/{run:path}/nearest.png", nearest),
+        Route("/api/runs/{run:path}/toy.json", toy_view),
         Route("/api/runs/{run:path}/file/{path:path}", file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -131,6 +131,10 @@ function redraw() {
   }
   if ($("time").classList.contains("active")) drawTime();
   if ($("evaluation").classList.contains("active")) drawEvaluation();
+  if ($("toy").classList.contains("active") && !toy.timer && (!toy.data || toy.run !== state.current)) {
+    toy.run = state.current;
+    drawToy(-1);
+  }
 }
 
 // ------------------------------------------------------------------ through time
@@ -197,6 +201,55 @@ $("random-seed").addEventListener("click", () => { $("seed").value = Math.floor(
 $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
 $("temperature").addEventListener("change", drawExplore);
 ["walk-a", "walk-b", "walk-t"].forEach((id) => $(id).addEventListener("input", drawWalk));
+
+// ------------------------------------------------------------------ 2-D game (GAN Lab style)
+const toy = { data: null, timer: null };
+
+async function drawToy(index) {
+  if (!state.current) return;
+  const canvas = $("toy-canvas"), ctx = canvas.getContext("2d");
+  let d;
+  try {
+    d = await api(`/api/runs/${enc(state.current)}/toy.json?checkpoint=${index}`);
+  } catch (e) {
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    $("toy-step").textContent = e.message;
+    return;
+  }
+  toy.data = d;
+  $("toy-slider").max = d.count - 1;
+  $("toy-slider").value = d.index;
+  $("toy-step").textContent = `step ${d.step} (checkpoint ${d.index + 1} of ${d.count})`;
+  const [x0, x1, y0, y1] = d.bounds, W = canvas.width, H = canvas.height;
+  const X = (x) => ((x - x0) / (x1 - x0)) * W, Y = (y) => H - ((y - y0) / (y1 - y0)) * H;
+  const n = d.surface.length, cw = W / n, ch = H / n;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      const p = d.surface[j][i];  // D(x): 1 real (orange) .. 0 fake (blue)
+      const r = Math.round(255 * (0.55 + 0.45 * p)), g = Math.round(255 * (0.75 + 0.2 * (1 - Math.abs(2 * p - 1)))), b = Math.round(255 * (1 - 0.45 * p));
+      ctx.fillStyle = `rgb(${r},${g},${b})`;
+      ctx.fillRect(i * cw, H - (j + 1) * ch, cw + 1, ch + 1);
+    }
+  }
+  const dot = (pts, color) => { ctx.fillStyle = color; pts.forEach(([x, y]) => { ctx.beginPath(); ctx.arc(X(x), Y(y), 2.2, 0, 2 * Math.PI); ctx.fill(); }); };
+  dot(d.real, "#2ca02c");
+  dot(d.fake, "#7b1fa2");
+  const norms = d.gradient.map(([a, b]) => Math.hypot(a, b));
+  const scale = 18 / (Math.max(...norms) || 1);
+  ctx.strokeStyle = "rgba(60,60,60,0.7)";
+  d.fake.forEach(([x, y], k) => {
+    if (k % 2) return;
+    const [gx, gy] = d.gradient[k];
+    ctx.beginPath(); ctx.moveTo(X(x), Y(y)); ctx.lineTo(X(x) + gx * scale, Y(y) - gy * scale); ctx.stroke();
+  });
+}
+$("toy-slider").addEventListener("input", () => drawToy(+$("toy-slider").value));
+$("toy-play").addEventListener("click", () => {
+  if (toy.timer) { clearInterval(toy.timer); toy.timer = null; $("toy-play").textContent = "play"; return; }
+  $("toy-play").textContent = "pause";
+  let i = 0;
+  toy.timer = setInterval(() => { const max = +$("toy-slider").max; drawToy(i); i = i >= max ? 0 : i + 1; }, 700);
+});
 
 // ------------------------------------------------------------------ evaluation
 function drawEvaluation() {

@@ -128,6 +128,10 @@ def test_refuses_paths_outside_the_runs_folder_and_unbounded_requests(studio, ru
     assert status == 400 and b"n must be 1..64" in body
     assert studio.get("/api/runs/ring/sample.png?seed=x")[0] == 400
     assert studio.get("/api/runs/ring/sample.mid")[0] == 400  # points have no MIDI
+    req = urllib.request.Request(studio.url + "/api/runs/ring/eval?n=5", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 400
 
 
 def test_a_token_guards_every_request_when_one_is_set(runs):
@@ -274,6 +278,16 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
         }"""
     )
     assert colours > 20  # a surface of many shades, not a blank canvas
+    # the evaluation button runs eval and shows the report
+    page.click("#tabs button[data-tab='evaluation']")
+    page.fill("#eval-n", "200")
+    page.click("#eval-run")
+    page.wait_for_function(
+        "document.getElementById('eval-status').textContent.startsWith('done')", timeout=120000
+    )
+    page.wait_for_function("!document.getElementById('report').hidden")
+    frame = page.frame_locator("#report")
+    assert "real-data floor" in frame.locator("body").inner_text(timeout=30000)
 
 
 def test_nearest_training_samples_find_a_training_sample_itself(studio, runs):

@@ -161,6 +161,14 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         with explore._LOCK:
             return JSONResponse(snapshot(run, number(request, "checkpoint", -1)))
 
+    async def evaluation(request: Request) -> Response:
+        from ganforge.studio import jobs
+
+        path = run_dir(request)
+        if request.method == "POST":
+            return JSONResponse(jobs.start_eval(path, number(request, "n", 2000)))
+        return JSONResponse(jobs.status(path))
+
     async def nearest(request: Request) -> Response:
         run, samples, info = _draw(request)
         return Response(explore.pair_picture(run, samples, info), media_type="image/png")
@@ -194,6 +202,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         Route("/api/runs/{run:path}/walk.png", walk),
         Route("/api/runs/{run:path}/nearest.png", nearest),
         Route("/api/runs/{run:path}/toy.json", toy_view),
+        Route("/api/runs/{run:path}/eval", evaluation, methods=["GET", "POST"]),
         Route("/api/runs/{run:path}/file/{path:path}", file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

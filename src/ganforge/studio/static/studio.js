@@ -253,12 +253,32 @@ $("toy-play").addEventListener("click", () => {
 
 // ------------------------------------------------------------------ evaluation
 function drawEvaluation() {
+  if ($("eval-status").dataset.run !== state.current) { $("eval-status").dataset.run = state.current; evalStatus(); }
   const has = state.info && state.info.report;
   $("eval-none").hidden = !!has;
   $("report").hidden = !has;
   const src = has ? `/api/runs/${enc(state.current)}/file/report.html` : "";
-  if (has && $("report").dataset.src !== src) { $("report").src = src; $("report").dataset.src = src; }
+  if (has && $("report").dataset.src !== src) { $("report").src = src + "?t=" + Date.now(); $("report").dataset.src = src; }
 }
+
+async function evalStatus() {
+  if (!state.current) return;
+  const name = state.current;
+  const st = await api(`/api/runs/${enc(name)}/eval`);
+  const words = { idle: "", running: `evaluating ${st.n} samples... ${st.elapsed} s`, done: `done in ${st.elapsed} s`, failed: `failed: ${st.error}` };
+  $("eval-status").textContent = words[st.state] || "";
+  $("eval-run").disabled = st.state === "running";
+  if (st.state === "running") setTimeout(evalStatus, 1000);
+  if (st.state === "done" && name === state.current) {
+    state.info = await api(`/api/runs/${enc(name)}/info`);
+    $("report").dataset.src = "";
+    drawEvaluation();
+  }
+}
+$("eval-run").addEventListener("click", async () => {
+  await fetch(`/api/runs/${enc(state.current)}/eval?n=${$("eval-n").value}`, { method: "POST" });
+  evalStatus();
+});
 
 // ------------------------------------------------------------------ start
 loadRuns().then(drawCompare);

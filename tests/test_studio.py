@@ -46,6 +46,25 @@ def runs(tmp_path_factory):
         write_midi(midi / f"p{i}.mid", chorale_like(rng))
     args = ["train", "chorales", "--data", f"midi:{midi}", "--steps", "10"]
     assert main(args + ["--out", str(root / "music" / "bach")] + _sets(TINY_MUSIC)) == 0
+    table = root.parent / "t.csv"
+    rng = np.random.default_rng(0)
+    size = rng.choice(["small", "large"], 600, p=[0.8, 0.2])
+    weight = np.where(size == "large", 10.0, 2.0) + rng.normal(0, 0.5, 600)
+    table.write_text(
+        "size,weight\n" + "".join(f"{s},{w:.3f}\n" for s, w in zip(size, weight, strict=True))
+    )
+    args = [
+        "train",
+        "tabular",
+        "--data",
+        f"csv:{table}",
+        "--steps",
+        "20",
+        "--out",
+        str(root / "table"),
+    ]
+    small = ["model.g_width=32", "model.d_width=32", "train.batch=100"]
+    assert main(args + _sets(FAST + small)) == 0
     return root
 
 
@@ -95,8 +114,9 @@ def studio(runs):
 def test_lists_runs_and_serves_their_records_and_samples(studio):
     status, body = studio.get("/api/runs")
     listed = {r["name"]: r for r in json.loads(body)["runs"]}
-    assert status == 200 and set(listed) == {"ring", "music/bach"}
+    assert status == 200
     assert listed["ring"]["modality"] == "points" and listed["ring"]["status"] == "finished"
+    assert set(listed) == {"ring", "music/bach", "table"}
     assert listed["ring"]["step"] == 30
     status, body = studio.get("/api/runs/ring/records?since=2")
     records = json.loads(body)["records"]
@@ -112,6 +132,17 @@ def test_lists_runs_and_serves_their_records_and_samples(studio):
     assert studio.get("/api/runs/ring/sample.csv?n=5&seed=1")[1] == csv
 
 
+def test_a_table_samples_rows_that_hold_an_asked_condition(studio):
+    info = json.loads(studio.get("/api/runs/table/info")[1])
+    assert info["conditions"] and ".csv" in info["formats"] and info["max_samples"] >= 500
+    status, body = studio.get("/api/runs/table/sample.csv?n=300&condition=size%3Dlarge")
+    rows = body.decode().strip().splitlines()
+    assert status == 200 and len(rows) == 301
+    assert all(r.startswith("large,") for r in rows[1:])
+    status, body = studio.get("/api/runs/table/sample.csv?n=10&condition=size%3Dhuge")
+    assert status == 400 and b"huge" in body
+
+
 def test_refuses_paths_outside_the_runs_folder_and_unbounded_requests(studio, runs):
     (runs.parent / "secret.txt").write_text("not yours")
     for path in (
@@ -125,7 +156,7 @@ def test_refuses_paths_outside_the_runs_folder_and_unbounded_requests(studio, ru
     assert studio.get("/api/runs/ring/file/config.yaml")[0] == 200
     assert studio.get("/api/runs/nope/info")[0] == 404
     status, body = studio.get("/api/runs/ring/sample.png?n=100000")
-    assert status == 400 and b"n must be 1..64" in body
+    assert status == 400 and b"n must be 1.." in body
     assert studio.get("/api/runs/ring/sample.png?seed=x")[0] == 400
     assert studio.get("/api/runs/ring/sample.mid")[0] == 400  # points have no MIDI
     req = urllib.request.Request(studio.url + "/api/runs/ring/eval?n=5", method="POST")
@@ -273,7 +304,9 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
           const c = document.getElementById('toy-canvas');
           const x = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
           const seen = new Set();
-          for (let i = 0; i < x.length; i += 4 * 97) seen.add(x[i] + ',' + x[i + 1] + ',' + x[i + 2]);
+          for (let i = 0; i < x.length; i += 4 * 97) {
+            seen.add(x[i] + ',' + x[i + 1] + ',' + x[i + 2]);
+          }
           return seen.size;
         }"""
     )

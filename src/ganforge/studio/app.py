@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ganforge.errors import ConfigError, GanforgeError
+from ganforge.modality import Modality
 from ganforge.studio import explore
 from ganforge.studio.runs import find_runs, read_records, sample_steps, summary
 
@@ -119,6 +120,8 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
                 "class_names": run.meta.get("class_names") or [],
                 "temperature": hasattr(run.generator, "temperature") or run.modality == "text",
                 "report": (path / "report.html").is_file(),
+                "max_samples": explore.bound(run),
+                "conditions": type(modality).asked_conditions is not Modality.asked_conditions,
             }
         )
 
@@ -134,7 +137,8 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         n = number(request, "n", 16)
         seed = number(request, "seed", 0)
         temperature = number(request, "temperature", None, float)
-        samples, info = explore.draw(run, n, seed, request.query_params.get("label"), temperature)
+        q = request.query_params
+        samples, info = explore.draw(run, n, seed, q.get("label"), temperature, q.get("condition"))
         return run, samples, info
 
     async def sample(request: Request) -> Response:

@@ -14,7 +14,8 @@ import torch
 
 from ganforge.errors import ConfigError
 
-MAX_SAMPLES = 64
+MAX_SAMPLES = 64  # per request; a modality that pictures more (tables: rows) gets that
+LIMIT = 10000
 _LOCK = threading.Lock()
 _RUNS: dict[Path, tuple[Path, Any]] = {}
 
@@ -35,17 +36,29 @@ def load(run_dir: Path) -> Any:
         return run
 
 
-def _bounded(n: int) -> int:
-    if not 1 <= n <= MAX_SAMPLES:
-        raise ConfigError(f"n must be 1..{MAX_SAMPLES}; got {n}")
+def bound(run: Any) -> int:
+    """The most samples one request may draw from ``run``."""
+    return min(LIMIT, max(MAX_SAMPLES, int(run.modality_obj.picture_count(run.config))))
+
+
+def _bounded(n: int, run: Any) -> int:
+    top = bound(run)
+    if not 1 <= n <= top:
+        raise ConfigError(f"n must be 1..{top}; got {n}")
     return n
 
 
 def draw(
-    run: Any, n: int, seed: int, label: str | None = None, temperature: float | None = None
+    run: Any,
+    n: int,
+    seed: int,
+    label: str | None = None,
+    temperature: float | None = None,
+    condition: str | None = None,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
-    """``n`` samples of ``run`` and the info its modality renders them with."""
-    from ganforge.sampling import class_id
+    """``n`` samples of ``run`` and the info its modality renders them with; ``condition``
+    (``COLUMN=VALUE``) asks a table for rows that all hold that value."""
+    from ganforge.sampling import class_id, parse_conditions
 
     info, labels = dict(run.info), None
     G = run.generator
@@ -58,9 +71,13 @@ def draw(
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
         info["conditions"] = labels
         info["class_names"] = run.meta.get("class_names")
+    if condition:
+        asked = parse_conditions([condition])
+        labels, value = run.modality_obj.asked_conditions(run.info, asked, _bounded(n, run))
+        info["asked"] = {next(iter(asked)): value}
     try:
         with _LOCK:
-            samples = run.sample(_bounded(n), seed=seed, labels=labels)
+            samples = run.sample(_bounded(n, run), seed=seed, labels=labels)
     finally:
         if before is not None:
             G.temperature = before
@@ -90,7 +107,7 @@ def walk(run: Any, a: int, b: int, t: float, n: int) -> tuple[torch.Tensor, dict
     if not 0.0 <= t <= 1.0:
         raise ConfigError(f"t must be in 0..1; got {t}")
     G = run.generator
-    za = sample_latent(G, _bounded(n), generator=torch.Generator().manual_seed(a))
+    za = sample_latent(G, _bounded(n, run), generator=torch.Generator().manual_seed(a))
     zb = sample_latent(G, n, generator=torch.Generator().manual_seed(b))
     with _LOCK:
         samples = run.sample(z=interpolate_latent(G, za, zb, t))

@@ -155,11 +155,15 @@ function setupExplore(info) {
   $("label-box").hidden = !info.class_names.length;
   $("label").innerHTML = '<option value="">every class</option>' + info.class_names.map((c, i) => `<option value="${i}">${c}</option>`).join("");
   $("temperature-box").hidden = !info.temperature;
+  $("condition-box").hidden = !info.conditions;
+  $("n").max = info.max_samples;
+  if (info.modality === "tabular" && +$("n").value < 500) $("n").value = Math.min(2000, info.max_samples);
 }
 
 function query() {
   const q = new URLSearchParams({ seed: $("seed").value || 0, n: $("n").value || 16 });
   if ($("label").value) q.set("label", $("label").value);
+  if (state.info && state.info.conditions && $("condition").value.trim()) q.set("condition", $("condition").value.trim());
   if (state.info && state.info.temperature) q.set("temperature", $("temperature").value);
   return q.toString();
 }

@@ -266,7 +266,9 @@ def test_private_latent_moves_only_its_track_and_binarised_outputs_pass_gradient
         a, b = G(z), G(z2)
     assert a.shape == (4, 3, 32, 24)
     changed = (a - b).abs().amax((0, 2, 3))
-    assert changed[1] > 1e-3 and changed[0] == 0 and changed[2] == 0
+    # the other tracks move by float rounding at most (batched kernels may round a row
+    # differently when its neighbours change)
+    assert changed[1] > 1e-2 and changed[0] < 1e-5 and changed[2] < 1e-5, changed
     for mode in ("threshold", "bernoulli", "voice"):
         G = MuseGenerator(2, 1, 12, 8, 16, binarize=mode)
         x = G(G.sample_latent(3))
@@ -300,7 +302,7 @@ def test_training_logs_music_metrics_and_draws_piano_rolls(trained):
     ]
     assert evals and set(M.METRICS) - {"QN", "UPC", "TD"} <= set(evals[-1])
     img = Image.open(trained / "samples" / "final.png")
-    assert img.width > 300 and img.height > 150
+    assert img.width >= 2 * 32 * 4 and img.height > 150  # two columns of 32-step panels
     colours = {c for _, c in img.convert("RGB").getcolors(1 << 20)}
     assert (214, 39, 40) in colours  # the soprano's red
 

@@ -15,7 +15,8 @@ function el(name, attrs, parent) {
 function fmt(v) {
   const a = Math.abs(v);
   if (a === 0) return "0";
-  if (a >= 1000 || a < 0.01) return v.toExponential(1);
+  if (a >= 1e5 || a < 0.01) return v.toExponential(1);
+  if (a >= 100) return Math.round(v).toString();
   return (+v.toPrecision(3)).toString();
 }
 
@@ -46,9 +47,10 @@ function lineChart(container, spec) {
     el("text", { x: m.l - 4, y: Y(y) + 4, "text-anchor": "end", "font-size": 10, fill: "#555" }, svg).textContent = fmt(y);
     el("line", { x1: m.l, y1: Y(y), x2: w - m.r, y2: Y(y), stroke: "#eee" }, svg);
   }
-  for (const x of [x0, (x0 + x1) / 2, x1]) {
-    el("text", { x: X(x), y: h - m.b + 14, "text-anchor": "middle", "font-size": 10, fill: "#555" }, svg).textContent = fmt(x);
-  }
+  [x0, (x0 + x1) / 2, x1].forEach((x, i) => {
+    const anchor = ["start", "middle", "end"][i];
+    el("text", { x: X(x), y: h - m.b + 14, "text-anchor": anchor, "font-size": 10, fill: "#555" }, svg).textContent = fmt(x);
+  });
   el("text", { x: w - m.r, y: h - 4, "text-anchor": "end", "font-size": 10, fill: "#555" }, svg).textContent = spec.xLabel || "step";
   if (spec.hline !== undefined) {
     el("line", { x1: m.l, y1: Y(spec.hline), x2: w - m.r, y2: Y(spec.hline), stroke: "#555", "stroke-dasharray": "5 4" }, svg);

@@ -267,6 +267,12 @@ def test_a_slider_draws_a_new_sample_and_a_wav_plays(page):
         "&& document.getElementById('walk-image').naturalWidth > 0"
     )
     assert "t=0.5" in page.get_attribute("#walk-image", "src")
+    page.eval_on_selector("#d0", "(e) => { e.value = '2'; e.dispatchEvent(new Event('change')); }")
+    page.wait_for_function(
+        "document.getElementById('slide-image').getAttribute('src').includes('d0=2') "
+        "&& document.getElementById('slide-image').complete "
+        "&& document.getElementById('slide-image').naturalWidth > 0"
+    )
     page.wait_for_selector("#explore-audio")
     rms = page.evaluate(
         """async () => {
@@ -348,3 +354,23 @@ def test_the_2d_view_gives_d_surface_points_and_g_gradients_per_checkpoint(studi
     assert first["fake"] != last["fake"]  # G moved between checkpoints
     status, body = studio.get("/api/runs/music/bach/toy.json")
     assert status == 400 and b"2-D points" in body
+
+
+def test_principal_directions_move_the_output_along_its_main_component(studio, runs):
+    from ganforge.engine.latent import sample_latent
+    from ganforge.studio import explore
+    from ganforge.studio.directions import COUNT, directions, moved
+
+    run = explore.load(runs / "ring")
+    key = str(runs / "ring")
+    dirs = directions(run, key)
+    assert dirs.shape == (2, 16) and torch.allclose(dirs.norm(dim=1), torch.ones(2))
+    z = sample_latent(run.generator, COUNT, generator=torch.Generator().manual_seed(12345))
+    x = run.sample(z=z).float()
+    axis = torch.linalg.svd(x - x.mean(0), full_matrices=False)[2][0]
+    along = [float((run.sample(z=moved(run, key, 3, 64, [a])) @ axis).mean()) for a in (-1, 0, 1)]
+    assert along[0] < along[1] < along[2], along
+    assert torch.equal(run.sample(z=moved(run, key, 3, 4, [0.0])), run.sample(4, seed=3))
+    status, png = studio.get("/api/runs/music/bach/slide.png?seed=1&d0=1.5&d2=-1")
+    assert status == 200 and png[:4] == b"\x89PNG"
+    assert studio.get("/api/runs/ring/slide.png?d0=9")[0] == 400

@@ -158,6 +158,21 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
             headers={"Content-Disposition": f'inline; filename="samples{suffix}"'},
         )
 
+    async def slide(request: Request) -> Response:
+        from ganforge.studio.directions import DIRECTIONS, moved
+
+        path = run_dir(request)
+        run = explore.load(path)
+        amounts = [number(request, f"d{k}", 0.0, float) for k in range(DIRECTIONS)]
+        if any(not -3.0 <= a <= 3.0 for a in amounts):
+            raise ConfigError("each direction moves -3..3")
+        n = number(request, "n", 8)
+        explore.bound_check(run, n)
+        with explore._LOCK:
+            samples = run.sample(z=moved(run, str(path), number(request, "seed", 0), n, amounts))
+        title = "principal directions " + ", ".join(f"{a:+.1f}" for a in amounts)
+        return Response(explore.png(samples, run, dict(run.info), title), media_type="image/png")
+
     async def toy_view(request: Request) -> Response:
         from ganforge.studio.toy import snapshot
 
@@ -206,6 +221,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         Route("/api/runs/{run:path}/walk.png", walk),
         Route("/api/runs/{run:path}/nearest.png", nearest),
         Route("/api/runs/{run:path}/toy.json", toy_view),
+        Route("/api/runs/{run:path}/slide.png", slide),
         Route("/api/runs/{run:path}/eval", evaluation, methods=["GET", "POST"]),
         Route("/api/runs/{run:path}/file/{path:path}", file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -41,6 +41,11 @@ def bound(run: Any) -> int:
     return min(LIMIT, max(MAX_SAMPLES, int(run.modality_obj.picture_count(run.config))))
 
 
+def bound_check(run: Any, n: int) -> int:
+    """``n`` if one request may draw that many samples of ``run``, else a ConfigError."""
+    return _bounded(n, run)
+
+
 def _bounded(n: int, run: Any) -> int:
     top = bound(run)
     if not 1 <= n <= top:

@@ -71,6 +71,7 @@ async function select(name) {
   await poll();
   drawExplore();
   drawWalk();
+  drawSlide();
 }
 
 async function poll() {
@@ -196,7 +197,13 @@ function drawWalk() {
   const q = new URLSearchParams({ a: $("walk-a").value, b: $("walk-b").value, t, n: 8 });
   $("walk-image").src = `/api/runs/${enc(state.current)}/walk.png?${q}`;
 }
-$("draw").addEventListener("click", drawExplore);
+function drawSlide() {
+  if (!state.current) return;
+  const q = new URLSearchParams({ seed: $("seed").value || 0, n: 8, d0: $("d0").value, d1: $("d1").value, d2: $("d2").value });
+  $("slide-image").src = `/api/runs/${enc(state.current)}/slide.png?${q}`;
+}
+document.querySelectorAll(".direction").forEach((r) => r.addEventListener("change", drawSlide));
+$("draw").addEventListener("click", () => { drawExplore(); drawSlide(); });
 $("nearest").addEventListener("click", () => {
   $("nearest-image").hidden = false;
   $("nearest-image").src = `/api/runs/${enc(state.current)}/nearest.png?${query()}`;

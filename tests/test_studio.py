@@ -171,6 +171,7 @@ def test_a_token_guards_every_request_when_one_is_set(runs):
         assert s.get("/api/runs")[0] == 403
         assert s.get("/")[0] == 403
         assert s.get("/api/runs?token=wrong")[0] == 403
+        assert s.get("/api/runs?token=%C3%A9t%C3%A9")[0] == 403  # not ASCII: refused, no error
         assert s.get("/api/runs?token=s3cret")[0] == 200
         assert s.get("/api/runs", {"Cookie": "ganforge_studio=s3cret"})[0] == 200
     finally:

@@ -13,6 +13,7 @@ samples are bounded per request, and with a token every request must carry it (t
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -61,15 +62,18 @@ class TokenGate(BaseHTTPMiddleware):
 
     def __init__(self, app: Any, token: str) -> None:
         super().__init__(app)
-        self.token = token
+        self.token = token.encode()
 
     async def dispatch(self, request: Request, call_next: Any) -> Response:
-        given = request.query_params.get("token")
-        if given != self.token and request.cookies.get(COOKIE) != self.token:
+        given = (request.query_params.get("token") or "").encode()
+        cookie = (request.cookies.get(COOKIE) or "").encode()
+        if not (
+            secrets.compare_digest(given, self.token) or secrets.compare_digest(cookie, self.token)
+        ):
             return PlainTextResponse("a token is needed: open the address the studio printed", 403)
         response = await call_next(request)
-        if given == self.token:
-            response.set_cookie(COOKIE, self.token, httponly=True, samesite="strict")
+        if secrets.compare_digest(given, self.token):
+            response.set_cookie(COOKIE, self.token.decode(), httponly=True, samesite="strict")
         return response
 
 

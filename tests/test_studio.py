@@ -5,6 +5,7 @@ new sample, a WAV decoded in the page, a CSV download, and no request off 127.0.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -139,6 +140,12 @@ def test_a_table_samples_rows_that_hold_an_asked_condition(studio):
     rows = body.decode().strip().splitlines()
     assert status == 200 and len(rows) == 301
     assert all(r.startswith("large,") for r in rows[1:])
+    extras = json.loads(studio.get("/api/runs/table/extras.json?n=500")[1])["pictures"]
+    assert [p["caption"] for p in extras] == [
+        "|correlation(real) - correlation(synthetic)| per column pair"
+    ]
+    assert base64.b64decode(extras[0]["png"])[:4] == b"\x89PNG"
+    assert json.loads(studio.get("/api/runs/ring/extras.json")[1])["pictures"] == []
     status, body = studio.get("/api/runs/table/sample.csv?n=10&condition=size%3Dhuge")
     assert status == 400 and b"huge" in body
 

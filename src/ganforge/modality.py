@@ -159,6 +159,13 @@ class Modality:
         """Samples as the array a tool would load (``augment``'s ``.npz``): float32."""
         return samples.detach().float().cpu().numpy()
 
+    def studio_pictures(
+        self, run: Run, samples: torch.Tensor, info: dict[str, Any]
+    ) -> list[tuple[str, Image.Image]]:
+        """Pictures ``ganforge studio`` shows beside the samples it drew, as (caption,
+        picture) (e.g. a table's correlation difference). Default: none."""
+        return []
+
     def class_probabilities(self, run: Run) -> Any:
         """For ``augment --filter``: a callable ``samples -> (N, classes)`` probabilities
         from a classifier of the run's data."""

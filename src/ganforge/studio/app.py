@@ -13,6 +13,7 @@ samples are bounded per request, and with a token every request must carry it (t
 
 from __future__ import annotations
 
+import io
 import secrets
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,17 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         run, samples, info = _draw(request)
         return Response(explore.pair_picture(run, samples, info), media_type="image/png")
 
+    async def extras(request: Request) -> Response:
+        import base64
+
+        run, samples, info = _draw(request)
+        pictures = []
+        for caption, img in run.modality_obj.studio_pictures(run, samples, info):
+            buf = io.BytesIO()
+            img.save(buf, format="PNG")
+            pictures.append({"caption": caption, "png": base64.b64encode(buf.getvalue()).decode()})
+        return JSONResponse({"pictures": pictures})
+
     async def walk(request: Request) -> Response:
         run = explore.load(run_dir(request))
         a, b = number(request, "a", 0), number(request, "b", 1)
@@ -226,6 +238,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         Route("/api/runs/{run:path}/nearest.png", nearest),
         Route("/api/runs/{run:path}/toy.json", toy_view),
         Route("/api/runs/{run:path}/slide.png", slide),
+        Route("/api/runs/{run:path}/extras.json", extras),
         Route("/api/runs/{run:path}/eval", evaluation, methods=["GET", "POST"]),
         Route("/api/runs/{run:path}/file/{path:path}", file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

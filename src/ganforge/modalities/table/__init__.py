@@ -129,6 +129,12 @@ class TableModality(Modality):
         fake = {c: marginal_like(frame[c], ref) for c, ref in preview.items() if c in frame}
         return marginals_picture(preview, fake, title=info.get("title", ""))
 
+    def studio_pictures(self, run: Any, samples: torch.Tensor, info: dict[str, Any]) -> list:
+        """The drawn rows' correlation difference from the training rows, per column pair."""
+        from ganforge.modalities.table.evaluate import correlation_difference
+
+        return [correlation_difference(run, decode(samples, info))]
+
     def caption(self, step: int, metrics: dict[str, Any]) -> str:
         tv = metrics.get("shape_tv")
         return f"step {step}" + (f": marginals {tv:.3f} TV from the data" if tv is not None else "")

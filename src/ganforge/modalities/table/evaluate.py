@@ -62,9 +62,23 @@ def evaluate_frames(
     )
 
 
+def correlation_difference(
+    run: Any, synth: pd.DataFrame, train: pd.DataFrame | None = None
+) -> tuple[str, Any]:
+    """(caption, picture) of |correlation(real) - correlation(synthetic)| per column pair."""
+    from ganforge.modalities.table.quality import correlation_matrix
+    from ganforge.modalities.table.render import correlation_picture
+
+    kinds = {c["name"]: c["kind"] for c in run.info["table"]["columns"]}
+    train = real_split(run)[0] if train is None else train
+    real_c, names = correlation_matrix(train, kinds)
+    fake_c, _ = correlation_matrix(synth, kinds)
+    caption = "|correlation(real) - correlation(synthetic)| per column pair"
+    return caption, correlation_picture(abs(real_c - fake_c), names, caption)
+
+
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
     from ganforge.modalities.table import decode
-    from ganforge.modalities.table.render import correlation_picture
 
     train, holdout = real_split(run)
     kinds = {c["name"]: c["kind"] for c in run.info["table"]["columns"]}
@@ -73,13 +87,7 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     synth = decode(run.sample(n, seed=seed, labels=cond), run.info, seed=seed)
     target = run.config.section("tabular").target
     scores = evaluate_frames(train, holdout, synth, kinds, metrics, target, seed)
-    from ganforge.modalities.table.quality import correlation_matrix
-
-    real_c, names = correlation_matrix(train, kinds)
-    fake_c, _ = correlation_matrix(synth, kinds)
-    picture = correlation_picture(
-        abs(real_c - fake_c), names, "|correlation(real) - correlation(synthetic)|"
-    )
+    picture = correlation_difference(run, synth, train)[1]
     notes = [
         f"{len(synth)} synthetic rows against {len(train)} training and {len(holdout)} held-out "
         "rows; each floor is the same score for held-out real rows (efficacy: a model "

@@ -173,6 +173,16 @@ function drawExplore() {
   if (!state.current || !state.info) return;
   const base = `/api/runs/${enc(state.current)}`;
   $("explore-image").src = `${base}/sample.png?${query()}`;
+  $("extras").innerHTML = "";
+  api(`${base}/extras.json?${query()}`).then((d) => {
+    for (const p of d.pictures) {
+      const fig = document.createElement("figure");
+      fig.innerHTML = `<img alt=""><figcaption></figcaption>`;
+      fig.querySelector("img").src = `data:image/png;base64,${p.png}`;
+      fig.querySelector("figcaption").textContent = p.caption;
+      $("extras").appendChild(fig);
+    }
+  }).catch(() => {});
   $("audio-box").innerHTML = "";
   for (const ext of state.info.audio) {
     const audio = document.createElement("audio");

@@ -310,6 +310,10 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
     _slide(page, "#time-slider", "0")
     assert "step 10" in page.inner_text("#time-step")
     assert page.get_attribute("#time-image", "src").endswith("samples/step-00000010.png")
+    page.wait_for_function(
+        "document.getElementById('time-gif').complete "
+        "&& document.getElementById('time-gif').naturalWidth > 0"
+    )  # the progress GIF plays in the page
     # the 2-D game: D's surface and the points drawn on the canvas
     page.click("#tabs button[data-tab='toy']")
     page.wait_for_function("document.getElementById('toy-step').textContent.includes('step 30')")

@@ -148,8 +148,12 @@ function drawTime() {
   if (!item) { $("time-step").textContent = "no pictures yet"; return; }
   $("time-step").textContent = `step ${item.step} (${+s.value + 1} of ${state.steps.length})`;
   $("time-image").src = `/api/runs/${enc(state.current)}/file/${item.file}`;
+  const gif = `/api/runs/${enc(state.current)}/file/progress.gif`;
+  if ($("time-gif").dataset.src !== gif) { $("time-gif").src = gif; $("time-gif").dataset.src = gif; }
 }
 $("time-slider").addEventListener("input", drawTime);
+$("time-gif").addEventListener("error", () => { $("time-gif").hidden = true; });
+$("time-gif").addEventListener("load", () => { $("time-gif").hidden = false; });
 
 // ------------------------------------------------------------------ explore
 function setupExplore(info) {

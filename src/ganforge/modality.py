@@ -49,6 +49,9 @@ class Modality:
     options: type | None = None  # dataclass: the config section named ``name``
     option_aliases: dict[str, str] = {}  # noqa: RUF012 - e.g. {"data.image_size": "size"}
     raw_formats: tuple[str, ...] = (".npy",)  # what ``save`` writes besides pictures
+    # samples can be drawn at a temperature (``sample --temperature``; read from
+    # ``info['temperature']`` in decoding, or by a generator with a ``temperature``)
+    takes_temperature: bool = False
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -142,6 +142,25 @@ def register_metric(metric: MetricSpec, *, replace: bool = False) -> MetricSpec:
     return METRICS.add(f"{metric.modality}/{metric.name}", metric, replace=replace)
 
 
+def register_parts(
+    modality: Any,
+    datasets: tuple[DatasetSpec, ...] = (),
+    metrics: dict[str, str] | None = None,
+    periodic: tuple[str, ...] = (),
+    architectures: tuple[Architecture, ...] = (),
+) -> None:
+    """A modality and everything it brings, in one call: its dataset specs, its metrics
+    (name -> description; those in ``periodic`` are valid ``eval.metric`` values) and its
+    network families."""
+    register_modality(modality)
+    for spec in datasets:
+        register_dataset(spec)
+    for name, text in (metrics or {}).items():
+        register_metric(MetricSpec(name, modality.name, text, periodic=name in periodic))
+    for arch in architectures:
+        register_architecture(arch)
+
+
 def metric_names(modality: str, periodic: bool = False) -> tuple[str, ...]:
     """The registered metrics of ``modality`` (only the periodic ones when asked)."""
     return tuple(

@@ -123,7 +123,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
                 "formats": formats,
                 "audio": [f for f in formats if f in AUDIO],
                 "class_names": run.meta.get("class_names") or [],
-                "temperature": hasattr(run.generator, "temperature") or run.modality == "text",
+                "temperature": modality.takes_temperature or hasattr(run.generator, "temperature"),
                 "report": (path / "report.html").is_file(),
                 "max_samples": explore.bound(run),
                 "conditions": type(modality).asked_conditions is not Modality.asked_conditions,

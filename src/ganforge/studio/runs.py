@@ -96,5 +96,4 @@ def summary(root: Path, run: Path) -> dict[str, Any]:
         "status": status,
         "last_eval": last_eval,
         "records": len(train),
-        "formats": [],
     }

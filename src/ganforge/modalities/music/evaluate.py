@@ -72,9 +72,9 @@ def frechet(gen: np.ndarray, held: np.ndarray, ref: Any) -> dict[str, dict[str, 
     """``FD[<data>-keynet]``: Frechet distance of the key network's features (see
     :mod:`.features`) to the training phrases', generated and held out (the floor)."""
     from ganforge.metrics.fid import fid
-    from ganforge.modalities.music.features import keynet_features, keynet_for
+    from ganforge.modalities.music.features import keynet_features
 
-    net, meta = keynet_for(ref.train, ref.low, ref.name)
+    net = ref.keynet()[0]
     pick = np.random.default_rng(0).permutation(len(ref.train))[:10000]
     real = keynet_features(net, ref.train[np.sort(pick)])
     return {
@@ -132,9 +132,7 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
         "metric m (Yang & Lerch 2018; 1 is best); copies: verbatim in the training set",
     ]
     if "fd" in groups:
-        from ganforge.modalities.music.features import keynet_for
-
-        meta = keynet_for(ref.train, ref.low, ref.name)[1]
+        meta = ref.keynet()[1]
         notes.append(
             f"FD[{ref.name}-keynet]: Frechet distance on a key classifier trained here on the "
             f"training phrases (24 keys, held-out accuracy {100 * meta['held_out_accuracy']:.0f}%)"

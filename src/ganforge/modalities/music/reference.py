@@ -22,6 +22,7 @@ class MusicReference:
     bar_set: frozenset[bytes]
     phrase_set: frozenset[bytes]
     name: str = "music"  # the data's name, for labels such as FD[chorales-keynet]
+    _keynet: Any = None
 
     @classmethod
     def build(
@@ -36,6 +37,15 @@ class MusicReference:
             bar_set=frozenset(bar_keys(train)),
             phrase_set=frozenset(r.tobytes() for r in (train > 0).astype(np.uint8)),
         )
+
+    def keynet(self) -> tuple[Any, dict]:
+        """The key network of these training phrases and its metadata (trained or loaded
+        from the cache once per reference)."""
+        if self._keynet is None:
+            from ganforge.modalities.music.features import keynet_for
+
+            self._keynet = keynet_for(self.train, self.low, self.name)
+        return self._keynet
 
     def copies(self, rolls: np.ndarray) -> dict[str, float]:
         """% of sounding 4-track bars, and % of phrases, found verbatim in the training set."""

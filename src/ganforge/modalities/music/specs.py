@@ -6,14 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
-from ganforge.registry import (
-    Architecture,
-    DatasetSpec,
-    MetricSpec,
-    register_architecture,
-    register_dataset,
-    register_metric,
-)
+from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
     "metrics": "EB, UPC, QN, TD, pitch range, polyphony, pitch-class entropy, scale and "
@@ -58,19 +51,18 @@ def _build(cfg: Any, shape: tuple[int, ...], num_classes: int):
 
 
 def register_specs(modality: Any) -> None:
-    from ganforge.registry import register_modality
-
-    register_modality(modality)
-    for spec in SPECS:
-        register_dataset(spec)
-    for name, text in _METRICS.items():
-        register_metric(MetricSpec(name, "music", text, periodic=name == "metrics"))
-    register_architecture(
-        Architecture(
-            "musegan",
-            _build,
-            "MuseGAN hybrid G (shared/private, temporal latents; bar generator; private "
-            "per-track stage) and a critic with onset and chroma streams; music",
-            ("g_width", "d_width"),
-        )
+    register_parts(
+        modality,
+        SPECS,
+        _METRICS,
+        periodic=("metrics",),
+        architectures=(
+            Architecture(
+                "musegan",
+                _build,
+                "MuseGAN hybrid G (shared/private, temporal latents; bar generator; private "
+                "per-track stage) and a critic with onset and chroma streams; music",
+                ("g_width", "d_width"),
+            ),
+        ),
     )

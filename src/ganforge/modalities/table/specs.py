@@ -6,14 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
-from ganforge.registry import (
-    Architecture,
-    DatasetSpec,
-    MetricSpec,
-    register_architecture,
-    register_dataset,
-    register_metric,
-)
+from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
     "shapes": "column shapes: mean KS (numbers) / total variation (labels) per column",
@@ -78,19 +71,18 @@ def _build(cfg: Any, shape: tuple[int, ...], num_classes: int, info: dict | None
 
 
 def register_specs(modality: Any) -> None:
-    from ganforge.registry import register_modality
-
-    register_modality(modality)
-    for spec in SPECS:
-        register_dataset(spec)
-    for name, text in _METRICS.items():
-        register_metric(MetricSpec(name, "tabular", text))
-    register_architecture(
-        Architecture(
-            "ctgan",
-            _build,
-            "CTGAN (Xu et al. 2019): residual G with Gumbel-softmax spans, PacGAN critic; tables",
-            ("g_width", "d_width", "depth", "leaky_slope", "dropout", "pack"),
-            takes_info=True,
-        )
+    register_parts(
+        modality,
+        SPECS,
+        _METRICS,
+        architectures=(
+            Architecture(
+                "ctgan",
+                _build,
+                "CTGAN (Xu et al. 2019): residual G with Gumbel-softmax spans, PacGAN critic; "
+                "tables",
+                ("g_width", "d_width", "depth", "leaky_slope", "dropout", "pack"),
+                takes_info=True,
+            ),
+        ),
     )

@@ -48,6 +48,7 @@ class TextModality(Modality):
     description = "character sequences (one-hot V x L): text panels, .txt, JS-n/BLEU/self-BLEU"
     options = TextOptions
     raw_formats = (".txt", ".npy")
+    takes_temperature = True
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         o = cfg.section("text")

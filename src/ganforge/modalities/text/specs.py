@@ -6,14 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
-from ganforge.registry import (
-    Architecture,
-    DatasetSpec,
-    MetricSpec,
-    register_architecture,
-    register_dataset,
-    register_metric,
-)
+from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
     "js": "JS-1..4: Jensen-Shannon divergence of character n-grams against the training text",
@@ -72,27 +65,24 @@ def _build_recurrent(cfg: Any, shape: tuple[int, ...], num_classes: int):
 
 
 def register_specs(modality: Any) -> None:
-    from ganforge.registry import register_modality
-
-    register_modality(modality)
-    for spec in SPECS:
-        register_dataset(spec)
-    for name, text in _METRICS.items():
-        register_metric(MetricSpec(name, "text", text, periodic=name == "js"))
-    register_architecture(
-        Architecture(
-            "gan-language",
-            _build,
-            "Gulrajani et al. 2017 text GAN: 1-D conv residual G (softmax) and critic; text",
-            ("g_width", "d_width", "depth"),
-        )
-    )
-    register_architecture(
-        Architecture(
-            "text-gru",
-            _build_recurrent,
-            "GRU G drawing characters (Gumbel-softmax straight-through, RelGAN-style MLE "
-            "warm-up: text.pretrain_seconds) and the anchor's critic; text",
-            ("g_width", "d_width", "depth"),
-        )
+    register_parts(
+        modality,
+        SPECS,
+        _METRICS,
+        periodic=("js",),
+        architectures=(
+            Architecture(
+                "gan-language",
+                _build,
+                "Gulrajani et al. 2017 text GAN: 1-D conv residual G (softmax) and critic; text",
+                ("g_width", "d_width", "depth"),
+            ),
+            Architecture(
+                "text-gru",
+                _build_recurrent,
+                "GRU G drawing characters (Gumbel-softmax straight-through, RelGAN-style MLE "
+                "warm-up: text.pretrain_seconds) and the anchor's critic; text",
+                ("g_width", "d_width", "depth"),
+            ),
+        ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,17 @@ def figure_image(fig: Any, dpi: float | None = None) -> Image.Image:
     plt.close(fig)
     buf.seek(0)
     return Image.open(buf).convert("RGB")
+
+
+@lru_cache(maxsize=8)
+def font(size: int, mono: bool = False) -> Any:
+    """DejaVu Sans (or Sans Mono) at ``size`` px from matplotlib's own files: the same
+    glyphs on every machine, for the modalities' pictures."""
+    import matplotlib
+    from PIL import ImageFont
+
+    name = "DejaVuSansMono.ttf" if mono else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name), size)
 
 
 def read_metrics(path: Path, kind: str = "train") -> list[dict]:

@@ -4,14 +4,11 @@ lines and the C of every octave marked; a legend of the voices under the title."
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
+from ganforge.plots import font
 
 COLOURS = [  # tab10: soprano red, alto orange, tenor green, bass blue, then the rest
     (214, 39, 40), (255, 127, 14), (44, 160, 44), (31, 119, 180),
@@ -20,10 +17,8 @@ COLOURS = [  # tab10: soprano red, alto orange, tenor green, bass blue, then the
 _PAPER, _BAR, _OCTAVE, _INK = (255, 255, 255), (150, 150, 150), (228, 228, 228), (60, 60, 60)
 
 
-@lru_cache(maxsize=4)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    return ImageFont.truetype(str(path), size)
+    return font(size, mono=False)
 
 
 def roll_panel(roll: np.ndarray, low: int, dt: int = 4, dp: int = 3) -> np.ndarray:

@@ -3,20 +3,15 @@ samples in a monospaced font, in columns, under a title; and a written ``.txt``.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-import matplotlib
 from PIL import Image, ImageDraw, ImageFont
+
+from ganforge.plots import font
 
 _INK, _PAPER, _GREY, _COPY = (20, 20, 20), (255, 255, 255), (110, 110, 110), (190, 60, 30)
 
 
-@lru_cache(maxsize=4)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    # matplotlib (a dependency) ships DejaVu Sans Mono: the same glyphs on every machine
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSansMono.ttf"
-    return ImageFont.truetype(str(path), size)
+    return font(size, mono=True)
 
 
 def text_panel(

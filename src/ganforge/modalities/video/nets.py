@@ -1,0 +1,203 @@
+"""Video GANs: MoCoGAN (Tulyakov et al. 2018) and a TGAN-style model (Saito et al. 2017).
+
+Both draw each frame with one DCGAN-style image generator from a per-frame code:
+
+- MoCoGAN: the code is a content part, fixed for the whole clip, and a motion part, one
+  per frame from a GRU fed a fresh noise vector each frame. Its latent is a dict
+  ``{"content": (n, z_dim), "motion": (n, frames, motion_dim)}``, so ``interpolate --keep
+  motion`` walks the content with the motion fixed, and ``--keep content`` the reverse.
+  Two critics: an image D on one random frame per clip (head ``image``) and a video D of
+  3-D convolutions on the whole clip (head ``video``), weights from ``loss.head_weights``.
+- TGAN: a temporal generator turns one latent into a code per frame (1-D convolutions
+  over time); the image generator takes the latent and the frame's code; a video D only.
+
+Critics use spectral norm and no batch norm (every clip is scored on its own).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.errors import ConfigError
+from ganforge.nets.base import apply_spectral_norm
+
+MOTION_DIM = 10  # MoCoGAN's motion noise and code size
+
+
+def _act() -> nn.Module:
+    return nn.LeakyReLU(0.2)
+
+
+class FrameGenerator(nn.Module):
+    """A per-frame code (N, code) -> a frame (N, C, size, size) in [-1, 1] (DCGAN: a 4x4
+    map, transposed convolutions doubling the side, batch norm, tanh)."""
+
+    def __init__(self, code: int, size: int, channels: int, width: int = 64) -> None:
+        super().__init__()
+        ups = int(math.log2(size // 4))
+        if 4 * 2**ups != size:
+            raise ConfigError(f"video frames must be 4 x a power of two pixels; got {size}")
+        c = width * 2 ** (ups - 1)
+        self.start = nn.Sequential(nn.Linear(code, c * 16), nn.BatchNorm1d(c * 16), nn.ReLU())
+        layers: list[nn.Module] = []
+        for _ in range(ups - 1):
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.BatchNorm2d(c // 2), nn.ReLU()]
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+        self.c0 = width * 2 ** (ups - 1)
+
+    def forward(self, code: Tensor) -> Tensor:
+        return self.body(self.start(code).view(code.shape[0], self.c0, 4, 4))
+
+
+def _clips(frames: Tensor, n: int, t: int) -> Tensor:
+    """(n t, C, H, W) frames -> (n, C, t, H, W) clips."""
+    return frames.view(n, t, *frames.shape[1:]).transpose(1, 2)
+
+
+class MoCoGenerator(nn.Module):
+    """MoCoGAN's G: content fixed per clip, a GRU's motion code per frame."""
+
+    def __init__(
+        self, frames: int, size: int, channels: int, z_dim: int = 50, width: int = 64
+    ) -> None:
+        super().__init__()
+        self.frames, self.z_dim = frames, z_dim
+        self.gru = nn.GRU(MOTION_DIM, MOTION_DIM, batch_first=True)
+        self.image = FrameGenerator(z_dim + MOTION_DIM, size, channels, width)
+
+    def sample_latent(self, n: int, generator=None, device=None) -> dict[str, Tensor]:
+        out = {
+            "content": torch.randn(n, self.z_dim, generator=generator),
+            "motion": torch.randn(n, self.frames, MOTION_DIM, generator=generator),
+        }
+        return {k: v.to(device or "cpu") for k, v in out.items()}
+
+    def frame_codes(self, latent: dict[str, Tensor]) -> Tensor:
+        """(n, frames, z_dim + motion) codes: the content repeated, the GRU's motion."""
+        content, noise = latent["content"], latent["motion"]
+        motion, _ = self.gru(noise.to(self.gru.weight_ih_l0.dtype))
+        n, t = noise.shape[:2]
+        return torch.cat([content[:, None].expand(n, t, -1).to(motion.dtype), motion], -1)
+
+    def forward(self, latent: dict[str, Tensor], cond: Any = None) -> Tensor:
+        codes = self.frame_codes(latent)
+        n, t = codes.shape[:2]
+        return _clips(self.image(codes.reshape(n * t, -1)), n, t)
+
+
+class TemporalGenerator(nn.Module):
+    """TGAN's G: a temporal generator maps the latent to a code per frame (1-D convs over
+    time); each frame is drawn from the latent and its frame's code."""
+
+    def __init__(
+        self, frames: int, size: int, channels: int, z_dim: int = 100, width: int = 64
+    ) -> None:
+        super().__init__()
+        self.frames, self.z_dim = frames, z_dim
+        c = 2 * z_dim
+        self.to_time = nn.Linear(z_dim, c * frames)
+        self.temporal = nn.Sequential(
+            nn.BatchNorm1d(c),
+            nn.ReLU(),
+            nn.Conv1d(c, c, 3, padding=1),
+            nn.BatchNorm1d(c),
+            nn.ReLU(),
+            nn.Conv1d(c, z_dim, 3, padding=1),
+            nn.Tanh(),
+        )
+        self.image = FrameGenerator(2 * z_dim, size, channels, width)
+
+    def forward(self, z: Tensor, cond: Any = None) -> Tensor:
+        n, t = z.shape[0], self.frames
+        h = self.to_time(z).view(n, -1, t)
+        codes = self.temporal(h).transpose(1, 2)  # (n, t, z)
+        both = torch.cat([z[:, None].expand(n, t, -1), codes], -1)
+        return _clips(self.image(both.reshape(n * t, -1)), n, t)
+
+
+class ImageCritic(nn.Module):
+    """One frame (N, C, size, size) -> a logit (DCGAN critic, spectral norm)."""
+
+    def __init__(self, size: int, channels: int, width: int = 64) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c, s = channels, size
+        out = width
+        while s > 4:
+            layers += [nn.Conv2d(c, out, 4, 2, 1), _act()]
+            c, out, s = out, out * 2, s // 2
+        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * 16, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.body(x).squeeze(1)
+
+
+class VideoCritic(nn.Module):
+    """A clip (N, C, T, size, size) -> a logit: 3-D convolutions halving the side (and the
+    time while it is 4 frames or more), then a linear score."""
+
+    def __init__(self, frames: int, size: int, channels: int, width: int = 64) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c, s, t, out = channels, size, frames, width
+        while s > 4:
+            kt, st = (4, 2) if t >= 4 else (1, 1)
+            layers += [nn.Conv3d(c, out, (kt, 4, 4), (st, 2, 2), (kt // 4, 1, 1)), _act()]
+            t = (t + 2 * (kt // 4) - kt) // st + 1
+            c, out, s = out, out * 2, s // 2
+        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * t * 16, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.body(x).squeeze(1)
+
+
+class ClipCritics(nn.Module):
+    """Named critics of a clip: ``video`` (3-D convs) and, for MoCoGAN, ``image`` (one random
+    frame per clip, drawn from the global RNG so resumes are exact)."""
+
+    independent_samples = True
+
+    def __init__(self, frames: int, size: int, channels: int, width: int, image: bool) -> None:
+        super().__init__()
+        self.video = VideoCritic(frames, size, channels, width)
+        self.image = ImageCritic(size, channels, width) if image else None
+        self.head_weights = {"video": 1.0, **({"image": 1.0} if image else {})}
+
+    def forward(self, x: Tensor, cond: Any = None) -> dict[str, Tensor]:
+        out = {"video": self.video(x)}
+        if self.image is not None:
+            n, t = x.shape[0], x.shape[2]
+            pick = torch.randint(0, t, (n,), device=x.device)
+            out["image"] = self.image(x[torch.arange(n, device=x.device), :, pick])
+        return out
+
+
+def build(
+    cfg: Any, sample_shape: tuple[int, ...], num_classes: int, kind: str = "mocogan"
+) -> tuple[nn.Module, nn.Module]:
+    """(G, D) for clips of shape (channels, frames, size, size)."""
+    if len(sample_shape) != 4 or sample_shape[2] != sample_shape[3]:
+        raise ConfigError(
+            f"the {kind} architecture trains on clips (a moving-mnist / shapes-motion / video: "
+            "spec)"
+        )
+    if num_classes > 1:
+        raise ConfigError(f"the {kind} nets are unconditional: set data.conditional=false")
+    channels, frames, size, _ = (int(s) for s in sample_shape)
+    m = cfg.model
+    g_width, d_width = m.g_width or 64, m.d_width or 64
+    if kind == "mocogan":
+        G: nn.Module = MoCoGenerator(frames, size, channels, m.z_dim, g_width)
+    else:
+        G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)
+    D = ClipCritics(frames, size, channels, d_width, image=kind == "mocogan")
+    if m.spectral_norm is not False:
+        apply_spectral_norm(D)
+    G.z_dim = m.z_dim
+    return G, D

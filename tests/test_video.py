@@ -1,0 +1,291 @@
+"""The video modality: the Moving MNIST generator's physics, clip files through the
+modality and the folder loader, every metric on known cases, MoCoGAN's content/motion
+split, exact resume with two critics, and the commands end to end on a tiny set."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge.cli import main
+from ganforge.modalities.video import motion as M
+from ganforge.modalities.video.clipio import read_clip
+from ganforge.modalities.video.motion_sets import (
+    CANVAS,
+    moving_digits,
+    moving_shapes,
+    trajectories,
+)
+from ganforge.modalities.video.nets import MoCoGenerator
+
+TINY = [
+    "video.size=16",
+    "video.frames=6",
+    "video.clips=200",
+    "model.z_dim=8",
+    "model.g_width=8",
+    "model.d_width=8",
+    "train.batch=8",
+    "log.every=2",
+    "log.sample_every=4",
+    "log.checkpoint_every=4",
+    "log.progress=false",
+    "video.samples=3",
+]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from ganforge.modalities.image.datasets import load_mnist5k
+
+    ds = load_mnist5k()
+    return ds.data[:500, 0].numpy(), ds.labels[:500].numpy()
+
+
+# ---------------------------------------------------------------- the data's physics
+def test_trajectories_bounce_off_the_walls_and_keep_their_speed():
+    pos, speeds = trajectories(300, 40, 1, 28, np.random.default_rng(0))
+    lim = CANVAS - 28
+    assert pos.min() >= 0 and pos.max() <= lim
+    step = np.diff(pos, axis=1)[:, :, 0]  # (N, T-1, 2)
+    # away from a bounce each axis keeps its velocity; at a bounce it only turns back
+    far = (pos[:, 1:-1, 0] > 6) & (pos[:, 1:-1, 0] < lim - 6)
+    same = np.isclose(step[:, 1:], step[:, :-1])
+    assert same[far].all()
+    # a step never exceeds the object's speed, and free steps are exactly it
+    length = np.linalg.norm(step, axis=-1)
+    assert (length <= speeds + 1e-9).all()
+    free = same.all(-1) & far.all(-1)
+    assert np.allclose(length[:, 1:][free], np.broadcast_to(speeds, length[:, 1:].shape)[free])
+    assert (speeds >= 2.0).all() and (speeds <= 5.0).all()
+
+
+def test_moving_mnist_draws_the_digit_where_its_trajectory_says(digits):
+    d, y = digits
+    m = moving_digits(d, y, 20, frames=5, size=64, objects=1, seed=3)
+    assert m.clips.shape == (20, 1, 5, 64, 64) and m.clips.dtype == np.uint8
+    for i in range(3):
+        for t in range(5):
+            x, yy = np.rint(m.positions[i, t, 0]).astype(int)
+            box = m.clips[i, 0, t, yy : yy + 28, x : x + 28]
+            assert box.sum() == m.clips[i, 0, t].sum()  # nothing outside the digit's box
+    assert (m.labels == m.classes[:, 0]).all()
+
+
+def test_two_digits_overlap_by_the_pixel_maximum(digits):
+    d, y = digits
+    both = moving_digits(d, y, 10, frames=4, size=64, objects=2, seed=5)
+    # draw each digit alone at the same places: the pair is their pixel maximum
+    from ganforge.modalities.video.motion_sets import paste_max
+
+    rng = np.random.default_rng(5)
+    pick = rng.integers(0, len(d), (10, 2))
+    for t in range(4):
+        alone = []
+        for o in range(2):
+            canvas = np.zeros((10, 64, 64), np.uint8)
+            paste_max(canvas, d[pick[:, o]], both.positions[:, t, o])
+            alone.append(canvas)
+        assert (both.clips[:, 0, t] == np.maximum(*alone)).all()
+
+
+def test_smaller_clips_are_the_canvas_averaged_down(digits):
+    d, y = digits
+    big = moving_digits(d, y, 4, frames=3, size=64, seed=1).clips.astype(float)
+    small = moving_digits(d, y, 4, frames=3, size=32, seed=1).clips.astype(float)
+    pooled = big.reshape(4, 1, 3, 32, 2, 32, 2).mean((4, 6))
+    assert np.abs(small - pooled).max() <= 0.5 + 1e-9
+
+
+# ---------------------------------------------------------------- metrics on known cases
+@pytest.fixture(scope="module")
+def real_clips(digits):
+    d, y = digits
+    return moving_digits(d, y, 300, frames=12, size=32, seed=11).clips
+
+
+def test_motion_statistics_of_real_clips(real_clips):
+    s = M.motion_stats(real_clips, 1, 28)
+    assert s["freeze"] == 0.0
+    assert s["physics"] > 0.97  # the rule is the data's own physics
+    assert 2.0 < s["speed"] < 5.0
+
+
+def test_identical_sets_score_zero_and_reversed_clips_move_alike(real_clips):
+    a = M.motion_stats(real_clips, 1, 28)
+    assert M.ks_distance(a["speeds"], a["speeds"]) == 0.0
+    rev = M.motion_stats(real_clips[:, :, ::-1].copy(), 1, 28)
+    assert M.ks_distance(a["speeds"], rev["speeds"]) < 1e-9  # the same steps backwards
+    assert rev["physics"] == pytest.approx(a["physics"], abs=0.02)  # bouncing runs both ways
+
+
+def test_frozen_and_shuffled_clips_are_caught(real_clips):
+    frozen = np.repeat(real_clips[:, :, :1], real_clips.shape[2], axis=2)
+    f = M.motion_stats(frozen, 1, 28)
+    assert f["freeze"] == 1.0 and f["speed"] == pytest.approx(0.0, abs=1e-6)
+    rng = np.random.default_rng(0)
+    shuffled = real_clips[:, :, rng.permutation(real_clips.shape[2])]
+    s = M.motion_stats(shuffled, 1, 28)
+    assert s["physics"] < 0.6  # jumps back and forth break the bouncing
+    a = M.motion_stats(real_clips, 1, 28)
+    assert M.ks_distance(a["speeds"], s["speeds"]) > 0.3
+
+
+def test_ks_distance_on_a_worked_example():
+    assert M.ks_distance([1, 2, 3, 4], [3, 4, 5, 6]) == pytest.approx(0.5)
+    assert M.ks_distance([0, 0], [1, 1]) == 1.0
+
+
+def test_two_objects_are_followed_separately(digits):
+    d, y = digits
+    m = moving_digits(d, y, 50, frames=8, size=64, objects=2, seed=2)
+    c = M.centres(m.clips, 2)
+    # each true digit's box centre lies near one of the found centres most of the time
+    true = m.positions + 14
+    err = np.minimum(
+        np.linalg.norm(c[:, :, :1] - true, axis=-1), np.linalg.norm(c[:, :, 1:] - true, axis=-1)
+    )
+    assert np.median(err) < 6
+
+
+def test_acd_is_zero_for_frozen_clips_and_grows_with_changing_content():
+    from ganforge.modalities.video.reference import acd, acd_colour
+
+    feats = torch.randn(5, 1, 1, 16).expand(5, 8, 1, 16)
+    assert np.allclose(acd(feats), 0.0)
+    moving = torch.randn(5, 8, 1, 16)
+    assert (acd(moving) > 1.0).all()
+    shapes = moving_shapes(20, frames=6, size=32, seed=0).clips
+    assert acd_colour(shapes).mean() < 5.0  # one colour per shape (edge pixels vary a little)
+    flicker = shapes.copy()
+    flicker[:, :, ::2] = flicker[:, ::-1, ::2]  # swap the channels every other frame
+    assert acd_colour(flicker).mean() > 20.0
+
+
+# ---------------------------------------------------------------- MoCoGAN's latents
+def test_mocogan_keeps_the_content_when_only_the_motion_changes():
+    torch.manual_seed(0)
+    G = MoCoGenerator(frames=6, size=16, channels=1, z_dim=8, width=8).eval()
+    a = G.sample_latent(3, generator=torch.Generator().manual_seed(1))
+    b = {"content": a["content"], "motion": torch.randn_like(a["motion"])}
+    ca, cb = G.frame_codes(a), G.frame_codes(b)
+    # the content part is the same in every frame and in both clips; the motion part is not
+    assert torch.equal(ca[:, :, :8], a["content"][:, None].expand(3, 6, 8))
+    assert torch.equal(ca[:, :, :8], cb[:, :, :8])
+    assert not torch.allclose(ca[:, :, 8:], cb[:, :, 8:])
+    with torch.no_grad():
+        xa, xb = G(a), G(b)
+    assert xa.shape == (3, 1, 6, 16, 16) and not torch.allclose(xa, xb)
+    # the walk with the motion held changes only the content
+    from ganforge.engine.latent import interpolate_latent
+
+    c = G.sample_latent(3, generator=torch.Generator().manual_seed(2))
+    mid = interpolate_latent(G, a, c, 0.5, keep=("motion",))
+    assert torch.equal(mid["motion"], a["motion"]) and not torch.equal(mid["content"], a["content"])
+
+
+# ---------------------------------------------------------------- end to end
+def test_mocogan_resumes_bit_for_bit_with_two_critics(tmp_path):
+    from ganforge.engine.checkpoint import latest_checkpoint, load_checkpoint
+    from ganforge.training import train
+
+    over = [*TINY, "log.checkpoint_every=3"]
+    train("moving-mnist", out=tmp_path / "a", steps=6, overrides=over, progress=False)
+    train("moving-mnist", out=tmp_path / "b", steps=3, overrides=over, progress=False)
+    train(None, out=tmp_path / "b", steps=6, resume=True, overrides=over, progress=False)
+    wa = load_checkpoint(latest_checkpoint(tmp_path / "a" / "checkpoints"))[0]
+    wb = load_checkpoint(latest_checkpoint(tmp_path / "b" / "checkpoints"))[0]
+    assert any(".image." in k for k in wa) and any(".video." in k for k in wa)
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+    log = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    train_rows = [r for r in log if r.get("kind") == "train"]
+    assert "d_real.image" in train_rows[-1] and "d_real.video" in train_rows[-1]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("video") / "run"
+    sets = [x for kv in [*TINY, "video.augment=translation,cutout"] for x in ("--set", kv)]
+    assert main(["train", "moving-mnist", "--steps", "8", "--out", str(out), *sets]) == 0
+    return out
+
+
+def test_samples_are_written_as_gif_mp4_png_and_a_folder_that_loads_back(tiny_run, tmp_path):
+    from ganforge.modalities.video.clipio import read_video_folder
+    from ganforge.modalities.video.render import animated_grid
+    from ganforge.sampling import load_run
+
+    gif, mp4 = tmp_path / "c.gif", tmp_path / "c.mp4"
+    assert main(["sample", str(tiny_run), "--n", "4", "--out", str(gif), "--seed", "3"]) == 0
+    assert main(["sample", str(tiny_run), "--n", "4", "--out", str(mp4), "--seed", "3"]) == 0
+    assert main(["sample", str(tiny_run), "--n", "4", "--out", str(tmp_path / "c.png")]) == 0
+    run = load_run(tiny_run)
+    x = run.sample(4, seed=3)
+    grid = animated_grid(x)
+    assert np.array_equal(read_clip(gif), grid)  # a GIF holds the exact pixels
+    movie = read_clip(mp4)
+    assert (
+        movie.shape[0] == 6
+        and np.abs(movie[:, : grid.shape[1], : grid.shape[2]] - grid.astype(int)).mean() < 12
+    )
+    folder = tmp_path / "clips"
+    assert main(["sample", str(tiny_run), "--n", "3", "--out", str(folder), "--seed", "3"]) == 0
+    back, names, skipped = read_video_folder(folder, 16, 6, 1)
+    want = ((run.sample(3, seed=3).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+    assert back.shape == (3, 1, 6, 16, 16) and not skipped
+    assert np.abs(back.astype(int) - want).max() <= 1  # RGB -> grey rounding only
+
+
+def test_eval_scores_every_group_beside_its_floor(tiny_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "cache"))
+    assert main(["eval", str(tiny_run), "--n", "40"]) == 0
+    report = json.loads((tiny_run / "eval.json").read_text())
+    scores = report["scores"]
+    for name in (
+        "frame FID[moving-mnist-cnn]",
+        "ACD[moving-mnist-cnn]",
+        "speed KS",
+        "physics %",
+        "freeze %",
+        "FVD[moving-mnist-c3d]",
+        "confidence %",
+    ):
+        assert name in scores and np.isfinite(scores[name]["floor"]), name
+    assert scores["physics %"]["floor"] > 95  # held-out real clips obey the physics
+    assert scores["freeze %"]["floor"] == 0.0
+    assert (tiny_run / "report.html").is_file()
+
+
+def test_a_video_folder_trains_and_bad_files_are_listed(tmp_path, capsys):
+    from ganforge.modalities.video.clipio import save_gif
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        save_gif(rng.integers(0, 255, (9, 20, 24, 3), dtype=np.uint8), folder / f"c{i}.gif")
+    (folder / "broken.mp4").write_bytes(b"not a movie")
+    out = tmp_path / "run"
+    sets = [x for kv in TINY for x in ("--set", kv)]
+    code = main(
+        ["train", f"video:{folder}", "--arch", "tgan", "--steps", "2", "--out", str(out), *sets]
+    )
+    text = capsys.readouterr()
+    assert code == 0
+    assert "broken.mp4" in text.out + text.err
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["info"]["video"]["channels"] == 3
+
+
+def test_bad_video_settings_are_one_line_errors(tmp_path, capsys):
+    assert (
+        main(["train", "moving-mnist", "--set", "video.size=48", "--out", str(tmp_path / "x")]) == 2
+    )
+    assert "video.size" in capsys.readouterr().err
+    assert main(["train", f"video:{tmp_path / 'missing'}", "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "missing" in err and "Traceback" not in err

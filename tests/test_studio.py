@@ -66,6 +66,10 @@ def runs(tmp_path_factory):
     ]
     small = ["model.g_width=32", "model.d_width=32", "train.batch=100"]
     assert main(args + _sets(FAST + small)) == 0
+    clips = ["video.size=16", "video.frames=6", "video.clips=200", "model.z_dim=8"]
+    clips += ["model.g_width=8", "model.d_width=8", "train.batch=8", "video.samples=3"]
+    args = ["train", "moving-mnist", "--steps", "4", "--out", str(root / "clips")]
+    assert main(args + _sets(FAST + clips)) == 0
     return root
 
 
@@ -386,3 +390,21 @@ def test_principal_directions_move_the_output_along_its_main_component(studio, r
     status, png = studio.get("/api/runs/music/bach/slide.png?seed=1&d0=1.5&d2=-1")
     assert status == 200 and png[:4] == b"\x89PNG"
     assert studio.get("/api/runs/ring/slide.png?d0=9")[0] == 400
+
+
+def test_a_video_run_plays_its_clips_in_the_explore_view(page, studio):
+    import io
+
+    from PIL import Image
+
+    page.click("#run-table tr[data-run='clips']")
+    page.click("#tabs button[data-tab='explore']")
+    page.wait_for_function(
+        "document.getElementById('explore-animation') !== null "
+        "&& document.getElementById('explore-animation').complete "
+        "&& document.getElementById('explore-animation').naturalWidth > 0"
+    )
+    src = page.get_attribute("#explore-animation", "src")
+    status, body = studio.get(src)
+    assert status == 200 and Image.open(io.BytesIO(body)).n_frames == 6  # one per clip frame
+    assert page.locator("#downloads a", has_text=".mp4").count() == 1

@@ -289,3 +289,19 @@ def test_bad_video_settings_are_one_line_errors(tmp_path, capsys):
     assert main(["train", f"video:{tmp_path / 'missing'}", "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
     assert "missing" in err and "Traceback" not in err
+
+
+def test_interpolate_walks_content_or_motion_with_the_other_held(tiny_run, tmp_path):
+    from PIL import Image
+
+    for part in ("motion", "content"):
+        out = tmp_path / f"walk-{part}.gif"
+        assert (
+            main(["interpolate", str(tiny_run), "--frames", "4", "--keep", part, "--out", str(out)])
+            == 0
+        )
+        assert Image.open(out).n_frames == 4
+    assert (
+        main(["interpolate", str(tiny_run), "--keep", "colour", "--out", str(tmp_path / "w.gif")])
+        == 2
+    )

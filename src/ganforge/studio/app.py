@@ -34,9 +34,14 @@ from ganforge.studio.runs import find_runs, read_records, sample_steps, summary
 STATIC = Path(__file__).parent / "static"
 COOKIE = "ganforge_studio"
 AUDIO = {".wav": "audio/wav"}
+ANIMATED = {".gif"}  # sample formats shown moving in the explore view (video clips)
 TYPES = {
     ".png": "image/png",
     ".gif": "image/gif",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
     ".wav": "audio/wav",
     ".mid": "audio/midi",
     ".csv": "text/csv",
@@ -122,6 +127,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
                 **summary(root, path),
                 "formats": formats,
                 "audio": [f for f in formats if f in AUDIO],
+                "animated": [f for f in formats if f in ANIMATED],
                 "class_names": run.meta.get("class_names") or [],
                 "temperature": modality.takes_temperature or hasattr(run.generator, "temperature"),
                 "report": (path / "report.html").is_file(),

@@ -195,6 +195,14 @@ function drawExplore() {
     audio.id = "explore-audio";
     $("audio-box").appendChild(audio);
   }
+  for (const ext of state.info.animated || []) {
+    const img = document.createElement("img");
+    img.alt = "the drawn samples, moving";
+    img.src = `${base}/sample${ext}?${query()}`;
+    img.id = "explore-animation";
+    img.className = "animation";
+    $("audio-box").appendChild(img);
+  }
   $("downloads").innerHTML = "";
   for (const ext of state.info.formats) {
     const a = document.createElement("a");

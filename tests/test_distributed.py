@@ -241,3 +241,25 @@ def test_global_batch_must_split_evenly():
     assert per_rank_batch(64, DistContext(rank=1, world_size=4, backend="gloo")) == 16
     with pytest.raises(ConfigError, match="divisible by the number of processes"):
         per_rank_batch(30, DistContext(world_size=4, backend="gloo"))
+
+
+def test_two_digits_at_64_pixels_train_under_torchrun(tmp_path):
+    """The video modality's documented multi-process setting (two critics, a GRU in G, a
+    dict latent) on two processes; tiny widths, a few steps."""
+    run = tmp_path / "mm2"
+    sets = [
+        "video.objects=2", "video.size=64", "video.frames=8", "video.clips=200",
+        "model.z_dim=8", "model.g_width=8", "model.d_width=8", "train.batch=8",
+        "log.every=2", "log.sample_every=4", "log.checkpoint_every=4", "log.progress=false",
+        "video.samples=2",
+    ]  # fmt: skip
+    args = ["-m", "ganforge", "train", "moving-mnist", "--steps", "4", "--out", str(run)]
+    proc = _torchrun(*args, *[x for kv in sets for x in ("--set", kv)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["processes"] == 2 and meta["info"]["video"]["objects"] == 2
+    assert _steps_logged(run) == [2, 4]
+    weights, _, _ = ckpt.load_checkpoint(ckpt.latest_checkpoint(run / "checkpoints"))
+    assert any(".image." in k for k in weights) and all(
+        torch.isfinite(v).all() for v in weights.values()
+    )

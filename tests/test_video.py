@@ -219,6 +219,7 @@ def test_samples_are_written_as_gif_mp4_png_and_a_folder_that_loads_back(tiny_ru
     from ganforge.modalities.video.render import animated_grid
     from ganforge.sampling import load_run
 
+    assert read_clip(tiny_run / "samples" / "final.gif").shape[0] == 6  # training's final clips
     gif, mp4 = tmp_path / "c.gif", tmp_path / "c.mp4"
     assert main(["sample", str(tiny_run), "--n", "4", "--out", str(gif), "--seed", "3"]) == 0
     assert main(["sample", str(tiny_run), "--n", "4", "--out", str(mp4), "--seed", "3"]) == 0
@@ -240,8 +241,7 @@ def test_samples_are_written_as_gif_mp4_png_and_a_folder_that_loads_back(tiny_ru
     assert np.abs(back.astype(int) - want).max() <= 1  # RGB -> grey rounding only
 
 
-def test_eval_scores_every_group_beside_its_floor(tiny_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "cache"))
+def test_eval_scores_every_group_beside_its_floor(tiny_run):
     assert main(["eval", str(tiny_run), "--n", "40"]) == 0
     report = json.loads((tiny_run / "eval.json").read_text())
     scores = report["scores"]
@@ -258,6 +258,15 @@ def test_eval_scores_every_group_beside_its_floor(tiny_run, tmp_path, monkeypatc
     assert scores["physics %"]["floor"] > 95  # held-out real clips obey the physics
     assert scores["freeze %"]["floor"] == 0.0
     assert (tiny_run / "report.html").is_file()
+    # a known case: clips identical to the floor's held-out clips score exactly the floor
+    from ganforge.modalities.video.evaluate import score
+    from ganforge.modalities.video.reference import reference_for
+    from ganforge.sampling import load_run
+
+    ref = reference_for(load_run(tiny_run).info)
+    held = ref.heldout[np.random.default_rng(0).permutation(len(ref.heldout))[:40]]
+    for name, v in score(held, ref, seed=0).items():
+        assert v["value"] == pytest.approx(v["floor"]), name
 
 
 def test_a_video_folder_trains_and_bad_files_are_listed(tmp_path, capsys):

@@ -153,6 +153,7 @@ def _train(args: argparse.Namespace) -> int:
     for label, path in (
         ("run directory", result.run_dir),
         ("sample grid", result.samples),
+        *result.files.items(),
         ("progress GIF", result.gif),
         ("equilibrium plot", result.equilibrium),
     ):

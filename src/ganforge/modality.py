@@ -72,6 +72,14 @@ class Modality:
         """Keyword options for this modality's dataset loaders, from its config section."""
         return {}
 
+    def data_arguments(self, cfg: Config) -> tuple[str, str, int, dict[str, Any]]:
+        """(spec name, spec argument, seed, loader options) of ``cfg``'s data: what a
+        periodic scorer needs to rebuild the run's split without loading the data."""
+        from ganforge.data.specs import find_spec
+
+        entry, arg = find_spec(cfg.data.spec)
+        return entry.name, arg, cfg.train.seed, self.load_options(cfg)
+
     def training_data(self, dataset: Dataset, cfg: Config, dist: DistContext) -> Any:
         """What the trainer draws batches from (default: uniform minibatches of ``dataset``,
         its labels as conditions when ``data.conditional``)."""
@@ -158,6 +166,13 @@ class Modality:
         tmp.replace(path)
         return path
 
+    def final_files(
+        self, samples: torch.Tensor, folder: Path, info: dict[str, Any]
+    ) -> dict[str, Path]:
+        """Files written beside ``samples/final.png`` when training ends, as {label: path}
+        (video: the final clips as an animated GIF). Default: none."""
+        return {}
+
     def as_array(self, samples: torch.Tensor) -> np.ndarray:
         """Samples as the array a tool would load (``augment``'s ``.npz``): float32."""
         return samples.detach().float().cpu().numpy()
@@ -229,3 +244,15 @@ def aux_losses_for(modality: Modality, cfg: Config, dataset: Dataset) -> list[An
     if _takes(modality.aux_losses, "dataset"):
         return modality.aux_losses(cfg, dataset=dataset)
     return modality.aux_losses(cfg)
+
+
+def chosen_groups(metrics: str | None, groups: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """The metric groups ``--metrics`` names among a modality's ``groups`` (all when it
+    names none); a ConfigError when it names none of them. ``what`` names the data."""
+    if not metrics:
+        return groups
+    chosen = tuple(m.strip() for m in metrics.split(",") if m.strip())
+    mine = tuple(m for m in chosen if m in groups)
+    if not mine:
+        raise ConfigError(f"--metrics: a {what} run is scored by {', '.join(groups)}")
+    return mine

@@ -28,6 +28,7 @@ class SampleHook:
     ) -> None:
         self.paths, self.modality, self.info = paths, modality, info
         self.shown_cond: Any = None
+        self.files: dict[str, Path] = {}  # the modality's final files, by label
         n = modality.picture_count(cfg)
         if n == cfg.log.n_samples:  # the trainer's fixed batch (its latents and conditions)
             self.z, self.cond = None, None
@@ -56,10 +57,13 @@ class SampleHook:
         return metrics
 
     def final(self, trainer: Any, last_eval: dict[str, Any]) -> Path:
-        """``samples/final.png``, captioned with the last logged metrics."""
+        """``samples/final.png``, captioned with the last logged metrics, and the modality's
+        own final files (``self.files``)."""
         samples = self.draw(trainer)
         picture = self.picture(samples, trainer.step, last_eval)
-        return save_png(picture, self.paths.samples / "final.png")
+        path = save_png(picture, self.paths.samples / "final.png")
+        self.files = self.modality.final_files(samples, self.paths.samples, self.info)
+        return path
 
 
 def build_gif(paths: RunPaths, max_frames: int = 60) -> Path | None:

@@ -45,6 +45,7 @@ class TrainResult:
     equilibrium: Path | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     skipped_files: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # the modality's, e.g. final clips
     rank: int = 0  # this process's rank in a torchrun job (rank 0 wrote the run)
 
 
@@ -238,6 +239,7 @@ def _train_locked(
         paths,
         summary,
         samples=final,
+        files=dict(pictures.files),
         gif=gif,
         equilibrium=eq,
         metrics={**{k: v for k, v in summary.items() if isinstance(v, float)}, **last_eval},

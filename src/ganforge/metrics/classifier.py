@@ -13,6 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -151,8 +152,9 @@ def weights_path(name: str) -> Path:
     return cache_dir() / "extractors" / f"{name}-cnn.safetensors"
 
 
-def save_classifier(net: ClassifierNet, path: Path, meta: dict) -> Path:
-    """Weights as safetensors, provenance in its metadata; written atomically."""
+def save_weights(net: nn.Module, path: Path, meta: dict) -> Path:
+    """A module's weights as safetensors, ``meta`` (JSON) in its metadata; written
+    atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     state = {k: v.contiguous() for k, v in net.state_dict().items()}
@@ -161,15 +163,50 @@ def save_classifier(net: ClassifierNet, path: Path, meta: dict) -> Path:
     return path
 
 
-def load_classifier(path: Path) -> tuple[ClassifierNet, dict]:
-    """A stored classifier and its metadata (no code is unpickled)."""
+def read_meta(path: Path) -> dict:
+    """The JSON metadata :func:`save_weights` stored (no code is unpickled)."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as fh:
-        meta = json.loads((fh.metadata() or {}).get("ganforge", "{}"))
+        return json.loads((fh.metadata() or {}).get("ganforge", "{}"))
+
+
+def load_cached(
+    path: Path, build: Any, needs: tuple[str, ...] = ()
+) -> tuple[nn.Module, dict] | None:
+    """A cached net: ``build(meta)`` makes the module, the file fills its weights; None
+    when there is no file, or it is damaged or its metadata lacks a key of ``needs`` (then
+    deleted: rebuilt, never trusted)."""
+    if not path.is_file():
+        return None
+    try:
+        meta = read_meta(path)
+        if any(k not in meta for k in needs):
+            raise KeyError("stale cache file")
+        net = build(meta)
+        net.load_state_dict(load_file(str(path)))
+        return net.eval(), meta
+    except Exception:
+        path.unlink(missing_ok=True)
+        return None
+
+
+def save_classifier(net: ClassifierNet, path: Path, meta: dict) -> Path:
+    """Weights as safetensors, provenance in its metadata; written atomically."""
+    return save_weights(net, path, meta)
+
+
+def load_classifier(path: Path) -> tuple[ClassifierNet, dict]:
+    """A stored classifier and its metadata (no code is unpickled)."""
+    meta = read_meta(path)
     net = ClassifierNet(int(meta.get("num_classes", 10)))
     net.load_state_dict(load_file(str(path)))
     return net.eval(), meta
+
+
+def cached_classifier(path: Path) -> tuple[ClassifierNet, dict] | None:
+    """The classifier stored at ``path``, or None (missing, or damaged and deleted)."""
+    return load_cached(path, lambda meta: ClassifierNet(int(meta.get("num_classes", 10))))
 
 
 def describe_training(

@@ -11,8 +11,8 @@ from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError
 from ganforge.metrics.classifier import (
     ClassifierNet,
+    cached_classifier,
     describe_training,
-    load_classifier,
     save_classifier,
     split_indices,
     train_classifier,
@@ -92,10 +92,7 @@ def get_classifier(spec: str, progress: bool = True) -> tuple[ClassifierNet, dic
     key = dataset_key(spec)
     if key is None:
         labelled_splits(spec)  # raises the explanatory error
-    path = weights_path(key)
-    if path.is_file():
-        try:
-            return load_classifier(path)
-        except Exception:  # a damaged cache file is rebuilt, never trusted
-            path.unlink(missing_ok=True)
+    cached = cached_classifier(weights_path(key))
+    if cached is not None:
+        return cached
     return train_features(spec, progress=progress)

@@ -12,7 +12,7 @@ import numpy as np
 from ganforge.errors import ConfigError
 from ganforge.modalities.music.metrics import DESCRIPTIONS, METRICS, means, phrase_metrics
 from ganforge.modalities.music.overlap import overlap_area
-from ganforge.modality import Evaluation
+from ganforge.modality import Evaluation, chosen_groups
 
 GROUPS = ("metrics", "overlap", "copies", "fd")
 
@@ -27,13 +27,7 @@ def run_rolls(run: Any, n: int, seed: int) -> np.ndarray:
 
 
 def _groups(metrics: str | None) -> tuple[str, ...]:
-    if not metrics:
-        return GROUPS
-    chosen = tuple(m.strip() for m in metrics.split(",") if m.strip())
-    mine = tuple(m for m in chosen if m in GROUPS)
-    if not mine:
-        raise ConfigError(f"--metrics: a music run is scored by {', '.join(GROUPS)}")
-    return mine
+    return chosen_groups(metrics, GROUPS, "music")
 
 
 def score(
@@ -173,14 +167,12 @@ class PeriodicGap:
     generated phrases' metric means and the training data's (lower is better)."""
 
     def __init__(self, cfg: Any) -> None:
-        from ganforge.data.specs import find_spec
         from ganforge.modalities.music import MusicModality
         from ganforge.modalities.music.datasets import split_settings
 
-        entry, arg = find_spec(cfg.data.spec)
-        options = MusicModality().load_options(cfg)
+        name, arg, seed, options = MusicModality().data_arguments(cfg)
         options.pop("tempo")
-        self.music = split_settings(entry.name, arg, cfg.train.seed, **options)
+        self.music = split_settings(name, arg, seed, **options)
 
     def sample_count(self) -> int:
         return 512

@@ -8,7 +8,6 @@ as what it is, never passed off as a published metric. Weights are cached per da
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 
 import numpy as np
@@ -85,28 +84,17 @@ def train_keynet(
 
 
 def keynet_for(train: np.ndarray, low: int, name: str) -> tuple[KeyNet, dict]:
-    """The KeyNet of these training phrases, trained once and cached."""
-    from safetensors.torch import load_file, save_file
-
-    from ganforge.metrics.classifier import cache_dir
+    """The KeyNet of these training phrases, trained once and cached (safetensors)."""
+    from ganforge.metrics.classifier import cache_dir, load_cached, save_weights
 
     digest = hashlib.sha256(np.ascontiguousarray(train).tobytes()).hexdigest()[:16]
     path = cache_dir() / "music" / f"keynet-{digest}.safetensors"
-    meta_path = path.with_suffix(".json")
-    net = KeyNet(*train.shape[1:])
-    if path.is_file() and meta_path.is_file():
-        try:
-            net.load_state_dict(load_file(str(path)))
-            return net.eval(), json.loads(meta_path.read_text())
-        except (OSError, RuntimeError, ValueError):
-            pass  # retrained below
+    cached = load_cached(path, lambda meta: KeyNet(*train.shape[1:]), ("held_out_accuracy",))
+    if cached is not None:
+        return cached
     net, acc = train_keynet(train, low)
     meta = {"data": name, "held_out_accuracy": acc, "phrases": int(len(train))}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
-    tmp.replace(path)
-    meta_path.write_text(json.dumps(meta))
+    save_weights(net, path, meta)
     return net, meta
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ganforge.errors import ConfigError
 from ganforge.modalities.text.scoring import LARGE, METRIC_GROUPS, TextReference, decode_ids
-from ganforge.modality import Evaluation
+from ganforge.modality import Evaluation, chosen_groups
 
 GAN_TEMPERATURES = (0.0, 0.5, 0.75, 1.0, 1.5)
 MARKOV_TEMPERATURES = (0.5, 0.75, 1.0, 1.5)
@@ -74,14 +74,7 @@ def run_ids(run: Any, n: int, seed: int, temperature: float) -> np.ndarray:
 
 
 def _groups(metrics: str | None) -> tuple[str, ...]:
-    chosen = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None
-    known = (*METRIC_GROUPS, "curve")
-    if chosen is None:
-        return known
-    mine = tuple(m for m in chosen if m in known)
-    if not mine:
-        raise ConfigError(f"--metrics: a text run is scored by {', '.join(known)}")
-    return mine
+    return chosen_groups(metrics, (*METRIC_GROUPS, "curve"), "text")
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
@@ -152,13 +145,11 @@ class PeriodicJS:
     (lower is better); the best checkpoint is kept in ``RUN/best/``."""
 
     def __init__(self, cfg: Any) -> None:
-        from ganforge.data.specs import find_spec
         from ganforge.modalities.text import TextModality
         from ganforge.modalities.text.datasets import split_settings
 
-        entry, arg = find_spec(cfg.data.spec)
-        options = TextModality().load_options(cfg)
-        self.text = split_settings(entry.name, arg, cfg.train.seed, **options)
+        name, arg, seed, options = TextModality().data_arguments(cfg)
+        self.text = split_settings(name, arg, seed, **options)
         self.temperature = cfg.section("text").temperature
 
     def sample_count(self) -> int:

@@ -115,6 +115,11 @@ class VideoModality(Modality):
             f"'{path.suffix}'"
         )
 
+    def final_files(
+        self, samples: torch.Tensor, folder: Path, info: dict[str, Any]
+    ) -> dict[str, Path]:
+        return {"final clips": self.save(samples, Path(folder) / "final.gif", info)}
+
     # ------------------------------------------------------------------ evaluation
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any

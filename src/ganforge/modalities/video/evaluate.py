@@ -15,7 +15,7 @@ import numpy as np
 
 from ganforge.errors import ConfigError
 from ganforge.modalities.video.motion import ks_distance
-from ganforge.modality import Evaluation
+from ganforge.modality import Evaluation, chosen_groups
 
 GROUPS = ("frames", "acd", "motion", "fvd")
 
@@ -30,13 +30,7 @@ def run_clips(run: Any, n: int, seed: int) -> np.ndarray:
 
 
 def _groups(metrics: str | None) -> tuple[str, ...]:
-    if not metrics:
-        return GROUPS
-    chosen = tuple(m.strip() for m in metrics.split(",") if m.strip())
-    mine = tuple(m for m in chosen if m in GROUPS)
-    if not mine:
-        raise ConfigError(f"--metrics: a video run is scored by {', '.join(GROUPS)}")
-    return mine
+    return chosen_groups(metrics, GROUPS, "video")
 
 
 def _mean(x: Any) -> float:
@@ -182,14 +176,12 @@ class PeriodicFVD:
     against the real clips (lower is better)."""
 
     def __init__(self, cfg: Any) -> None:
-        from ganforge.data.specs import find_spec
         from ganforge.modalities.video import VideoModality
         from ganforge.modalities.video.datasets import split_settings
 
-        entry, arg = find_spec(cfg.data.spec)
-        options = VideoModality().load_options(cfg)
+        name, arg, seed, options = VideoModality().data_arguments(cfg)
         options.pop("fps")
-        self.video = split_settings(entry.name, arg, cfg.train.seed, **options)
+        self.video = split_settings(name, arg, seed, **options)
 
     def sample_count(self) -> int:
         return 512

@@ -15,7 +15,6 @@ Weights are cached as safetensors per data set.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from typing import Any
 
@@ -152,32 +151,21 @@ def train_clipnet(
 
 
 def clipnet_for(clips: np.ndarray, labels: np.ndarray | None, name: str) -> tuple[ClipNet, dict]:
-    """The ClipNet of these training clips, trained once and cached."""
-    from safetensors.torch import load_file, save_file
-
-    from ganforge.metrics.classifier import cache_dir
+    """The ClipNet of these training clips, trained once and cached (safetensors)."""
+    from ganforge.metrics.classifier import cache_dir, load_cached, save_weights
 
     h = hashlib.sha256(np.ascontiguousarray(clips[:2000]).tobytes())
     h.update(str(clips.shape).encode())
     path = cache_dir() / "video" / f"clipnet-{h.hexdigest()[:16]}.safetensors"
-    meta_path = path.with_suffix(".json")
-    classes = int(labels.max()) + 1 if labels is not None and len(labels) else 0
-    if path.is_file() and meta_path.is_file():
-        try:
-            net = ClipNet(clips.shape[1], classes)
-            net.load_state_dict(load_file(str(path)))
-            return net.eval(), json.loads(meta_path.read_text())
-        except (OSError, RuntimeError, ValueError):
-            pass  # retrained below
+    cached = load_cached(
+        path, lambda meta: ClipNet(clips.shape[1], int(meta["classes"])), ("order_accuracy",)
+    )
+    if cached is not None:
+        return cached
     net, acc = train_clipnet(clips, labels)
-    meta = {"data": name, "clips": int(len(clips)), **acc}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
-    tmp.replace(path)
-    tmp_meta = meta_path.with_name(f".{meta_path.name}.tmp")
-    tmp_meta.write_text(json.dumps(meta))
-    tmp_meta.replace(meta_path)
+    classes = net.classes.out_features if net.classes is not None else 0
+    meta = {"data": name, "clips": int(len(clips)), "classes": classes, **acc}
+    save_weights(net, path, meta)
     return net, meta
 
 

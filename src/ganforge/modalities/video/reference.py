@@ -127,7 +127,7 @@ def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
     frames (3 shapes), cached like the image classifiers."""
     from ganforge.data.dataset import Dataset
     from ganforge.metrics.classifier import (
-        load_classifier,
+        cached_classifier,
         save_classifier,
         split_indices,
         train_classifier,
@@ -138,11 +138,9 @@ def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
 
     key = f"shapes-motion-{ref.settings['size']}"
     path = weights_path(key)
-    if path.is_file():
-        try:
-            return load_classifier(path)
-        except Exception:  # a damaged cache file is rebuilt, never trusted
-            path.unlink(missing_ok=True)
+    cached = cached_classifier(path)
+    if cached is not None:
+        return cached
     s = {**ref.settings, "clips": 3000, "objects": 1, "seed": 12345}
     made = generated(s, "train")
     crops = object_crops(made.clips[:, :, ::4], 1, ref.box)  # (N, T/4, 1, 1, 28, 28)

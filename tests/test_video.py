@@ -37,6 +37,20 @@ TINY = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def feature_cache(tmp_path_factory):
+    """Feature nets (the MNIST classifier, the clip network) trained into a temporary cache."""
+    import os
+
+    before = os.environ.get("GANFORGE_CACHE")
+    os.environ["GANFORGE_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop("GANFORGE_CACHE", None)
+    else:
+        os.environ["GANFORGE_CACHE"] = before
+
+
 @pytest.fixture(scope="module")
 def digits():
     from ganforge.modalities.image.datasets import load_mnist5k
@@ -267,6 +281,12 @@ def test_eval_scores_every_group_beside_its_floor(tiny_run):
     held = ref.heldout[np.random.default_rng(0).permutation(len(ref.heldout))[:40]]
     for name, v in score(held, ref, seed=0).items():
         assert v["value"] == pytest.approx(v["floor"]), name
+    # frozen clips: every clip frozen, their speeds and clip features far from the real ones
+    frozen = np.repeat(held[:, :, :1], held.shape[2], axis=2)
+    s = score(frozen, ref, seed=0)
+    assert s["freeze %"]["value"] == 100.0
+    assert s["speed KS"]["value"] > 0.9 > 5 * s["speed KS"]["floor"]
+    assert s["FVD[moving-mnist-c3d]"]["value"] > 3 * s["FVD[moving-mnist-c3d]"]["floor"]
 
 
 def test_a_video_folder_trains_and_bad_files_are_listed(tmp_path, capsys):
@@ -314,3 +334,43 @@ def test_interpolate_walks_content_or_motion_with_the_other_held(tiny_run, tmp_p
         main(["interpolate", str(tiny_run), "--keep", "colour", "--out", str(tmp_path / "w.gif")])
         == 2
     )
+
+
+def test_a_folder_split_holds_the_same_sources_out_when_files_are_added():
+    from ganforge.modalities.video.datasets import split_by_source
+
+    names = [f"clip{i}.gif#{k}" for i in range(40) for k in range(2)]
+    held = split_by_source(names, 0, 0.2)
+    assert 0 < held.sum() < len(names)
+    assert all(held[2 * i] == held[2 * i + 1] for i in range(40))  # a source stays whole
+    more = names + [f"new{i}.mp4#0" for i in range(10)]
+    assert (split_by_source(more, 0, 0.2)[: len(names)] == held).all()
+    assert split_by_source(["a.gif#0", "b.gif#0"], 0, 0.01).sum() == 1  # one each side
+
+
+def test_i3d_loads_a_state_dict_of_the_pytorch_port_layout_and_refuses_others(tmp_path):
+    from ganforge.errors import ConfigError
+    from ganforge.modalities.video.i3d import I3D, i3d_features, load_i3d
+
+    torch.manual_seed(0)
+    net = I3D()
+    state = net.state_dict()
+    for key in (
+        "Conv3d_1a_7x7.conv3d.weight",
+        "Mixed_3b.b1b.bn.running_mean",
+        "logits.conv3d.bias",
+    ):
+        assert key in state, key  # the names rgb_imagenet.pt uses
+    torch.save(state, tmp_path / "rgb.pt")
+    model = load_i3d(tmp_path / "rgb.pt")
+    x = torch.rand(2, 3, 8, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(model(x), net.eval()(x), atol=1e-5)
+    clip = torch.randint(0, 255, (1, 1, 4, 16, 16), dtype=torch.uint8)  # grey, tiny: resized
+    assert i3d_features(model, clip).shape == (1, 400)
+    state.pop("logits.conv3d.bias")
+    torch.save(state, tmp_path / "bad.pt")
+    with pytest.raises(ConfigError, match="missing key 'logits.conv3d.bias'"):
+        load_i3d(tmp_path / "bad.pt")
+    with pytest.raises(ConfigError, match="not found"):
+        load_i3d(tmp_path / "none.pt")

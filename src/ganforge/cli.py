@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--metrics", help="comma-separated: fid,kid,pr,dc,is,classes,swd (default all)")
     e.add_argument("--n", type=int, default=10000, help="generated samples (default 10000)")
     e.add_argument("--inception-weights", help="pt_inception-2015-12-05 weights for Inception FID")
+    e.add_argument("--i3d-weights", help="Kinetics-400 RGB I3D state_dict for standard FVD (video)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -234,6 +235,7 @@ def _eval(args: argparse.Namespace) -> int:
         n=args.n,
         inception_weights=args.inception_weights,
         seed=args.seed,
+        i3d_weights=args.i3d_weights,
     )
     if args.json:
         print(json.dumps(result))

@@ -30,9 +30,11 @@ def evaluate(
     seed: int = 0,
     progress: bool = True,
     write: bool = True,
+    i3d_weights: str | None = None,
 ) -> dict[str, Any]:
     """Score the run's generator on ``n`` samples against real data, with real-data floors.
 
+    ``inception_weights`` (images) and ``i3d_weights`` (video) add the standard FID / FVD.
     Writes ``RUN/eval.json`` and ``RUN/report.html`` (``write=False`` skips both).
     """
     if n < 10:
@@ -41,7 +43,8 @@ def evaluate(
     run = Run(run_dir)
     modality = run.modality_obj
     t0 = time.perf_counter()
-    extra = {"inception_weights": inception_weights} if inception_weights else {}
+    given = {"inception_weights": inception_weights, "i3d_weights": i3d_weights}
+    extra = {k: v for k, v in given.items() if v}
     ev = modality.evaluate(run, metrics, n, seed, progress, **extra)
     result = {
         "run": str(run.paths.root),
@@ -127,7 +130,10 @@ class PeriodicEval:
 
     def __call__(self, trainer: Any, step: int) -> dict[str, Any]:
         fake = self.fakes(trainer, self.scorer.sample_count())
-        label, score = self.scorer(fake)
+        # a scorer may train or build a feature net the first time (global RNG draws):
+        # training's random stream must not depend on that, or resumes would diverge
+        with torch.random.fork_rng(devices=[]):
+            label, score = self.scorer(fake)
         if self.best is None or score < self.best:
             self.best = score
             weights, extra, state = trainer.state_tensors()

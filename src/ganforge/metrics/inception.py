@@ -269,8 +269,11 @@ class FIDInceptionV3(nn.Module):
         return feats, self.fc(feats)
 
 
-def _read_state_dict(path: Path) -> Mapping[str, object]:
-    """Tensors from a .safetensors file or a weights-only torch.save file (no code unpickled)."""
+def read_state_dict(
+    path: Path, what: str = "Inception weights", how: str = _HOW_TO_GET
+) -> Mapping[str, object]:
+    """Tensors from a .safetensors file or a weights-only torch.save file (no code
+    unpickled); a ConfigError naming ``what`` and ``how`` to get the file otherwise."""
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -279,37 +282,37 @@ def _read_state_dict(path: Path) -> Mapping[str, object]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise ConfigError(
-            f"cannot read Inception weights {path} as plain tensors (it holds other Python "
-            f"objects, refused because unpickling them could run code); {_HOW_TO_GET}"
+            f"cannot read {what} {path} as plain tensors (it holds other Python "
+            f"objects, refused because unpickling them could run code); {how}"
         ) from None
     except Exception as exc:  # any failure to read is a problem with the user's file
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
-            f"cannot read Inception weights {path} as plain tensors ({reason[:200]}); {_HOW_TO_GET}"
+            f"cannot read {what} {path} as plain tensors ({reason[:200]}); {how}"
         ) from None
     if not isinstance(state, Mapping):
-        raise ConfigError(
-            f"Inception weights {path} hold a {type(state).__name__}, not a state_dict; "
-            f"{_HOW_TO_GET}"
-        )
+        raise ConfigError(f"{what} {path} hold a {type(state).__name__}, not a state_dict; {how}")
     return state
 
 
-def _check_state_dict(state: Mapping[str, object], model: nn.Module, path: Path) -> None:
+def check_state_dict(
+    state: Mapping[str, object],
+    model: nn.Module,
+    path: Path,
+    what: str = "Inception weights",
+    how: str = _HOW_TO_GET,
+) -> None:
     """Raise ConfigError naming the first missing, unexpected or wrongly shaped key."""
     expected = model.state_dict()
     # Checkpoints saved before PyTorch 0.4.1 have no BatchNorm counters; load_state_dict fills them.
     missing = [k for k in expected if k not in state and not k.endswith(".num_batches_tracked")]
     unexpected = [k for k in state if k not in expected]
-    where = f"Inception weights {path} do not fit the FID InceptionV3"
+    where = f"{what} {path} do not fit the network"
     if missing:
-        raise ConfigError(
-            f"{where}: missing key '{missing[0]}' ({len(missing)} missing); {_HOW_TO_GET}"
-        )
+        raise ConfigError(f"{where}: missing key '{missing[0]}' ({len(missing)} missing); {how}")
     if unexpected:
         raise ConfigError(
-            f"{where}: unexpected key '{unexpected[0]}' ({len(unexpected)} unexpected); "
-            f"{_HOW_TO_GET}"
+            f"{where}: unexpected key '{unexpected[0]}' ({len(unexpected)} unexpected); {how}"
         )
     for key, value in state.items():
         if not isinstance(value, Tensor):
@@ -317,8 +320,26 @@ def _check_state_dict(state: Mapping[str, object], model: nn.Module, path: Path)
         want = tuple(expected[key].shape)
         if tuple(value.shape) != want:
             raise ConfigError(
-                f"{where}: '{key}' has shape {tuple(value.shape)}, expected {want}; {_HOW_TO_GET}"
+                f"{where}: '{key}' has shape {tuple(value.shape)}, expected {want}; {how}"
             )
+
+
+def load_checked(model: nn.Module, state: Mapping[str, object], path: Path, what: str) -> None:
+    """Load a checked state_dict into a model built on the meta device (every weight from
+    the file, none left unset)."""
+    tensors = {
+        k: v.float().contiguous() if v.is_floating_point() else v.long()
+        for k, v in state.items()
+        if isinstance(v, Tensor)
+    }
+    try:
+        model.load_state_dict(tensors, strict=True, assign=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1].strip()
+        raise ConfigError(f"{what} {path} do not load: {first[:200]}") from None
+    left = [n for n, t in model.state_dict().items() if t.is_meta]
+    if left:
+        raise ConfigError(f"{what} {path} do not load: no value for '{left[0]}'")
 
 
 def load_inception(path: str | Path | None = None) -> FIDInceptionV3:
@@ -335,23 +356,11 @@ def load_inception(path: str | Path | None = None) -> FIDInceptionV3:
     file = Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"Inception FID weights not found at {file}: {_HOW_TO_GET}")
-    state = _read_state_dict(file)
+    state = read_state_dict(file)
     with torch.device("meta"):  # no time spent on a random init that is overwritten anyway
         model = FIDInceptionV3()
-    _check_state_dict(state, model, file)
-    tensors = {
-        k: v.float().contiguous() if v.is_floating_point() else v.long()
-        for k, v in state.items()
-        if isinstance(v, Tensor)
-    }
-    try:
-        model.load_state_dict(tensors, strict=True, assign=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[-1].strip()
-        raise ConfigError(f"Inception weights {file} do not load: {first[:200]}") from None
-    left = [n for n, t in model.state_dict().items() if t.is_meta]
-    if left:
-        raise ConfigError(f"Inception weights {file} do not load: no value for '{left[0]}'")
+    check_state_dict(state, model, file)
+    load_checked(model, state, file, "Inception weights")
     model.eval()
     model.requires_grad_(False)
     return model

@@ -106,9 +106,14 @@ class VideoModality(Modality):
         if suffix in MOVIE:
             return save_mp4(animated_grid(samples), path, fps)
         if not suffix:  # a folder: one GIF per clip, as video:FOLDER reads them back
+            from ganforge.modalities.video.clipio import grid_frames
+            from ganforge.modalities.video.render import as_uint8
+
             path.mkdir(parents=True, exist_ok=True)
-            for i in range(len(samples)):
-                save_gif(animated_grid(samples[i : i + 1], cols=1), path / f"clip-{i:04d}.gif", fps)
+            clips = as_uint8(samples)
+            for i in range(len(clips)):
+                frames = grid_frames(clips[i : i + 1], cols=1, pad=0)  # the clip's own pixels
+                save_gif(frames, path / f"clip-{i:04d}.gif", fps)
             return path
         raise ConfigError(
             f"video samples are written as .gif, .mp4, .webm, .png, .npy or a folder; got "
@@ -126,7 +131,7 @@ class VideoModality(Modality):
     ) -> Any:
         from ganforge.modalities.video.evaluate import evaluate_run
 
-        return evaluate_run(run, metrics, n, seed)
+        return evaluate_run(run, metrics, n, seed, kw.get("i3d_weights"))
 
     def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
         if cfg.eval.metric not in self.periodic_metrics:

@@ -112,30 +112,43 @@ def _folder(settings: dict[str, Any]) -> tuple[np.ndarray, list[str], list[str]]
 
 
 def split_by_source(names: list[str], seed: int, holdout: float) -> np.ndarray:
-    """True for the clips of the held-out share of source files (a fixed shuffle)."""
+    """True for the clips of the held-out source files: a source is held out when a hash
+    of (seed, its path) falls under ``holdout``, so adding or removing other files never
+    moves a source across the split; at least one source on each side when there are two."""
+    import hashlib
+
     sources = sorted({n.rsplit("#", 1)[0] for n in names})
-    order = np.random.default_rng(seed).permutation(len(sources))
-    k = min(int(round(len(sources) * holdout)), len(sources) - 1) if holdout > 0 else 0
-    held = {sources[i] for i in order[:k]}
+    draw = {
+        src: int(hashlib.sha256(f"{seed}:{src}".encode()).hexdigest()[:12], 16) / 16**12
+        for src in sources
+    }
+    held = {src for src, u in draw.items() if u < holdout}
+    if holdout > 0 and len(sources) >= 2:
+        if not held:
+            held = {min(draw, key=draw.get)}
+        if len(held) == len(sources):
+            held.discard(max(draw, key=draw.get))
     return np.array([n.rsplit("#", 1)[0] in held for n in names], dtype=bool)
 
 
 @lru_cache(maxsize=2)
-def _clips_cached(key: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _clips_cached(key: str) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
     import json
 
     settings = json.loads(key)
     if settings["source"][0] in GENERATED:
         train, held = generated(settings, "train"), generated(settings, "heldout")
-        return train.clips, held.clips, []
+        return train.clips, held.clips, [], train.labels
     clips, names, skipped = _folder(settings)
     held = split_by_source(names, settings["seed"], settings["holdout"])
-    return clips[~held], clips[held], skipped
+    return clips[~held], clips[held], skipped, None
 
 
-def clips_of(settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(training clips, held-out clips, skipped files) of these settings, built once per
-    process."""
+def clips_of(
+    settings: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+    """(training clips, held-out clips, skipped files, training labels or None) of these
+    settings, built once per process."""
     import json
 
     return _clips_cached(json.dumps(settings, sort_keys=True))
@@ -149,7 +162,7 @@ def load_video(kind: str, arg: str, seed: int = 0, fps: float = 8.0, **options: 
     settings = split_settings(kind, arg, seed, **options)
     if kind in GENERATED and 64 % settings["size"]:
         raise DataError(f"{kind} clips are 16, 32 or 64 pixels; got video.size={settings['size']}")
-    train, held, skipped = clips_of(settings)
+    train, held, skipped, train_labels = clips_of(settings)
     if len(train) < 2:
         raise DataError(
             f"{kind}:{arg} gives {len(train)} training clip(s) of {settings['frames']} frames; "
@@ -157,7 +170,7 @@ def load_video(kind: str, arg: str, seed: int = 0, fps: float = 8.0, **options: 
         )
     labels, classes = None, None
     if kind in GENERATED:
-        labels = torch.from_numpy(generated(settings, "train").labels.astype(np.int64))
+        labels = torch.from_numpy(train_labels.astype(np.int64))
         classes = [str(i) for i in range(10)] if kind == "moving-mnist" else list(SHAPES)
         if settings["digits"] == "fashion" and kind == "moving-mnist":
             from ganforge.modalities.image.datasets import FASHION_MNIST_CLASSES

@@ -119,7 +119,23 @@ def speed_histogram(gen: np.ndarray, held: np.ndarray, ref: Any) -> Any:
     return figure_image(fig, dpi=90)
 
 
-def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
+def standard_fvd(gen: np.ndarray, held: np.ndarray, ref: Any, weights: str) -> dict[str, Any]:
+    """FVD on the user's I3D weights: generated and held-out clips against as many real
+    training clips."""
+    import torch
+
+    from ganforge.metrics.fid import fid
+    from ganforge.modalities.video.i3d import i3d_features, load_i3d
+
+    model = load_i3d(weights)
+    real = ref.real()[: len(gen)]
+    feats = [i3d_features(model, torch.from_numpy(x)) for x in (gen, held, real)]
+    return {"FVD": {"value": fid(feats[0], feats[2]), "floor": fid(feats[1], feats[2])}}
+
+
+def evaluate_run(
+    run: Any, metrics: str | None, n: int, seed: int, i3d_weights: str | None = None
+) -> Evaluation:
     from ganforge.modalities.video.reference import reference_for
     from ganforge.modalities.video.render import clips_picture
 
@@ -138,8 +154,14 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
         f"({'other digits, another seed' if ref.generated else 'source files never trained on'}"
         f"); real: {len(ref.real())} training clips",
     ]
-    if ref.frame_net() is not None and "frames" in groups or "acd" in groups:
-        meta = ref.frame_net()[1] if ref.frame_net() is not None else {}
+    if ref.frame_net() is None:
+        notes.append(
+            "frame scores and ACD need a classifier of the objects: they exist for "
+            "moving-mnist and shapes-motion, not for a folder of clips"
+            + ("" if "acd_colour" not in ref.real_stats() else " (ACD[colour] is given)")
+        )
+    elif "frames" in groups or "acd" in groups:
+        meta = ref.frame_net()[1]
         notes.append(
             f"frame scores read object crops ({ref.box} canvas px around each object's centre, "
             f"resampled to 28x28) with the {ref.name}-cnn classifier "
@@ -161,6 +183,13 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
             "yardstick, not FVD's I3D network"
         )
     held = ref.heldout[:count]
+    if i3d_weights:
+        pick = np.random.default_rng(seed).permutation(len(ref.heldout))[:count]
+        scores.update(standard_fvd(gen, ref.heldout[pick], ref, i3d_weights))
+        notes.append(
+            f"FVD: Frechet distance on the I3D logits of {i3d_weights} (Unterthiner et al. "
+            f"2018; clips resized to 224x224), {count} clips a side"
+        )
     return Evaluation(
         scores=scores,
         notes=notes,

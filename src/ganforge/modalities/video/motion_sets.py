@@ -96,6 +96,9 @@ def shrink(frames: np.ndarray, size: int) -> np.ndarray:
     return np.rint(x).clip(0, 255).astype(np.uint8)
 
 
+CHUNK = 256  # clips drawn on the 64x64 canvas at a time (memory stays small)
+
+
 def moving_digits(
     digits: np.ndarray,
     digit_labels: np.ndarray,
@@ -110,11 +113,14 @@ def moving_digits(
     extent = digits.shape[-1]
     pick = rng.integers(0, len(digits), (n, objects))
     pos, speeds = trajectories(n, frames, objects, extent, rng)
-    canvas = np.zeros((n, frames, CANVAS, CANVAS), dtype=np.uint8)
-    for t in range(frames):
-        for o in range(objects):
-            paste_max(canvas[:, t], digits[pick[:, o]], pos[:, t, o])
-    clips = shrink(canvas, size)[:, None]
+    clips = np.empty((n, 1, frames, size, size), dtype=np.uint8)
+    for lo in range(0, n, CHUNK):
+        hi = min(n, lo + CHUNK)
+        canvas = np.zeros((hi - lo, frames, CANVAS, CANVAS), dtype=np.uint8)
+        for t in range(frames):
+            for o in range(objects):
+                paste_max(canvas[:, t], digits[pick[lo:hi, o]], pos[lo:hi, t, o])
+        clips[lo:hi, 0] = shrink(canvas, size)
     classes = digit_labels[pick]
     return MotionSet(clips, classes[:, 0].copy(), classes, pos, speeds)
 
@@ -142,11 +148,14 @@ def moving_shapes(
     kinds = rng.integers(0, len(SHAPES), (n, objects))
     colours = PALETTE[rng.integers(0, len(PALETTE), (n, objects))]
     pos, speeds = trajectories(n, frames, objects, SHAPE_SIZE, rng)
-    canvas = np.zeros((n, frames, CANVAS, CANVAS, 3), dtype=np.uint8)
-    for o in range(objects):
-        sprites = masks[kinds[:, o]][..., None] * colours[:, o, None, None, :]
-        sprites = np.rint(sprites).astype(np.uint8)
-        for t in range(frames):
-            paste_max(canvas[:, t], sprites, pos[:, t, o])
-    clips = shrink(canvas, size).transpose(0, 4, 1, 2, 3)  # (n, 3, T, s, s)
-    return MotionSet(np.ascontiguousarray(clips), kinds[:, 0].copy(), kinds, pos, speeds, colours)
+    clips = np.empty((n, 3, frames, size, size), dtype=np.uint8)
+    for lo in range(0, n, CHUNK):
+        hi = min(n, lo + CHUNK)
+        canvas = np.zeros((hi - lo, frames, CANVAS, CANVAS, 3), dtype=np.uint8)
+        for o in range(objects):
+            sprites = masks[kinds[lo:hi, o]][..., None] * colours[lo:hi, o, None, None, :]
+            sprites = np.rint(sprites).astype(np.uint8)
+            for t in range(frames):
+                paste_max(canvas[:, t], sprites, pos[lo:hi, t, o])
+        clips[lo:hi] = shrink(canvas, size).transpose(0, 4, 1, 2, 3)  # (k, 3, T, s, s)
+    return MotionSet(clips, kinds[:, 0].copy(), kinds, pos, speeds, colours)

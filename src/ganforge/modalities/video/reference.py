@@ -54,10 +54,11 @@ class VideoReference:
     def _frame_net(self) -> tuple[Any, dict]:
         from ganforge.metrics.extractors import get_classifier
 
-        if self.settings["source"][0] == "moving-mnist":
-            spec = "fashion-mnist" if self.settings["digits"] == "fashion" else "mnist5k"
-            return get_classifier(spec, progress=False)
-        return shape_classifier(self)
+        with torch.random.fork_rng(devices=[]):  # training one must not move the caller's RNG
+            if self.settings["source"][0] == "moving-mnist":
+                spec = "fashion-mnist" if self.settings["digits"] == "fashion" else "mnist5k"
+                return get_classifier(spec, progress=False)
+            return shape_classifier(self)
 
     def clipnet(self) -> tuple[Any, dict]:
         from ganforge.modalities.video.features import clipnet_for
@@ -104,10 +105,14 @@ def acd(feats: torch.Tensor) -> np.ndarray:
     return (d.sum((-1, -2)) / (t * (t - 1))).mean(1).numpy()
 
 
-def acd_colour(clips: np.ndarray) -> np.ndarray:
+def acd_colour(clips: np.ndarray, chunk: int = 256) -> np.ndarray:
     """ACD as MoCoGAN computes it on its shape-motion set: each frame's mean colour of its
     object (pixels within 80% of the frame's brightest: anti-aliased edges left out), the
     mean L2 distance (0-255 units) between every two frames' colours."""
+    if len(clips) > chunk:
+        return np.concatenate(
+            [acd_colour(clips[i : i + chunk]) for i in range(0, len(clips), chunk)]
+        )
     from ganforge.modalities.video.motion import LIT, brightness
 
     x = np.asarray(clips, dtype=np.float32)
@@ -136,7 +141,7 @@ def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
     from ganforge.modalities.video.features import object_crops
     from ganforge.modalities.video.motion_sets import SHAPES
 
-    key = f"shapes-motion-{ref.settings['size']}"
+    key = f"shapes-motion-{ref.settings['size']}px-{ref.settings['channels']}ch"
     path = weights_path(key)
     cached = cached_classifier(path)
     if cached is not None:
@@ -148,7 +153,10 @@ def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
     data = ((crops.reshape(n * t, 1, 28, 28) + 1) * 127.5).round().clamp(0, 255).byte()
     labels = torch.from_numpy(np.repeat(made.labels, t)).long()
     ds = Dataset(key, data, "image", labels, len(SHAPES), list(SHAPES))
-    tr, te = split_indices(len(ds), 0.2, seed=0)
+    by_clip_tr, by_clip_te = split_indices(n, 0.2, seed=0)  # a clip's crops on one side
+    frame = torch.arange(t)
+    tr = (by_clip_tr[:, None] * t + frame).flatten()
+    te = (by_clip_te[:, None] * t + frame).flatten()
     net, acc = train_classifier(ds, tr, ds, te, epochs=2, progress=False)
     meta = {"dataset": key, "test_accuracy": acc, "num_classes": len(SHAPES)}
     save_classifier(net, path, meta)
@@ -160,9 +168,8 @@ def _reference(key: str) -> VideoReference:
     from ganforge.modalities.video.motion_sets import SHAPE_SIZE
 
     settings = json.loads(key)
-    train, held, _ = clips_of(settings)
+    train, held, _, labels = clips_of(settings)
     kind = settings["source"][0]
-    labels = generated(settings, "train").labels if kind in GENERATED else None
     box = {"moving-mnist": 28, "shapes-motion": SHAPE_SIZE}.get(kind, 0)
     name = kind if kind in GENERATED else "video"
     return VideoReference(settings, train, held, labels, box, name)

@@ -57,6 +57,9 @@ def main() -> None:
     ap.add_argument("--gif", help="write 16 of the first variant's clips here (.gif)")
     ap.add_argument("--picture", help="write 8 of the first variant's clips here (.png)")
     ap.add_argument("--keep", help="keep the runs under this folder")
+    ap.add_argument(
+        "--scored-only", action="store_true", help="score the runs already under --keep"
+    )
     args = ap.parse_args()
     variants = args.variant or ["base:"]
 
@@ -72,9 +75,10 @@ def main() -> None:
         ]
         out = root / name
         t0 = time.perf_counter()
-        ganforge.train(args.preset, out=out, overrides=over)
-        seconds = time.perf_counter() - t0
+        if not args.scored_only:
+            ganforge.train(args.preset, out=out, overrides=over)
         run = Run(out)
+        seconds = args.minutes * 60 if args.scored_only else time.perf_counter() - t0
         ref = reference_for(run.info)
         count = min(args.n, len(ref.heldout))
         gen = run_clips(run, count, args.seed)

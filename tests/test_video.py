@@ -269,7 +269,7 @@ def test_eval_scores_every_group_beside_its_floor(tiny_run):
         "confidence %",
     ):
         assert name in scores and np.isfinite(scores[name]["floor"]), name
-    assert scores["physics %"]["floor"] > 95  # held-out real clips obey the physics
+    assert scores["physics %"]["floor"] > 85  # held-out real clips obey the physics (16 px: coarse)
     assert scores["freeze %"]["floor"] == 0.0
     assert (tiny_run / "report.html").is_file()
     # a known case: clips identical to the floor's held-out clips score exactly the floor
@@ -301,7 +301,19 @@ def test_a_video_folder_trains_and_bad_files_are_listed(tmp_path, capsys):
     out = tmp_path / "run"
     sets = [x for kv in TINY for x in ("--set", kv)]
     code = main(
-        ["train", f"video:{folder}", "--arch", "tgan", "--steps", "2", "--out", str(out), *sets]
+        [
+            "train",
+            "moving-mnist",
+            "--data",
+            f"video:{folder}",
+            "--set",
+            "model.arch=tgan",
+            "--steps",
+            "2",
+            "--out",
+            str(out),
+            *sets,
+        ]
     )
     text = capsys.readouterr()
     assert code == 0
@@ -315,9 +327,12 @@ def test_bad_video_settings_are_one_line_errors(tmp_path, capsys):
         main(["train", "moving-mnist", "--set", "video.size=48", "--out", str(tmp_path / "x")]) == 2
     )
     assert "video.size" in capsys.readouterr().err
-    assert main(["train", f"video:{tmp_path / 'missing'}", "--out", str(tmp_path / "y")]) == 2
+    missing = ["train", "moving-mnist", "--data", f"video:{tmp_path / 'missing'}"]
+    assert main([*missing, "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
     assert "missing" in err and "Traceback" not in err
+    assert main(["train", f"video:{tmp_path}", "--out", str(tmp_path / "w")]) == 2
+    assert "--data video:" in capsys.readouterr().err  # a spec where the preset goes: said so
 
 
 def test_interpolate_walks_content_or_motion_with_the_other_held(tiny_run, tmp_path):

@@ -229,6 +229,11 @@ def load_preset_data(name_or_path: str) -> dict[str, Any]:
     preset = PRESET_DIR / f"{name_or_path}.yaml"
     if not preset.is_file():
         names = [n for n, _ in list_presets()]
+        if ":" in name_or_path:  # a data spec given where the preset goes
+            raise ConfigError(
+                f"'{name_or_path}' is a data spec, not a preset: give a preset and the data, "
+                f"e.g. `ganforge train PRESET --data {name_or_path}` (presets: {', '.join(names)})"
+            )
         raise ConfigError(
             f"unknown preset '{name_or_path}'{suggest(name_or_path, names)}; "
             f"available: {', '.join(names)} (or give a path to a YAML file)"

@@ -246,7 +246,8 @@ def check_value(key: str, value: Any) -> None:
     valid = choices(key)
     if valid is not None and value is not None and value not in valid:
         raise ConfigError(
-            f"{key} must be one of {', '.join(valid)}; got {value!r}" + suggest(str(value), valid)
+            f"{key} must be one of {', '.join(map(str, valid))}; got {value!r}"
+            + suggest(str(value), [str(v) for v in valid])
         )
     bounds = value_range(key)
     if bounds is not None and value is not None:

@@ -389,3 +389,22 @@ def test_i3d_loads_a_state_dict_of_the_pytorch_port_layout_and_refuses_others(tm
         load_i3d(tmp_path / "bad.pt")
     with pytest.raises(ConfigError, match="not found"):
         load_i3d(tmp_path / "none.pt")
+
+
+def test_the_motion_stream_shows_the_video_critic_each_frames_change():
+    from ganforge.modalities.video.nets import build
+    from ganforge.training import resolve_config
+
+    cfg = resolve_config("moving-mnist", overrides=["video.motion_stream=true", "model.d_width=8"])
+    _, D = build(cfg, (1, 6, 16, 16), 0)
+    assert D.video.body[0].in_channels == 2  # the frames and their differences
+    seen = []
+    D.video.body[0].register_forward_hook(lambda m, inp, out: seen.append(inp[0]))
+    torch.manual_seed(0)
+    clip = torch.rand(2, 1, 6, 16, 16)
+    with torch.no_grad():
+        assert D.video(clip).shape == (2,)
+    x = seen[0]
+    assert torch.equal(x[:, :1], clip)  # the frames themselves
+    assert (x[:, 1:, 0] == 0).all()  # no change before frame 1
+    assert torch.allclose(x[:, 1:, 1:], clip[:, :, 1:] - clip[:, :, :-1])  # then each change

@@ -140,12 +140,17 @@ class ImageCritic(nn.Module):
 
 class VideoCritic(nn.Module):
     """A clip (N, C, T, size, size) -> a logit: 3-D convolutions halving the side (and the
-    time while it is 4 frames or more), then a linear score."""
+    time while it is 4 frames or more), then a linear score. With ``differences`` it also
+    reads each frame's change from the last (a motion stream, as MuseGAN's critic reads
+    onsets): a shape that changes while it moves shows there at once."""
 
-    def __init__(self, frames: int, size: int, channels: int, width: int = 64) -> None:
+    def __init__(
+        self, frames: int, size: int, channels: int, width: int = 64, differences: bool = False
+    ) -> None:
         super().__init__()
+        self.differences = differences
         layers: list[nn.Module] = []
-        c, s, t, out = channels, size, frames, width
+        c, s, t, out = channels * (2 if differences else 1), size, frames, width
         while s > 4:
             kt, st = (4, 2) if t >= 4 else (1, 1)
             layers += [nn.Conv3d(c, out, (kt, 4, 4), (st, 2, 2), (kt // 4, 1, 1)), _act()]
@@ -154,6 +159,9 @@ class VideoCritic(nn.Module):
         self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * t * 16, 1))
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.differences:
+            change = torch.cat([torch.zeros_like(x[:, :, :1]), x[:, :, 1:] - x[:, :, :-1]], 2)
+            x = torch.cat([x, change], 1)
         return self.body(x).squeeze(1)
 
 
@@ -163,9 +171,17 @@ class ClipCritics(nn.Module):
 
     independent_samples = True
 
-    def __init__(self, frames: int, size: int, channels: int, width: int, image: bool) -> None:
+    def __init__(
+        self,
+        frames: int,
+        size: int,
+        channels: int,
+        width: int,
+        image: bool,
+        differences: bool = False,
+    ) -> None:
         super().__init__()
-        self.video = VideoCritic(frames, size, channels, width)
+        self.video = VideoCritic(frames, size, channels, width, differences)
         self.image = ImageCritic(size, channels, width) if image else None
         self.head_weights = {"video": 1.0, **({"image": 1.0} if image else {})}
 
@@ -196,7 +212,8 @@ def build(
         G: nn.Module = MoCoGenerator(frames, size, channels, m.z_dim, g_width)
     else:
         G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)
-    D = ClipCritics(frames, size, channels, d_width, image=kind == "mocogan")
+    diff = bool(cfg.section("video").motion_stream)
+    D = ClipCritics(frames, size, channels, d_width, image=kind == "mocogan", differences=diff)
     if m.spectral_norm is not False:
         apply_spectral_norm(D)
     G.z_dim = m.z_dim

@@ -408,3 +408,23 @@ def test_a_video_run_plays_its_clips_in_the_explore_view(page, studio):
     status, body = studio.get(src)
     assert status == 200 and Image.open(io.BytesIO(body)).n_frames == 6  # one per clip frame
     assert page.locator("#downloads a", has_text=".mp4").count() == 1
+
+
+def test_the_runs_table_reads_only_what_a_log_gained(tmp_path):
+    from ganforge.studio.runs import tally
+
+    log = tmp_path / "metrics.jsonl"
+    log.write_text('{"step": 1, "kind": "train"}\n{"step": 2, "kind": "train"}\n')
+    t = tally(tmp_path)
+    assert (t.train, t.step, t.offset) == (2, 2, log.stat().st_size)
+    with log.open("a") as fh:  # a finished line and one still being written
+        fh.write('{"step": 2, "kind": "eval", "fid": 9.5}\n{"step": 3, "ki')
+    t = tally(tmp_path)
+    assert (t.train, t.step, t.last_eval.get("fid")) == (2, 2, 9.5)
+    with log.open("a") as fh:
+        fh.write('nd": "train"}\n')
+    assert (tally(tmp_path).train, tally(tmp_path).step) == (3, 3)
+    trimmed = tmp_path / "new.jsonl"  # a resume rewrites the log shorter
+    trimmed.write_text('{"step": 1, "kind": "train"}\n')
+    trimmed.replace(log)
+    assert (tally(tmp_path).train, tally(tmp_path).step) == (1, 1)

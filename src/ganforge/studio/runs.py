@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,52 @@ def read_records(run: Path, since: int = 0) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass
+class Tally:
+    """What the runs table needs from a ``metrics.jsonl``, read up to byte ``offset``."""
+
+    offset: int = 0
+    inode: int = 0  # a log rewritten by a resume is another file
+    train: int = 0  # train records
+    step: int = 0
+    last_eval: dict[str, Any] = field(default_factory=dict)
+
+
+_TALLIES: dict[Path, Tally] = {}
+
+
+def tally(run: Path) -> Tally:
+    """The run's :class:`Tally`, reading only what was appended since the last call (the
+    runs table asks every few seconds; a log trimmed by a resume is read again)."""
+    path = Path(run) / "metrics.jsonl"
+    try:
+        st = path.stat()
+    except OSError:
+        return Tally()
+    size = st.st_size
+    t = _TALLIES.get(path)
+    if t is None or size < t.offset or st.st_ino != t.inode:
+        t = Tally(inode=st.st_ino)
+    if size > t.offset:
+        with path.open("rb") as fh:
+            fh.seek(t.offset)
+            chunk = fh.read(size - t.offset)
+        end = chunk.rfind(b"\n") + 1  # complete lines only: a line being written waits
+        for line in chunk[:end].splitlines():
+            try:
+                rec = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            t.step = max(t.step, int(rec.get("step", 0) or 0))
+            if rec.get("kind") == "train":
+                t.train += 1
+            elif rec.get("kind") == "eval":
+                t.last_eval = rec
+        t.offset += end
+    _TALLIES[path] = t
+    return t
+
+
 def sample_steps(run: Path) -> list[dict[str, Any]]:
     """The saved training pictures: ``[{step, file}]`` by step (``final.png`` last)."""
     folder = Path(run) / "samples"
@@ -75,25 +122,22 @@ def summary(root: Path, run: Path) -> dict[str, Any]:
         cfg = yaml.safe_load(cfg_text) or {}
     except yaml.YAMLError:
         cfg = {}
-    records = read_records(run)
-    train = [r for r in records if r.get("kind") == "train"]
-    evals = [r for r in records if r.get("kind") == "eval"]
-    step = max((int(r.get("step", 0)) for r in records), default=0)
+    t = tally(run)
     if _lock_alive(run):
         status = "training"
     elif (run / "samples" / "final.png").is_file():
         status = "finished"
     else:
         status = "stopped"
-    last_eval = {k: v for k, v in (evals[-1] if evals else {}).items() if not k.startswith("_")}
+    last_eval = {k: v for k, v in t.last_eval.items() if not k.startswith("_")}
     return {
         "name": run.relative_to(root).as_posix(),
         "preset": cfg.get("preset") or (cfg.get("description") or "")[:60],
         "modality": meta.get("modality", "?"),
         "dataset": meta.get("dataset", (cfg.get("data") or {}).get("spec", "?")),
-        "step": step,
+        "step": t.step,
         "steps": (cfg.get("train") or {}).get("steps"),
         "status": status,
         "last_eval": last_eval,
-        "records": len(train),
+        "records": t.train,
     }

@@ -16,18 +16,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
-import time
 from pathlib import Path
+
+from timed_runs import emit, timed_runs
 
 from ganforge.modalities.music.evaluate import run_rolls, score
 from ganforge.modalities.music.metrics import METRICS
 from ganforge.modalities.music.reference import reference_for
-
-
-def emit(**line) -> None:
-    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in line.items()}))
 
 
 def main() -> None:
@@ -42,21 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     variants = args.variant or ["augment:music.keys=augment"]
 
-    import ganforge
-    from ganforge.run import Run
-
-    root = Path(args.keep or tempfile.mkdtemp(prefix="bench-music-"))
-    for k, spec in enumerate(variants):
-        name, _, sets = spec.partition(":")
-        over = [s for s in sets.split(",") if s] + [
-            f"train.max_seconds={args.minutes * 60}",
-            "log.progress=false",
-        ]
-        out = root / name
-        t0 = time.perf_counter()
-        ganforge.train("chorales", out=out, overrides=over)
-        seconds = time.perf_counter() - t0
-        run = Run(out)
+    for k, name, run, seconds in timed_runs("chorales", variants, args.minutes, args.keep):
         ref = reference_for(run.info)
         count = min(args.n, len(ref.heldout))
         gen = run_rolls(run, count, args.seed)

@@ -16,17 +16,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
-import time
 from pathlib import Path
+
+from timed_runs import emit, timed_runs
 
 from ganforge.modalities.video.evaluate import run_clips, score
 from ganforge.modalities.video.reference import reference_for
-
-
-def emit(**line) -> None:
-    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in line.items()}))
 
 
 def goals(s: dict) -> dict[str, bool | float]:
@@ -63,22 +58,8 @@ def main() -> None:
     args = ap.parse_args()
     variants = args.variant or ["base:"]
 
-    import ganforge
-    from ganforge.run import Run
-
-    root = Path(args.keep or tempfile.mkdtemp(prefix="bench-video-"))
-    for k, spec in enumerate(variants):
-        name, _, sets = spec.partition(":")
-        over = [s for s in sets.split(",") if s] + [
-            f"train.max_seconds={args.minutes * 60}",
-            "log.progress=false",
-        ]
-        out = root / name
-        t0 = time.perf_counter()
-        if not args.scored_only:
-            ganforge.train(args.preset, out=out, overrides=over)
-        run = Run(out)
-        seconds = args.minutes * 60 if args.scored_only else time.perf_counter() - t0
+    runs = timed_runs(args.preset, variants, args.minutes, args.keep, args.scored_only)
+    for k, name, run, seconds in runs:
         ref = reference_for(run.info)
         count = min(args.n, len(ref.heldout))
         gen = run_clips(run, count, args.seed)

@@ -121,7 +121,7 @@ def test_lists_runs_and_serves_their_records_and_samples(studio):
     listed = {r["name"]: r for r in json.loads(body)["runs"]}
     assert status == 200
     assert listed["ring"]["modality"] == "points" and listed["ring"]["status"] == "finished"
-    assert set(listed) == {"ring", "music/bach", "table"}
+    assert set(listed) == {"ring", "music/bach", "table", "clips"}
     assert listed["ring"]["step"] == 30
     status, body = studio.get("/api/runs/ring/records?since=2")
     records = json.loads(body)["records"]

@@ -7,6 +7,24 @@ import pytest
 import ganforge
 from ganforge.cli import main
 from ganforge.evaluation import evaluate
+from ganforge.progress import Tracker, tracking
+
+
+class Recording(Tracker):
+    """A tracker that remembers the percentage at every stage and every share reported."""
+
+    def __init__(self):
+        super().__init__()
+        self.percents, self.fractions = [], 0
+
+    def stage(self, name):
+        super().stage(name)
+        self.percents.append(self.percent)
+
+    def advance(self, fraction):
+        super().advance(fraction)
+        self.fractions += 0 < fraction < 1
+        self.percents.append(self.percent)
 
 
 @pytest.fixture
@@ -40,7 +58,23 @@ def test_eval_image_run_writes_scores_with_floors(tmp_path, fast, cache, capsys)
         overrides=fast
         + ["model.arch=mlp", "model.g_width=32", "model.d_width=32", "train.batch=32"],
     )
-    result = evaluate(res.run_dir, n=300, progress=False)
+    seen = Recording()
+    with tracking(seen):
+        result = evaluate(res.run_dir, n=300, progress=False)
+    # the stages a watcher is shown, in order, the percentage only ever rising
+    assert seen.started == [
+        "loading the run",
+        "scoring",
+        "feature network",
+        "real images",
+        "generated images",
+        "features",
+        "scores",
+        "SWD",
+        "writing the report",
+    ]
+    assert seen.percents == sorted(seen.percents) and seen.percents[-1] < 100
+    assert seen.fractions > 0  # the classifier's training reported its steps
     scores = result["scores"]
     assert result["extractor"] == "digits-cnn"
     for name in (

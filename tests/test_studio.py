@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -336,10 +337,25 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
     # the evaluation button runs eval and shows the report
     page.click("#tabs button[data-tab='evaluation']")
     page.fill("#eval-n", "200")
+    page.evaluate(
+        """() => {
+          window.evalSeen = [];
+          new MutationObserver(() => window.evalSeen.push(
+            [document.getElementById('eval-status').textContent,
+             document.getElementById('eval-progress').value])
+          ).observe(document.getElementById('eval-status'), {childList: true, subtree: true});
+        }"""
+    )
     page.click("#eval-run")
     page.wait_for_function(
         "document.getElementById('eval-status').textContent.startsWith('done')", timeout=120000
     )
+    seen = page.evaluate("window.evalSeen")
+    running = [(text, value) for text, value in seen if text.startswith("evaluating")]
+    # while it runs the page names the stage and shows the share done; then a full bar
+    assert running and all(re.search(r": [a-z].*, \d+% after", t) for t, _ in running), seen
+    assert [v for _, v in seen] == sorted(v for _, v in seen), seen
+    assert page.eval_on_selector("#eval-progress", "e => [e.hidden, e.value]") == [False, 100]
     page.wait_for_function("!document.getElementById('report').hidden")
     frame = page.frame_locator("#report")
     assert "real-data floor" in frame.locator("body").inner_text(timeout=30000)

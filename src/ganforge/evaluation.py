@@ -18,6 +18,7 @@ from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.latent import sample_latent
 from ganforge.engine.protocols import take
 from ganforge.errors import ConfigError
+from ganforge.progress import plan, stage
 from ganforge.report import write_report
 from ganforge.run import Run
 
@@ -40,11 +41,14 @@ def evaluate(
     if n < 10:
         raise ConfigError(f"--n must be at least 10; got {n}")
     _check_metric_names(metrics)
+    plan("loading the run", "scoring", "writing the report")
+    stage("loading the run")
     run = Run(run_dir)
     modality = run.modality_obj
     t0 = time.perf_counter()
     given = {"inception_weights": inception_weights, "i3d_weights": i3d_weights}
     extra = {k: v for k, v in given.items() if v}
+    stage("scoring")
     ev = modality.evaluate(run, metrics, n, seed, progress, **extra)
     result = {
         "run": str(run.paths.root),
@@ -57,6 +61,7 @@ def evaluate(
         "seconds": round(time.perf_counter() - t0, 2),
     }
     if write:
+        stage("writing the report")
         ckpt.atomic_write_text(run.paths.root / "eval.json", json.dumps(result, indent=1))
         count = modality.picture_count(run.config)
         cond = modality.conditions(count, run.meta, run.config)  # class rows, named, if any

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError
+from ganforge.progress import advance
 
 FEATURE_DIM = 128
 INPUT_SIZE = 28
@@ -128,7 +129,7 @@ def train_classifier(
         desc=f"classifier[{train.name}]",
         mininterval=0.5,
     )
-    for _ in range(epochs):
+    for epoch in range(epochs):
         net.train()
         perm = train_index[torch.randperm(len(train_index), generator=gen)]
         for i in range(steps_per_epoch):
@@ -143,6 +144,7 @@ def train_classifier(
             opt.step()
             sched.step()
             bar.update(1)
+            advance((epoch * steps_per_epoch + i + 1) / (epochs * steps_per_epoch))
         bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
     return net, accuracy(net, test, test_index)

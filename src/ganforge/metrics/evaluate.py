@@ -16,10 +16,10 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
-from tqdm import tqdm
 
 from ganforge.errors import ConfigError
 from ganforge.metrics.classifier import cache_dir
+from ganforge.progress import iterate
 
 ALL_METRICS = ("fid", "kid", "pr", "dc", "is", "classes", "swd")
 INCEPTION_ENV = "GANFORGE_INCEPTION_WEIGHTS"
@@ -57,8 +57,7 @@ def batched(
 ) -> torch.Tensor:
     """Apply ``fn`` to ``x`` in batches (bounded memory), concatenated on the CPU."""
     out = []
-    steps = range(0, x.shape[0], batch)
-    for i in tqdm(steps, desc=desc, disable=desc is None or None, leave=False):
+    for i in iterate(range(0, x.shape[0], batch), desc=desc, leave=False):
         out.append(fn(x[i : i + batch]).float().cpu())
     return torch.cat(out)
 

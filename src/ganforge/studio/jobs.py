@@ -1,5 +1,6 @@
 """``ganforge eval`` started from the page: one evaluation at a time per run, in a thread,
-its state (running / done / failed, seconds so far) polled by the page."""
+its state (running / done / failed, seconds so far, stage and percent done) polled by the
+page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.errors import ConfigError, GanforgeError
+from ganforge.progress import Tracker, tracking
 
 _JOBS: dict[Path, dict[str, Any]] = {}
 _LOCK = threading.Lock()
@@ -22,14 +24,23 @@ def start_eval(run_dir: Path, n: int) -> dict[str, Any]:
         job = _JOBS.get(run_dir)
         if job and job["state"] == "running":
             return status(run_dir)
-        job = {"state": "running", "started": time.time(), "n": n, "error": None}
+        tracker = Tracker()
+        job = {
+            "state": "running",
+            "started": time.time(),
+            "n": n,
+            "error": None,
+            "tracker": tracker,
+        }
         _JOBS[run_dir] = job
 
     def work() -> None:
         from ganforge.evaluation import evaluate
 
         try:
-            result = evaluate(run_dir, n=n, progress=False)
+            with tracking(tracker):
+                result = evaluate(run_dir, n=n, progress=False)
+            tracker.finish()
             job.update(state="done", seconds=result.get("seconds"))
         except GanforgeError as exc:
             job.update(state="failed", error=str(exc))
@@ -51,4 +62,5 @@ def status(run_dir: Path) -> dict[str, Any]:
         "n": job["n"],
         "elapsed": round(end - job["started"], 1),
         "error": job["error"],
+        **job["tracker"].snapshot(),
     }

@@ -24,6 +24,7 @@ from ganforge.metrics.evaluate import (
 from ganforge.metrics.extractors import dataset_key, labelled_splits
 from ganforge.modalities.image.datasets import convert_channels, resize_images
 from ganforge.modality import Evaluation
+from ganforge.progress import plan, stage
 from ganforge.registry import MetricSpec
 
 METRICS = (
@@ -92,6 +93,8 @@ def evaluate_images(
     weights = inception_weights or os.environ.get(INCEPTION_ENV)
     spec = run.config.data.spec
     wants_features = any(m != "swd" for m in names)
+    plan("feature network", "real images", "generated images", "features", "scores", "SWD")
+    stage("feature network")
     if wants_features and weights:
         extractor = inception_extractor(weights)
     elif wants_features and dataset_key(spec):
@@ -102,8 +105,10 @@ def evaluate_images(
             "--inception-weights PATH; only SWD was computed"
         )
     shape = tuple(run.meta["sample_shape"])
+    stage("real images")
     real_a, real_b, how = real_pair(run.config, shape, n, seed)
     notes.append(f"real-data floor: {how}")
+    stage("generated images")
     fake = run.sample(n, seed=seed)
     scores: dict[str, dict[str, float]] = {}
     if extractor is not None:
@@ -116,12 +121,15 @@ def evaluate_images(
             return out
 
         key = (spec, extractor.name, tuple(real_a.shape), seed)
+        stage("features")
         real_f = cached_features(key + ("a",), lambda: feats(to_model(real_a)))
         held_f = cached_features(key + ("b",), lambda: feats(to_model(real_b)))
         fake_f = feats(fake)
+        stage("scores")
         scores = feature_scores(real_f, fake_f, names, extractor, seed)
         floor = feature_scores(real_f, held_f, names, extractor, seed)
         scores = merge_floor(scores, floor)
+    stage("SWD")
     m = min(len(real_a), len(real_b), 2048)
     swd = image_scores(to_model(real_a[:m]), fake[:m], names, seed)
     swd_floor = image_scores(to_model(real_a[:m]), to_model(real_b[:m]), names, seed)

@@ -13,6 +13,7 @@ from ganforge.errors import ConfigError
 from ganforge.modalities.music.metrics import DESCRIPTIONS, METRICS, means, phrase_metrics
 from ganforge.modalities.music.overlap import overlap_area
 from ganforge.modality import Evaluation, chosen_groups
+from ganforge.progress import plan, stage
 
 GROUPS = ("metrics", "overlap", "copies", "fd")
 
@@ -43,9 +44,11 @@ def score(
     gm, hm = means(g), means(h)
     scores: dict[str, dict[str, float]] = {}
     if "metrics" in groups:
+        stage("metrics")
         for m in METRICS:
             scores[m] = {"value": gm[m], "floor": hm[m], "baseline": real[m]}
     if "overlap" in groups:
+        stage("overlap")
         for m in METRICS:
             t = ref.train_metrics[m]
             scores[f"OA[{m}]"] = {
@@ -54,10 +57,12 @@ def score(
                 "baseline": 1.0,
             }
     if "copies" in groups:
+        stage("copies")
         cg, ch = ref.copies(gen), ref.copies(held)
         for k in cg:
             scores[k] = {"value": cg[k], "floor": ch[k]}
     if "fd" in groups:
+        stage("fd")
         scores.update(frechet(gen, held, ref))
     return scores
 
@@ -108,6 +113,8 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     from ganforge.modalities.music.render import rolls_picture
 
     groups = _groups(metrics)
+    plan("real phrases", "generated phrases", *groups, "pictures")
+    stage("real phrases")
     ref = reference_for(run.info)
     if len(ref.heldout) < 10:
         raise ConfigError(
@@ -115,8 +122,10 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
             "at least 10 pieces"
         )
     count = min(max(n, 10), len(ref.heldout))
+    stage("generated phrases")
     gen = run_rolls(run, count, seed)
     scores = score(gen, ref, groups, seed)
+    stage("pictures")
     m = run.info["music"]
     notes = [
         f"{count} generated phrases; floor: {count} held-out real phrases (pieces never "

@@ -10,6 +10,7 @@ import pandas as pd
 from ganforge.data.specs import find_spec
 from ganforge.errors import ConfigError
 from ganforge.modality import Evaluation
+from ganforge.progress import plan, stage
 
 
 def real_split(run: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -80,13 +81,18 @@ def correlation_difference(
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
     from ganforge.modalities.table import decode
 
+    plan("real rows", "synthetic rows", "scores", "pictures")
+    stage("real rows")
     train, holdout = real_split(run)
     kinds = {c["name"]: c["kind"] for c in run.info["table"]["columns"]}
     modality = run.modality_obj
+    stage("synthetic rows")
     cond = modality.conditions(n, run.meta, run.config, seed=seed)
     synth = decode(run.sample(n, seed=seed, labels=cond), run.info, seed=seed)
     target = run.config.section("tabular").target
+    stage("scores")
     scores = evaluate_frames(train, holdout, synth, kinds, metrics, target, seed)
+    stage("pictures")
     picture = correlation_difference(run, synth, train)[1]
     notes = [
         f"{len(synth)} synthetic rows against {len(train)} training and {len(holdout)} held-out "

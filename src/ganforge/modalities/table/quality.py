@@ -23,6 +23,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ganforge.progress import plan, stage
+
 NUMERIC = ("continuous", "integer", "datetime")
 
 
@@ -244,28 +246,34 @@ def evaluate_tables(
     ho = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
     sy = synth.iloc[rng.choice(len(synth), n, replace=False)]
     out: dict[str, dict[str, float]] = {}
+    plan(*(m for m in METRICS if m in metrics and (m != "efficacy" or target)))
     if "shapes" in metrics:
+        stage("shapes")
         out["column_shapes"] = {
             "value": column_shapes(ref, sy, kinds),
             "floor": column_shapes(ref, ho, kinds),
         }
     if "pairs" in metrics:
+        stage("pairs")
         out["pair_trends"] = {
             "value": pair_trends(ref, sy, kinds),
             "floor": pair_trends(ref, ho, kinds),
         }
     if "detection" in metrics:
+        stage("detection")
         out["detection_auc"] = {
             "value": detection_auc(ref, sy, kinds, seed),
             "floor": detection_auc(ref, ho, kinds, seed),
         }
     if "efficacy" in metrics and target:
+        stage("efficacy")
         m = min(len(synth), len(train))
         real_rows = train.iloc[rng.choice(len(train), m, replace=False)]
         value, name = efficacy(synth.iloc[:m], holdout, kinds, target, seed)
         floor, _ = efficacy(real_rows, holdout, kinds, target, seed)
         out[f"efficacy_{name}[{target}]"] = {"value": value, "floor": floor}
     if "privacy" in metrics:
+        stage("privacy")
         p = privacy(train, holdout, sy, kinds, seed)
         cols = [c for c, k in kinds.items() if k != "id"]
         out["dcr_closer_to_train"] = {"value": p["dcr_closer_to_train"], "floor": 0.5}

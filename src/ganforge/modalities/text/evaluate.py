@@ -14,6 +14,7 @@ import numpy as np
 from ganforge.errors import ConfigError
 from ganforge.modalities.text.scoring import LARGE, METRIC_GROUPS, TextReference, decode_ids
 from ganforge.modality import Evaluation, chosen_groups
+from ganforge.progress import plan, stage
 
 GAN_TEMPERATURES = (0.0, 0.5, 0.75, 1.0, 1.5)
 MARKOV_TEMPERATURES = (0.5, 0.75, 1.0, 1.5)
@@ -82,6 +83,8 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     from ganforge.modalities.text.render import text_panel
 
     groups = _groups(metrics)
+    plan("real text", "generated text", "Markov baseline", "scores", "curve", "pictures")
+    stage("real text")
     ref = reference_for(run.info)
     if len(ref.floor_ids) < 10:
         raise ConfigError(
@@ -90,9 +93,12 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
         )
     temperature = run.config.section("text").temperature
     count = min(max(n, 10), LARGE)
+    stage("generated text")
     ids = run_ids(run, count, seed, temperature)
+    stage("Markov baseline")
     markov = markov_for(run.info)
     base = markov.sample(count, temperature=1.0, seed=seed)
+    stage("scores")
     scores = ref.with_floors(ids, groups, base)
     how = "most likely character" if temperature <= 0 else "sampled"
     notes = [
@@ -105,6 +111,7 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     ]
     pictures = []
     if "curve" in groups:
+        stage("curve")
         curves = {
             "GAN": _sweep(ref, lambda t: run_ids(run, 640, seed, t), GAN_TEMPERATURES),
             "Markov-2": _sweep(
@@ -118,6 +125,7 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
                 curve_picture(curves, (real["self-BLEU-4"], real["BLEU-4"])),
             )
         )
+    stage("pictures")
     length = int(run.info["text"]["length"])
     real_picture = text_panel(
         ref.vocab.decode(ref.floor_ids[:32]), "held-out real text", length, columns=2

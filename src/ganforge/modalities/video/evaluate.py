@@ -16,6 +16,7 @@ import numpy as np
 from ganforge.errors import ConfigError
 from ganforge.modalities.video.motion import ks_distance
 from ganforge.modality import Evaluation, chosen_groups
+from ganforge.progress import plan, stage
 
 GROUPS = ("frames", "acd", "motion", "fvd")
 
@@ -47,7 +48,13 @@ def score(
 
     count = min(len(gen), len(ref.heldout))
     held = ref.heldout[np.random.default_rng(seed).permutation(len(ref.heldout))[:count]]
-    g, h, r = clip_stats(ref, gen[:count]), clip_stats(ref, held), ref.real_stats()
+    stage("real clips' statistics")
+    r = ref.real_stats()
+    stage("generated clips' statistics")
+    g = clip_stats(ref, gen[:count])
+    stage("held-out clips' statistics")
+    h = clip_stats(ref, held)
+    stage("scores")
     s: dict[str, dict[str, float]] = {}
     cnn = f"{ref.name}-cnn"
     if "frames" in groups and "frame_features" in r:
@@ -140,6 +147,15 @@ def evaluate_run(
     from ganforge.modalities.video.render import clips_picture
 
     groups = _groups(metrics)
+    plan(
+        "real clips",
+        "generated clips",
+        "real clips' statistics",
+        "generated clips' statistics",
+        "held-out clips' statistics",
+        "scores",
+    )
+    stage("real clips")
     ref = reference_for(run.info)
     if len(ref.heldout) < 10:
         raise ConfigError(
@@ -147,6 +163,7 @@ def evaluate_run(
             "on a folder of several source files"
         )
     count = min(max(n, 10), len(ref.heldout))
+    stage("generated clips")
     gen = run_clips(run, count, seed)
     scores = score(gen, ref, groups, seed)
     notes = [
@@ -184,6 +201,7 @@ def evaluate_run(
         )
     held = ref.heldout[:count]
     if i3d_weights:
+        stage("I3D features")
         pick = np.random.default_rng(seed).permutation(len(ref.heldout))[:count]
         scores.update(standard_fvd(gen, ref.heldout[pick], ref, i3d_weights))
         notes.append(

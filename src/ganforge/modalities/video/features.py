@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from ganforge.modalities.video.motion import centres
 from ganforge.modalities.video.motion_sets import CANVAS
+from ganforge.progress import iterate
 
 FEATURES = 128
 ORDER = ("in order", "shuffled", "held")  # ClipNet's order task
@@ -139,7 +140,7 @@ def _train_clipnet(
     test, fit = order[:k], order[k:]
     net = ClipNet(clips.shape[1], classes)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    for _ in range(steps):
+    for _ in iterate(range(steps)):
         idx = fit[torch.randint(len(fit), (32,), generator=gen)]
         x, kind = order_task(_model(clips[idx.numpy()]), gen)
         f = net.features(x)

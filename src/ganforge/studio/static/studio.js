@@ -294,12 +294,19 @@ function drawEvaluation() {
   if (has && $("report").dataset.src !== src) { $("report").src = src + "?t=" + Date.now(); $("report").dataset.src = src; }
 }
 
-async function evalStatus() {
+async function evalStatus(given) {
   if (!state.current) return;
   const name = state.current;
-  const st = await api(`/api/runs/${enc(name)}/eval`);
-  const words = { idle: "", running: `evaluating ${st.n} samples... ${st.elapsed} s`, done: `done in ${st.elapsed} s`, failed: `failed: ${st.error}` };
+  const st = given || (await api(`/api/runs/${enc(name)}/eval`));
+  const words = {
+    idle: "",
+    running: `evaluating ${st.n} samples: ${st.stage || "starting"}, ${Math.round(st.percent || 0)}% after ${st.elapsed} s`,
+    done: `done in ${st.elapsed} s`,
+    failed: `failed: ${st.error}`,
+  };
   $("eval-status").textContent = words[st.state] || "";
+  $("eval-progress").hidden = st.state === "idle" || st.state === "failed";
+  $("eval-progress").value = st.percent || 0;
   $("eval-run").disabled = st.state === "running";
   if (st.state === "running") setTimeout(evalStatus, 1000);
   if (st.state === "done" && name === state.current) {
@@ -309,8 +316,8 @@ async function evalStatus() {
   }
 }
 $("eval-run").addEventListener("click", async () => {
-  await fetch(`/api/runs/${enc(state.current)}/eval?n=${$("eval-n").value}`, { method: "POST" });
-  evalStatus();
+  const r = await fetch(`/api/runs/${enc(state.current)}/eval?n=${$("eval-n").value}`, { method: "POST" });
+  evalStatus(r.ok ? await r.json() : { state: "failed", error: await r.text() });
 });
 
 // ------------------------------------------------------------------ start

@@ -54,3 +54,15 @@ def test_a_tracker_follows_only_the_thread_that_installed_it():
         assert t.started == []
         progress.stage("b")
     assert t.started == ["b"] and t.percent == 50.0
+
+
+def test_weights_share_a_stage_out_unevenly():
+    t = Tracker()
+    with tracking(t):
+        progress.plan("load", "score", "write", weights=(1, 18, 1))
+        progress.stage("score")
+        assert t.percent == 5.0
+        progress.stage("write")
+        assert t.percent == 95.0
+        with pytest.raises(ValueError, match="one non-negative weight per stage"):
+            progress.plan("a", "b", weights=(1,))

@@ -220,11 +220,15 @@ def page(browser, studio):
     pg = context.new_page()
     pg.requests = []
     pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.goto(studio.url + "/")
     yield pg
-    off = [u for u in pg.requests if not u.startswith(studio.url + "/")]
+    ours = (studio.url + "/", "blob:" + studio.url + "/")  # blob: the page's own bytes
+    off = [u for u in pg.requests if not u.startswith(ours)]
     context.close()
     assert not off, f"requests left 127.0.0.1: {off[:5]}"
+    assert not pg.errors, f"the page's scripts failed: {pg.errors[:3]}"
 
 
 def _slide(page, selector: str, value: str) -> None:
@@ -420,10 +424,64 @@ def test_a_video_run_plays_its_clips_in_the_explore_view(page, studio):
         "&& document.getElementById('explore-animation').complete "
         "&& document.getElementById('explore-animation').naturalWidth > 0"
     )
-    src = page.get_attribute("#explore-animation", "src")
+    src = page.get_attribute("#explore-animation", "data-src")
     status, body = studio.get(src)
     assert status == 200 and Image.open(io.BytesIO(body)).n_frames == 6  # one per clip frame
     assert page.locator("#downloads a", has_text=".mp4").count() == 1
+    # the slider stops the clips on any frame (decoded in the page); play sets them moving
+    page.wait_for_selector("#scrub-row:not([hidden])")
+    assert page.get_attribute("#scrub", "max") == "5"
+    frames = []
+    for k in (0, 3):
+        page.eval_on_selector(
+            "#scrub", f"(e) => {{ e.value = '{k}'; e.dispatchEvent(new Event('input')); }}"
+        )
+        page.wait_for_function(
+            f"document.getElementById('scrub-label').textContent === 'frame {k + 1} of 6'"
+        )
+        frames.append(
+            page.evaluate(
+                """() => {
+                  const c = document.getElementById('explore-frame');
+                  return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+                }"""
+            )
+        )
+    assert page.is_visible("#explore-frame") and not page.is_visible("#explore-animation")
+    gif = Image.open(io.BytesIO(body))
+    for k, shown in zip((0, 3), frames, strict=True):
+        gif.seek(k)
+        want = list(gif.convert("RGBA").tobytes())
+        assert shown == want  # exactly the GIF's frame k
+    assert frames[0] != frames[1]  # the digits moved
+    page.click("#scrub-play")
+    assert page.is_visible("#explore-animation") and not page.is_visible("#explore-frame")
+    # walk the content with the motion held
+    page.select_option("#walk-keep", label="only content (the rest held)")
+    page.wait_for_function("document.getElementById('walk-image').src.includes('keep=motion')")
+    page.wait_for_function(
+        "document.getElementById('walk-image').complete "
+        "&& document.getElementById('walk-image').naturalWidth > 0"
+    )
+
+
+def test_a_walk_holds_the_latent_parts_it_is_asked_to_keep(studio, runs):
+    from ganforge.engine.latent import sample_latent
+    from ganforge.studio import explore
+
+    run = explore.load(runs / "clips")
+    assert explore.latent_parts(run) == ["content", "motion"]
+    za, zb = (
+        sample_latent(run.generator, 2, generator=torch.Generator().manual_seed(s)) for s in (4, 5)
+    )
+    walked, _ = explore.walk(run, 4, 5, 1.0, 2, ("motion",))
+    assert torch.equal(walked, run.sample(z={"content": zb["content"], "motion": za["motion"]}))
+    assert not torch.equal(walked, run.sample(z=zb))
+    status, png = studio.get("/api/runs/clips/walk.png?a=4&b=5&t=0.5&keep=motion")
+    assert status == 200 and png[:4] == b"\x89PNG"
+    status, body = studio.get("/api/runs/clips/walk.png?keep=colour")
+    assert status == 400 and b"no part colour" in body
+    assert studio.get("/api/runs/ring/walk.png?keep=motion")[0] == 400  # a plain latent
 
 
 def test_the_runs_table_reads_only_what_a_log_gained(tmp_path):

@@ -41,7 +41,7 @@ def evaluate(
     if n < 10:
         raise ConfigError(f"--n must be at least 10; got {n}")
     _check_metric_names(metrics)
-    plan("loading the run", "scoring", "writing the report")
+    plan("loading the run", "scoring", "writing the report", weights=(1, 18, 1))
     stage("loading the run")
     run = Run(run_dir)
     modality = run.modality_obj

@@ -38,13 +38,20 @@ class Tracker:
         self.finished = False
         self._lock = threading.Lock()
 
-    def plan(self, names: Iterable[str]) -> None:
-        """The current stage (before any: the whole work) consists of ``names``."""
+    def plan(self, names: Iterable[str], weights: Iterable[float] | None = None) -> None:
+        """The current stage (before any: the whole work) consists of ``names``, with
+        shares in proportion to ``weights`` (default: equal)."""
         names = [str(n) for n in names]
+        shares = [float(w) for w in weights] if weights is not None else [1.0] * len(names)
+        if len(shares) != len(names) or any(w < 0 for w in shares):
+            raise ValueError("plan: one non-negative weight per stage")
         with self._lock:
             lo, hi = self._now(), self.span[1]
-            width = (hi - lo) / max(1, len(names))
-            stages = [(n, lo + i * width, lo + (i + 1) * width) for i, n in enumerate(names)]
+            unit = (hi - lo) / (sum(shares) or 1.0)
+            stages, at = [], lo
+            for name, w in zip(names, shares, strict=True):
+                stages.append((name, at, at + w * unit))
+                at += w * unit
             self.levels.append({"stages": stages, "at": 0})
 
     def stage(self, name: str) -> None:
@@ -101,11 +108,11 @@ def tracking(tracker: Tracker) -> Iterator[Tracker]:
         _CURRENT.reset(token)
 
 
-def plan(*names: str) -> None:
+def plan(*names: str, weights: Iterable[float] | None = None) -> None:
     """The current stage consists of ``names`` (no-op without a tracker)."""
     tracker = _CURRENT.get()
     if tracker is not None:
-        tracker.plan(names)
+        tracker.plan(names, weights)
 
 
 def stage(name: str) -> None:

@@ -100,6 +100,17 @@ def class_id(run: Run, label: int | str) -> int:
     raise ConfigError(f"--label '{text}' is not a class of this run; use one of {shown}")
 
 
+def check_keep(z: Any, keep: tuple[str, ...]) -> None:
+    """Refuse a ``keep`` that names no part of the latent ``z`` (or any, for a plain one)."""
+    if keep and not isinstance(z, dict):
+        raise ConfigError("--keep needs a generator with a structured latent (a dict of codes)")
+    unknown = sorted(set(keep) - set(z)) if keep else []
+    if unknown:
+        raise ConfigError(
+            f"--keep: the latent has no part {', '.join(unknown)}; it has {', '.join(z)}"
+        )
+
+
 def interpolate(
     run_dir: str | Path,
     frames: int = 48,
@@ -123,14 +134,8 @@ def interpolate(
     n = n or modality.interpolation_count(run.config)
     gen = torch.Generator().manual_seed(seed)
     keys = [sample_latent(run.generator, n, generator=gen) for _ in range(keyframes)]
-    if keep and not isinstance(keys[0], dict):
-        raise ConfigError("--keep needs a generator with a structured latent (a dict of codes)")
+    check_keep(keys[0], keep)
     if keep:
-        unknown = sorted(set(keep) - set(keys[0]))
-        if unknown:
-            raise ConfigError(
-                f"--keep: the latent has no part {', '.join(unknown)}; it has {', '.join(keys[0])}"
-            )
         keys = [{k: (keys[0][k] if k in keep else v) for k, v in z.items()} for z in keys]
     out = Path(out) if out is not None else run.paths.root / "interpolation.gif"
     _check_parent(out)

@@ -133,6 +133,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
                 "report": (path / "report.html").is_file(),
                 "max_samples": explore.bound(run),
                 "conditions": type(modality).asked_conditions is not Modality.asked_conditions,
+                "latent_parts": explore.latent_parts(run),
             }
         )
 
@@ -218,9 +219,11 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         run = explore.load(run_dir(request))
         a, b = number(request, "a", 0), number(request, "b", 1)
         t, n = number(request, "t", 0.0, float), number(request, "n", 8)
-        samples, info = explore.walk(run, a, b, t, n)
+        keep = tuple(k for k in (request.query_params.get("keep") or "").split(",") if k)
+        samples, info = explore.walk(run, a, b, t, n, keep)
+        held = f" ({', '.join(keep)} held at seed {a})" if keep else ""
         return Response(
-            explore.png(samples, run, info, f"{t:.2f} of the way from seed {a} to {b}"),
+            explore.png(samples, run, info, f"{t:.2f} of the way from seed {a} to {b}{held}"),
             media_type="image/png",
         )
 

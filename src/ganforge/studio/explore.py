@@ -105,18 +105,31 @@ def as_file(samples: torch.Tensor, run: Any, info: dict[str, Any], suffix: str) 
         return path.read_bytes()
 
 
-def walk(run: Any, a: int, b: int, t: float, n: int) -> tuple[torch.Tensor, dict[str, Any]]:
-    """Samples a fraction ``t`` of the way from seed ``a``'s latents to seed ``b``'s."""
+def walk(
+    run: Any, a: int, b: int, t: float, n: int, keep: tuple[str, ...] = ()
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Samples a fraction ``t`` of the way from seed ``a``'s latents to seed ``b``'s; the
+    latent parts named in ``keep`` (a video's ``motion``, say) stay at seed ``a``'s."""
     from ganforge.engine.latent import interpolate_latent, sample_latent
+    from ganforge.sampling import check_keep
 
     if not 0.0 <= t <= 1.0:
         raise ConfigError(f"t must be in 0..1; got {t}")
     G = run.generator
     za = sample_latent(G, _bounded(n, run), generator=torch.Generator().manual_seed(a))
     zb = sample_latent(G, n, generator=torch.Generator().manual_seed(b))
+    check_keep(za, keep)
     with _LOCK:
-        samples = run.sample(z=interpolate_latent(G, za, zb, t))
+        samples = run.sample(z=interpolate_latent(G, za, zb, t, keep))
     return samples, dict(run.info)
+
+
+def latent_parts(run: Any) -> list[str]:
+    """The named parts of the run's latent (``content``, ``motion``), none for a plain one."""
+    from ganforge.engine.latent import sample_latent
+
+    z = sample_latent(run.generator, 1, generator=torch.Generator().manual_seed(0))
+    return list(z) if isinstance(z, dict) else []
 
 
 _DATA: dict[Path, torch.Tensor] = {}

@@ -162,6 +162,11 @@ function setupExplore(info) {
   $("temperature-box").hidden = !info.temperature;
   $("condition-box").hidden = !info.conditions;
   $("n").max = info.max_samples;
+  // a structured latent (a video's content and motion) can be walked one part at a time
+  const parts = info.latent_parts || [];
+  $("walk-keep-box").hidden = !parts.length;
+  $("walk-keep").innerHTML = '<option value="">every part</option>' +
+    parts.map((p) => `<option value="${parts.filter((q) => q !== p).join(",")}">only ${p} (the rest held)</option>`).join("");
   if (info.modality === "tabular" && +$("n").value < 500) $("n").value = Math.min(2000, info.max_samples);
 }
 
@@ -196,12 +201,13 @@ function drawExplore() {
     $("audio-box").appendChild(audio);
   }
   for (const ext of state.info.animated || []) {
-    const img = document.createElement("img");
-    img.alt = "the drawn samples, moving";
-    img.src = `${base}/sample${ext}?${query()}`;
-    img.id = "explore-animation";
-    img.className = "animation";
-    $("audio-box").appendChild(img);
+    const box = document.createElement("div");
+    box.innerHTML = '<img id="explore-animation" class="animation" alt="the drawn samples, moving">' +
+      '<canvas id="explore-frame" class="animation" hidden></canvas>' +
+      '<div class="row" id="scrub-row" hidden><button id="scrub-play">play</button>' +
+      '<label>frame <input type="range" id="scrub" min="0" max="0" value="0"></label><span id="scrub-label"></span></div>';
+    $("audio-box").appendChild(box);
+    scrubber(`${base}/sample${ext}?${query()}`);
   }
   $("downloads").innerHTML = "";
   for (const ext of state.info.formats) {
@@ -212,11 +218,50 @@ function drawExplore() {
     $("downloads").appendChild(a);
   }
 }
+// An animation drawn once, shown moving; where the browser decodes frames (WebCodecs'
+// ImageDecoder) a slider stops it on any frame.
+let scrubbing = 0;
+async function scrubber(url) {
+  const mine = ++scrubbing;
+  const img = $("explore-animation");
+  const r = await fetch(url);
+  if (mine !== scrubbing) return;
+  if (!r.ok) { $("audio-box").textContent = await r.text(); return; }
+  const blob = await r.blob();
+  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+  img.dataset.src = url;
+  img.src = URL.createObjectURL(blob);
+  if (!("ImageDecoder" in window)) return;
+  const decoder = new ImageDecoder({ data: await blob.arrayBuffer(), type: blob.type || "image/gif" });
+  await decoder.tracks.ready;
+  await decoder.completed;  // every frame parsed: frameCount is final
+  if (mine !== scrubbing) return;
+  const count = decoder.tracks.selectedTrack.frameCount;
+  const slider = $("scrub"), canvas = $("explore-frame");
+  slider.max = count - 1;
+  $("scrub-row").hidden = false;
+  const moving = () => { canvas.hidden = true; img.hidden = false; $("scrub-label").textContent = `moving: ${count} frames`; };
+  moving();
+  slider.oninput = async () => {
+    const k = +slider.value;
+    const { image } = await decoder.decode({ frameIndex: k });
+    canvas.width = image.displayWidth;
+    canvas.height = image.displayHeight;
+    canvas.getContext("2d").drawImage(image, 0, 0);
+    image.close();
+    canvas.hidden = false;
+    img.hidden = true;
+    $("scrub-label").textContent = `frame ${k + 1} of ${count}`;
+  };
+  $("scrub-play").onclick = moving;
+}
+
 function drawWalk() {
   if (!state.current) return;
   const t = $("walk-t").value;
   $("walk-t-value").textContent = t;
   const q = new URLSearchParams({ a: $("walk-a").value, b: $("walk-b").value, t, n: 8 });
+  if ($("walk-keep").value) q.set("keep", $("walk-keep").value);
   $("walk-image").src = `/api/runs/${enc(state.current)}/walk.png?${q}`;
 }
 function drawSlide() {
@@ -234,6 +279,7 @@ $("random-seed").addEventListener("click", () => { $("seed").value = Math.floor(
 $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
 $("temperature").addEventListener("change", drawExplore);
 ["walk-a", "walk-b", "walk-t"].forEach((id) => $(id).addEventListener("input", drawWalk));
+$("walk-keep").addEventListener("change", drawWalk);
 
 // ------------------------------------------------------------------ 2-D game (GAN Lab style)
 const toy = { data: null, timer: null };

@@ -166,6 +166,15 @@ def test_refuses_paths_outside_the_runs_folder_and_unbounded_requests(studio, ru
         status, body = studio.get(path)
         assert status in (403, 404) and b"not yours" not in body and b"root:" not in body, path
     assert studio.get("/api/runs/ring/file/config.yaml")[0] == 200
+    # a run's page is shown, never run: served sandboxed (no script, an opaque origin)
+    planted = runs / "ring" / "planted.html"
+    planted.write_text("<script>fetch('/api/runs')</script>")
+    try:
+        with urllib.request.urlopen(studio.url + "/api/runs/ring/file/planted.html") as r:
+            assert r.headers["Content-Security-Policy"] == "sandbox"
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
+    finally:
+        planted.unlink()
     assert studio.get("/api/runs/nope/info")[0] == 404
     status, body = studio.get("/api/runs/ring/sample.png?n=100000")
     assert status == 400 and b"n must be 1.." in body
@@ -502,3 +511,32 @@ def test_the_runs_table_reads_only_what_a_log_gained(tmp_path):
     trimmed.write_text('{"step": 1, "kind": "train"}\n')
     trimmed.replace(log)
     assert (tally(tmp_path).train, tally(tmp_path).step) == (1, 1)
+
+
+def test_the_runs_table_shows_presets_and_scores_as_text_never_as_html(browser, runs, tmp_path):
+    import shutil
+
+    import yaml
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs / "ring", root / "ring")
+    cfg = yaml.safe_load((root / "ring" / "config.yaml").read_text())
+    cfg["preset"] = "<img src=x onerror='window.pwned=1'>"
+    cfg["train"]["steps"] = "<b>30</b>"
+    (root / "ring" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    scores = {"FID[x]": {"value": 12.345, "floor": 1.5}, "<i>SWD</i>": {"value": 0.25}}
+    (root / "ring" / "eval.json").write_text(json.dumps({"step": 20, "scores": scores}))
+    s = Studio(root)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(s.url + "/")
+        row = page.locator("#run-table tr[data-run='ring']")
+        row.wait_for()
+        cells = row.locator("td").all_inner_texts()
+        assert cells[2] == cfg["preset"] and cells[5] == "30 / <b>30</b>"
+        assert cells[8] == "FID[x] 12.3 (1.5), <i>SWD</i> 0.25 at step 20"
+        assert page.evaluate("window.pwned") is None and page.locator("#run-table img").count() == 0
+    finally:
+        context.close()
+        s.close()

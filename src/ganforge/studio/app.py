@@ -7,8 +7,9 @@ FastAPI is built on, and uvicorn serves it.
 
 Safety: files are served only from inside the runs folder (resolved paths, no traversal,
 no symlinks out), nothing in a run is executed (runs load as safetensors / JSON / YAML),
-samples are bounded per request, and with a token every request must carry it (the query
-``token=`` once, then a cookie).
+samples are bounded per request, run files are served sandboxed (a ``report.html`` runs no
+script), and with a token every request must carry it (the query ``token=`` once, then a
+cookie).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ TYPES = {
     ".jsonl": "application/json",
     ".yaml": "text/plain; charset=utf-8",
 }
+
+
+RUN_FILE_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
 
 
 def inside(root: Path, rel: str) -> Path:
@@ -142,7 +146,8 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         if not path.is_file():
             raise FileNotFoundError(request.path_params["path"])
         kind = TYPES.get(path.suffix.lower(), "application/octet-stream")
-        return FileResponse(path, media_type=kind)
+        # a run's files are data: a report.html (or anything) runs no script, in no origin
+        return FileResponse(path, media_type=kind, headers=RUN_FILE_HEADERS)
 
     def _draw(request: Request) -> tuple[Any, Any, dict]:
         run = explore.load(run_dir(request))

@@ -1,5 +1,6 @@
 """The runs under a folder as the studio lists them: name, preset, modality, data, step,
-status (training / stopped / finished), the latest evaluation, and their records."""
+status (training / stopped / finished), the evaluation during training (latest and best)
+and ``ganforge eval``'s scores, and their records."""
 
 from __future__ import annotations
 
@@ -131,6 +132,7 @@ def summary(root: Path, run: Path) -> dict[str, Any]:
         status = "stopped"
     last_eval = {k: v for k, v in t.last_eval.items() if not k.startswith("_")}
     return {
+        **evaluated(run),
         "name": run.relative_to(root).as_posix(),
         "preset": cfg.get("preset") or (cfg.get("description") or "")[:60],
         "modality": meta.get("modality", "?"),
@@ -141,3 +143,19 @@ def summary(root: Path, run: Path) -> dict[str, Any]:
         "last_eval": last_eval,
         "records": t.train,
     }
+
+
+def evaluated(run: Path) -> dict[str, Any]:
+    """``ganforge eval``'s first scores of ``run`` (from ``eval.json``), each with its floor:
+    ``{"eval": [{"name", "value", "floor"}], "eval_step"}``; empty lists when never run."""
+    try:
+        data = json.loads((Path(run) / "eval.json").read_text(encoding="utf-8"))
+        scores = data["scores"]
+        shown = [
+            {"name": str(k), "value": v.get("value"), "floor": v.get("floor")}
+            for k, v in list(scores.items())[:3]
+            if isinstance(v, dict)
+        ]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {"eval": [], "eval_step": None}
+    return {"eval": shown, "eval_step": data.get("step")}

@@ -4,6 +4,8 @@
 const state = { runs: [], current: null, records: [], line: 0, info: null, steps: [] };
 const $ = (id) => document.getElementById(id);
 const enc = (name) => name.split("/").map(encodeURIComponent).join("/");
+// a run's names (classes, metrics) go into the page as text, never as HTML
+const options = (select, pairs) => select.replaceChildren(...pairs.map(([text, value]) => new Option(text, value)));
 const api = (path) => fetch(path).then((r) => (r.ok ? r.json() : r.text().then((t) => Promise.reject(new Error(t)))));
 
 function series(records, keys, names) {
@@ -33,14 +35,16 @@ async function loadRuns() {
     const tr = document.createElement("tr");
     tr.dataset.run = run.name;
     if (run.name === state.current) tr.classList.add("selected");
+    const num = (v) => (typeof v === "number" ? +v.toPrecision(3) : v);
     const ev = Object.entries(run.last_eval).filter(([k]) => k !== "step" && k !== "kind")
-      .slice(0, 4).map(([k, v]) => `${k} ${typeof v === "number" ? +v.toPrecision(3) : v}`).join(", ");
-    tr.innerHTML = `<td><input type="checkbox" value="${run.name}"></td><td class="name"></td><td>${run.modality}</td>` +
-      `<td class="data"></td><td>${run.step}${run.steps ? " / " + run.steps : ""}</td>` +
-      `<td class="status-${run.status}">${run.status}</td><td class="eval"></td>`;
-    tr.querySelector(".name").textContent = run.name;
-    tr.querySelector(".data").textContent = run.dataset;
-    tr.querySelector(".eval").textContent = ev;
+      .slice(0, 4).map(([k, v]) => `${k} ${num(v)}`).join(", ");
+    const scored = run.eval.map((e) => `${e.name} ${num(e.value)}${e.floor == null ? "" : ` (${num(e.floor)})`}`).join(", ");
+    const at = run.eval.length && run.eval_step !== run.step ? ` at step ${run.eval_step}` : "";
+    const cells = ["", run.name, run.preset, run.modality, run.dataset,
+      `${run.step}${run.steps ? " / " + run.steps : ""}`, run.status, ev, scored + at];
+    tr.replaceChildren(...cells.map((text) => { const td = document.createElement("td"); td.textContent = text; return td; }));
+    tr.children[6].className = `status-${run.status}`;
+    tr.children[0].appendChild(Object.assign(document.createElement("input"), { type: "checkbox", value: run.name }));
     const box = tr.querySelector("input");
     box.checked = checked.has(run.name);
     box.addEventListener("click", (e) => { e.stopPropagation(); drawCompare(); });
@@ -95,7 +99,7 @@ function fillCompareKeys() {
   const sel = $("compare-key");
   const old = sel.value;
   if (sel.options.length === keys.size) return;
-  sel.innerHTML = [...keys].map((k) => `<option>${k}</option>`).join("");
+  options(sel, [...keys].map((k) => [k, k]));
   sel.value = keys.has(old) ? old : keys.has("d_loss") ? "d_loss" : [...keys][0] || "";
 }
 
@@ -158,15 +162,14 @@ $("time-gif").addEventListener("load", () => { $("time-gif").hidden = false; });
 // ------------------------------------------------------------------ explore
 function setupExplore(info) {
   $("label-box").hidden = !info.class_names.length;
-  $("label").innerHTML = '<option value="">every class</option>' + info.class_names.map((c, i) => `<option value="${i}">${c}</option>`).join("");
+  options($("label"), [["every class", ""], ...info.class_names.map((c, i) => [c, i])]);
   $("temperature-box").hidden = !info.temperature;
   $("condition-box").hidden = !info.conditions;
   $("n").max = info.max_samples;
   // a structured latent (a video's content and motion) can be walked one part at a time
   const parts = info.latent_parts || [];
   $("walk-keep-box").hidden = !parts.length;
-  $("walk-keep").innerHTML = '<option value="">every part</option>' +
-    parts.map((p) => `<option value="${parts.filter((q) => q !== p).join(",")}">only ${p} (the rest held)</option>`).join("");
+  options($("walk-keep"), [["every part", ""], ...parts.map((p) => [`only ${p} (the rest held)`, parts.filter((q) => q !== p).join(",")])]);
   if (info.modality === "tabular" && +$("n").value < 500) $("n").value = Math.min(2000, info.max_samples);
 }
 

@@ -299,7 +299,15 @@ def test_a_slider_draws_a_new_sample_and_a_wav_plays(page):
         "&& document.getElementById('slide-image').complete "
         "&& document.getElementById('slide-image').naturalWidth > 0"
     )
-    page.wait_for_selector("#explore-audio")
+    page.eval_on_selector(
+        "#truncation", "(e) => { e.value = '1.5'; e.dispatchEvent(new Event('change')); }"
+    )
+    page.wait_for_function(
+        "document.getElementById('explore-image').getAttribute('src').includes('truncation=1.5') "
+        "&& document.getElementById('explore-image').complete "
+        "&& document.getElementById('explore-image').naturalWidth > 0"
+    )
+    page.wait_for_selector("#explore-audio[src*='truncation=1.5']")
     rms = page.evaluate(
         """async () => {
           const src = document.getElementById('explore-audio').src;
@@ -372,6 +380,21 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
     page.wait_for_function("!document.getElementById('report').hidden")
     frame = page.frame_locator("#report")
     assert "real-data floor" in frame.locator("body").inner_text(timeout=30000)
+
+
+def test_truncation_redraws_only_the_latent_entries_beyond_it(studio, runs):
+    from ganforge.studio import explore
+
+    run = explore.load(runs / "ring")
+    plain, cut = run.latent(256, 3), explore.latents(run, 256, 3, 0.5)
+    assert torch.equal(explore.latents(run, 256, 3), plain)
+    inside = plain.abs() <= 0.5
+    assert cut.abs().max() <= 0.5 and torch.equal(cut[inside], plain[inside])
+    assert not torch.equal(cut, plain)
+    status, png = studio.get("/api/runs/ring/sample.png?n=64&seed=3&truncation=0.5")
+    assert status == 200 and png != studio.get("/api/runs/ring/sample.png?n=64&seed=3")[1]
+    for bad in ("0", "-1", "11", "x"):
+        assert studio.get(f"/api/runs/ring/sample.png?truncation={bad}")[0] == 400, bad
 
 
 def test_nearest_training_samples_find_a_training_sample_itself(studio, runs):

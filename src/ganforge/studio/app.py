@@ -154,8 +154,11 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         n = number(request, "n", 16)
         seed = number(request, "seed", 0)
         temperature = number(request, "temperature", None, float)
+        truncation = number(request, "truncation", None, float)
         q = request.query_params
-        samples, info = explore.draw(run, n, seed, q.get("label"), temperature, q.get("condition"))
+        samples, info = explore.draw(
+            run, n, seed, q.get("label"), temperature, q.get("condition"), truncation
+        )
         return run, samples, info
 
     async def sample(request: Request) -> Response:

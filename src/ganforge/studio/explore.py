@@ -60,9 +60,11 @@ def draw(
     label: str | None = None,
     temperature: float | None = None,
     condition: str | None = None,
+    truncation: float | None = None,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """``n`` samples of ``run`` and the info its modality renders them with; ``condition``
-    (``COLUMN=VALUE``) asks a table for rows that all hold that value."""
+    (``COLUMN=VALUE``) asks a table for rows that all hold that value; ``truncation`` draws
+    the latents within +-that (the truncation trick)."""
     from ganforge.sampling import class_id, parse_conditions
 
     info, labels = dict(run.info), None
@@ -80,13 +82,27 @@ def draw(
         asked = parse_conditions([condition])
         labels, value = run.modality_obj.asked_conditions(run.info, asked, _bounded(n, run))
         info["asked"] = {next(iter(asked)): value}
+    z = latents(run, _bounded(n, run), seed, truncation)
     try:
         with _LOCK:
-            samples = run.sample(_bounded(n, run), seed=seed, labels=labels)
+            samples = run.sample(seed=seed, labels=labels, z=z)
     finally:
         if before is not None:
             G.temperature = before
     return samples, info
+
+
+def latents(run: Any, n: int, seed: int, truncation: float | None = None) -> Any:
+    """The run's ``n`` latents of ``seed``; with ``truncation``, every entry beyond
+    +-``truncation`` drawn again (from ``seed`` too) until none is."""
+    from ganforge.synthetic import truncated
+
+    z = run.latent(n, seed)
+    if truncation is None:
+        return z
+    if not 0 < truncation <= 10:
+        raise ConfigError(f"truncation must be in (0, 10]; got {truncation}")
+    return truncated(z, truncation, torch.Generator().manual_seed(seed + 1))
 
 
 def png(samples: torch.Tensor, run: Any, info: dict[str, Any], title: str = "") -> bytes:

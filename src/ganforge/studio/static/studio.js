@@ -178,6 +178,7 @@ function query() {
   if ($("label").value) q.set("label", $("label").value);
   if (state.info && state.info.conditions && $("condition").value.trim()) q.set("condition", $("condition").value.trim());
   if (state.info && state.info.temperature) q.set("temperature", $("temperature").value);
+  if (+$("truncation").value > 0) q.set("truncation", $("truncation").value);
   return q.toString();
 }
 
@@ -281,6 +282,8 @@ $("nearest").addEventListener("click", () => {
 $("random-seed").addEventListener("click", () => { $("seed").value = Math.floor(Math.random() * 100000); drawExplore(); });
 $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
 $("temperature").addEventListener("change", drawExplore);
+$("truncation").addEventListener("input", () => { const t = +$("truncation").value; $("truncation-value").textContent = t > 0 ? `\u00b1${t}` : "off"; });
+$("truncation").addEventListener("change", drawExplore);
 ["walk-a", "walk-b", "walk-t"].forEach((id) => $(id).addEventListener("input", drawWalk));
 $("walk-keep").addEventListener("change", drawWalk);
 

@@ -59,6 +59,9 @@ else:
     fit_s = time.perf_counter() - t0
     synth = s.sample(int(n))
     pre_s = s.run.info["table"]["timings"]
+    from ganforge.run import Run
+    pre_s.update(last_step=Run(s.run.paths.root).step, best_step=s.best_step,
+                 stopped_early=s.stopped_early)
 synth.to_csv(out_csv, index=False)
 print(json.dumps({"fit_s": round(fit_s, 1), "peak_mb": round(
     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "preprocess": pre_s}))

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="text: sampling temperature (0: the most likely character; 1: as learned)",
     )
+    s.add_argument(
+        "--best", action="store_true", help="the best checkpoint by eval.metric (eval.every)"
+    )
 
     i = sub.add_parser(
         "interpolate", help="latent-space walk (slerp) as a GIF, or as data (e.g. a MIDI walk)"
@@ -80,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="PART[,PART]",
         help="structured latents: parts held fixed while the rest walks (e.g. motion)",
+    )
+    i.add_argument(
+        "--best", action="store_true", help="the best checkpoint by eval.metric (eval.every)"
     )
 
     a = sub.add_parser("augment", help="a labelled synthetic data set from a conditional run")
@@ -103,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--i3d-weights", help="Kinetics-400 RGB I3D state_dict for standard FVD (video)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--json", action="store_true", help="print the result as JSON")
+    e.add_argument(
+        "--best", action="store_true", help="the best checkpoint by eval.metric (eval.every)"
+    )
 
     f = sub.add_parser("features", help="feature extractors for evaluation")
     fsub = f.add_subparsers(dest="features_command", required=True, parser_class=_Parser)
@@ -147,16 +156,20 @@ def _train(args: argparse.Namespace) -> int:
     if result.rank:  # in a torchrun job rank 0 reports for everyone
         return 130 if result.interrupted else 0
     status = "interrupted: checkpoint saved" if result.interrupted else "done"
+    if result.stopped_early:
+        status = f"stopped early ({result.stopped_early})"
     print(
         f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "
         f"{result.images_seen} samples seen)"
     )
+
     for label, path in (
         ("run directory", result.run_dir),
         ("sample grid", result.samples),
         *result.files.items(),
         ("progress GIF", result.gif),
         ("equilibrium plot", result.equilibrium),
+        ("best checkpoint", result.best),
     ):
         if path is not None:
             print(f"  {label:17s} {path}")
@@ -191,6 +204,7 @@ def _sample(args: argparse.Namespace) -> int:
         label=args.label,
         conditions=parse_conditions(args.condition),
         temperature=args.temperature,
+        best=args.best,
     )
     print(f"wrote {args.n} samples to {path}")
     return 0
@@ -200,7 +214,9 @@ def _interpolate(args: argparse.Namespace) -> int:
     from ganforge import api
 
     keep = tuple(k.strip() for k in args.keep.split(",") if k.strip())
-    path = api.interpolate(args.run, frames=args.frames, out=args.out, seed=args.seed, keep=keep)
+    path = api.interpolate(
+        args.run, frames=args.frames, out=args.out, seed=args.seed, keep=keep, best=args.best
+    )
     print(f"wrote {args.frames}-frame interpolation to {path}")
     return 0
 
@@ -236,6 +252,7 @@ def _eval(args: argparse.Namespace) -> int:
         inception_weights=args.inception_weights,
         seed=args.seed,
         i3d_weights=args.i3d_weights,
+        best=args.best,
     )
     if args.json:
         print(json.dumps(result))
@@ -251,7 +268,8 @@ def _eval(args: argparse.Namespace) -> int:
     for note in result["notes"]:
         print(f"note: {note}")
     print(
-        f"{result['n']} samples in {result['seconds']} s; wrote {args.run}/eval.json and "
+        f"{result['n']} samples of the {result['checkpoint']} checkpoint (step "
+        f"{result['step']}) in {result['seconds']} s; wrote {args.run}/eval.json and "
         f"{args.run}/report.html"
     )
     return 0

@@ -32,8 +32,10 @@ def evaluate(
     progress: bool = True,
     write: bool = True,
     i3d_weights: str | None = None,
+    best: bool = False,
 ) -> dict[str, Any]:
-    """Score the run's generator on ``n`` samples against real data, with real-data floors.
+    """Score the run's generator on ``n`` samples against real data, with real-data floors
+    (``best``: its best checkpoint by ``eval.metric``, not the latest).
 
     ``inception_weights`` (images) and ``i3d_weights`` (video) add the standard FID / FVD.
     Writes ``RUN/eval.json`` and ``RUN/report.html`` (``write=False`` skips both).
@@ -43,7 +45,7 @@ def evaluate(
     _check_metric_names(metrics)
     plan("loading the run", "scoring", "writing the report", weights=(1, 18, 1))
     stage("loading the run")
-    run = Run(run_dir)
+    run = Run(run_dir, best=best)
     modality = run.modality_obj
     t0 = time.perf_counter()
     given = {"inception_weights": inception_weights, "i3d_weights": i3d_weights}
@@ -53,6 +55,7 @@ def evaluate(
     result = {
         "run": str(run.paths.root),
         "step": run.step,
+        "checkpoint": "best" if best else "latest",
         "n": n,
         "extractor": ev.extractor,
         "scores": ev.scores,
@@ -97,7 +100,8 @@ def _check_metric_names(text: str | None) -> None:
 
 class PeriodicEval:
     """Trainer hook: the modality's ``eval.metric`` every ``eval.every`` steps; the best
-    checkpoint is kept in ``RUN/best/`` (lower is better)."""
+    checkpoint is kept in ``RUN/best/`` (lower is better). With ``eval.patience`` it ends
+    training after that many evaluations in a row without a new best."""
 
     def __init__(
         self, run_root: Path, cfg: Any, scorer: Any, modality: Any, meta: dict[str, Any]
@@ -112,13 +116,15 @@ class PeriodicEval:
         self.scorer = scorer
         self.modality = modality
         self.meta = meta
-        self.best = self._stored_best()
+        self.best, self.best_step = self._stored_best()
+        self.last_step: int | None = None
 
-    def _stored_best(self) -> float | None:
+    def _stored_best(self) -> tuple[float | None, int]:
         last = ckpt.latest_checkpoint(self.root / "best")
         if last is None:
-            return None
-        return ckpt.load_checkpoint(last)[2].get("eval_score")
+            return None, 0
+        state = ckpt.load_checkpoint(last)[2]
+        return state.get("eval_score"), int(state.get("step", 0))
 
     def fakes(self, trainer: Any, n: int) -> torch.Tensor:
         """``n`` samples of the trainer's sampling generator on a fixed latent stream, their
@@ -134,14 +140,23 @@ class PeriodicEval:
         )
 
     def __call__(self, trainer: Any, step: int) -> dict[str, Any]:
+        if step == self.last_step:  # the final call after an early stop: scored already
+            return {}
+        self.last_step = step
         fake = self.fakes(trainer, self.scorer.sample_count())
         # a scorer may train or build a feature net the first time (global RNG draws):
         # training's random stream must not depend on that, or resumes would diverge
         with torch.random.fork_rng(devices=[]):
             label, score = self.scorer(fake)
         if self.best is None or score < self.best:
-            self.best = score
+            self.best, self.best_step = score, step
             weights, extra, state = trainer.state_tensors()
             state["eval_score"], state["eval_metric"] = score, label
             ckpt.save_checkpoint(self.root / "best", step, weights, extra, state, keep=1)
+        patience = self.cfg.eval.patience
+        if patience and step - self.best_step >= patience * self.every:
+            trainer.request_stop(
+                f"{label} has not improved for {patience} evaluations "
+                f"(best {self.best:.4g} at step {self.best_step})"
+            )
         return {label: score, "best_" + label: self.best}

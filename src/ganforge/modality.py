@@ -200,9 +200,12 @@ class Modality:
         """Score ``n`` samples of ``run`` against real data, each beside its real floor."""
         raise ConfigError(f"the {self.name} modality has no evaluation yet")
 
-    def periodic_scorer(self, cfg: Config, sample_shape: tuple[int, ...]) -> Any:
+    def periodic_scorer(
+        self, cfg: Config, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Any:
         """For ``eval.every``: an object with ``sample_count() -> n`` and ``__call__(fake) ->
-        (label, score)`` (lower is better) on ``n`` generated samples; None when none."""
+        (label, score)`` (lower is better) on ``n`` generated samples; None when none.
+        ``info`` is the training data's (a table's fitted codecs and split, say)."""
         return None
 
     def check_periodic(self, cfg: Config) -> None:
@@ -227,6 +230,16 @@ def _takes(method: Any, name: str) -> bool:
     except (TypeError, ValueError):
         return False
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def periodic_scorer_for(
+    modality: Modality, cfg: Config, sample_shape: tuple[int, ...], info: dict[str, Any]
+) -> Any:
+    """``modality.periodic_scorer`` with the data's ``info`` where it takes one (plug-ins
+    written before ``info`` existed take two arguments)."""
+    if _takes(modality.periodic_scorer, "info"):
+        return modality.periodic_scorer(cfg, sample_shape, info=info)
+    return modality.periodic_scorer(cfg, sample_shape)
 
 
 def conditions_for(

@@ -84,9 +84,10 @@ def build_from_config(
 
 
 class Run:
-    """A trained (or training) run loaded from its directory, ready to sample."""
+    """A trained (or training) run loaded from its directory, ready to sample: its latest
+    checkpoint, or with ``best`` the best one by ``eval.metric`` (``RUN/best/``)."""
 
-    def __init__(self, root: Path | str, device: str = "cpu") -> None:
+    def __init__(self, root: Path | str, device: str = "cpu", best: bool = False) -> None:
         self.paths = RunPaths(Path(root))
         if not self.paths.root.is_dir():
             raise RunError(f"run directory {root} does not exist; train one with `ganforge train`")
@@ -105,7 +106,15 @@ class Run:
             raise RunError(
                 f"{self.paths.meta} is damaged ({type(exc).__name__}); restore it or train again"
             ) from None
-        self.checkpoint = ckpt.latest_checkpoint(self.paths.checkpoints)
+        if best:
+            self.checkpoint = ckpt.latest_checkpoint(self.paths.root / "best")
+            if self.checkpoint is None:
+                raise RunError(
+                    f"run {root} has no best checkpoint: it is kept when training with "
+                    "--set eval.every=N (an evaluation every N steps); leave out --best"
+                )
+        else:
+            self.checkpoint = ckpt.latest_checkpoint(self.paths.checkpoints)
         if self.checkpoint is None:
             if ckpt.list_checkpoints(self.paths.checkpoints):
                 raise RunError(

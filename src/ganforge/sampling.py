@@ -16,9 +16,10 @@ from ganforge.modality import conditions_for
 from ganforge.run import Run
 
 
-def load_run(run_dir: str | Path, device: str = "cpu") -> Run:
-    """A trained run, ready to sample: ``load_run(RUN).sample(16)``."""
-    return Run(run_dir, device=device)
+def load_run(run_dir: str | Path, device: str = "cpu", best: bool = False) -> Run:
+    """A trained run, ready to sample: ``load_run(RUN).sample(16)`` (``best``: its best
+    checkpoint by ``eval.metric`` rather than the latest)."""
+    return Run(run_dir, device=device, best=best)
 
 
 def _check_parent(out: Path) -> None:
@@ -34,8 +35,9 @@ def sample(
     label: int | str | None = None,
     conditions: dict[str, Any] | None = None,
     temperature: float | None = None,
+    best: bool = False,
 ) -> Path:
-    """Draw ``n`` samples and write them.
+    """Draw ``n`` samples and write them (``best``: from the run's best checkpoint).
 
     ``out`` decides the form: ``.png`` a picture (grid, scatter plot, ...), any other suffix
     one of the modality's data formats (``.npy``; ``.csv`` for points and tables; a folder
@@ -46,7 +48,7 @@ def sample(
     """
     if n < 1:
         raise ConfigError(f"--n must be at least 1; got {n}")
-    run = load_run(run_dir)
+    run = load_run(run_dir, best=best)
     modality = run.modality_obj
     labels, info = None, dict(run.info)
     if temperature is not None:
@@ -119,17 +121,19 @@ def interpolate(
     n: int | None = None,
     keyframes: int = 4,
     keep: tuple[str, ...] = (),
+    best: bool = False,
 ) -> Path:
     """A looping GIF walking the latent space between keyframes (spherical interpolation);
     an ``out`` of another suffix gets the walk of the first sample as the modality's data,
     frame after frame (``walk.mid``: one phrase per frame, for music).
 
     For a generator with a structured latent (a dict of codes), the parts named in ``keep``
-    stay fixed: walk the content with the motion held, or the other way round.
+    stay fixed: walk the content with the motion held, or the other way round. ``best``
+    walks the run's best checkpoint.
     """
     if frames < 2:
         raise ConfigError(f"--frames must be at least 2; got {frames}")
-    run = load_run(run_dir)
+    run = load_run(run_dir, best=best)
     modality = run.modality_obj
     n = n or modality.interpolation_count(run.config)
     gen = torch.Generator().manual_seed(seed)

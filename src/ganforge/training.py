@@ -24,7 +24,7 @@ from ganforge.engine.lock import RunLock
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError, RunError
 from ganforge.evaluation import PeriodicEval
-from ganforge.modality import aux_losses_for
+from ganforge.modality import aux_losses_for, periodic_scorer_for
 from ganforge.pictures import SampleHook, build_gif
 from ganforge.plots import plot_equilibrium
 from ganforge.registry import MODALITIES
@@ -46,6 +46,8 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     skipped_files: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)  # the modality's, e.g. final clips
+    stopped_early: str | None = None  # why eval.patience ended training before train.steps
+    best: Path | None = None  # RUN/best, the best checkpoint by eval.metric (eval.every > 0)
     rank: int = 0  # this process's rank in a torchrun job (rank 0 wrote the run)
 
 
@@ -220,7 +222,7 @@ def _train_locked(
     pictures = SampleHook(paths, modality, info, cfg, G, data)
     hooks: list[Any] = [pictures]
     if cfg.eval.every:
-        scorer = modality.periodic_scorer(cfg, dataset.sample_shape)
+        scorer = periodic_scorer_for(modality, cfg, dataset.sample_shape, info)
         hooks.append(PeriodicEval(paths.root, cfg, scorer, modality, meta))
     trainer = Trainer(G, D, data, cfg, run_dir=paths.root, hooks=hooks, dist=ctx, **parts)
     meta["speed"] = trainer.speed.as_dict()  # what precision/layout "auto" chose here
@@ -341,6 +343,8 @@ def _result(paths: RunPaths, summary: dict[str, Any], **extra: Any) -> TrainResu
         interrupted=summary["interrupted"],
         elapsed_s=summary["elapsed_s"],
         images_seen=summary["images_seen"],
+        stopped_early=summary.get("stopped_early"),
+        best=paths.root / "best" if (paths.root / "best").is_dir() else None,
         **extra,
     )
 

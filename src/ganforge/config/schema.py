@@ -92,6 +92,7 @@ class EvalConfig:
     every: int = 0  # steps between evaluations (0: off)
     metric: str = "fid"  # one of the modality's periodic metrics (images: fid | kid | swd)
     n: int = 2000  # generated samples per evaluation
+    patience: int = 0  # stop after this many evaluations without a new best (0: never)
 
 
 @dataclass

@@ -68,6 +68,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "guard.lr_factor": (0, 1, False),
     "eval.every": (0, None, True),
     "eval.n": (10, 1_000_000, True),
+    "eval.patience": (0, None, True),
     "guard.max_recoveries": (0, 100, True),
     "guard.collapse_steps": (0, None, True),
 }

@@ -138,6 +138,7 @@ class Trainer(TrainState, Rollback):
         self.elapsed = 0.0  # training seconds over all sessions of this run
         self.last_stats: dict[str, float] = {}
         self._stop_signal: int | None = None
+        self.stopped_early: str | None = None  # why a hook ended training (eval.patience)
         self._last_penalty: torch.Tensor | None = None
         self.guard = DivergenceGuard(cfg.guard.collapse_steps, probabilistic=self.loss.bce)
         self.metrics_log = MetricsLog(self.run_dir, dist.is_main)
@@ -257,9 +258,16 @@ class Trainer(TrainState, Rollback):
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stop_signal = signum
 
+    def request_stop(self, reason: str) -> None:
+        """End training after this step as if it were the last planned one (a hook's
+        early stop); ``reason`` is reported in the summary."""
+        self.stopped_early = reason
+
     def _agree_stop(self, budget: float) -> tuple[bool, bool]:
-        """(a stop signal arrived, the time budget is spent), agreed by all ranks."""
+        """(a stop signal arrived, the time budget is spent or a hook asked to end), agreed
+        by all ranks."""
         spent = bool(budget) and self.elapsed >= budget and self.step > 0
+        spent = spent or self.stopped_early is not None
         stop, spent = any_ranks([self._stop_signal is not None, spent], self.dist)
         if stop and self._stop_signal is None:
             self._stop_signal = signal.SIGTERM  # another rank was told to stop
@@ -323,7 +331,7 @@ class Trainer(TrainState, Rollback):
                     interrupted = True
                     break
                 if spent:
-                    total = self.step  # time budget spent: finish here as if planned
+                    total = self.step  # time budget spent / early stop: finish as if planned
                     self.run_hooks(final=True)
                     self.save()
                     last_saved = self.step
@@ -367,6 +375,7 @@ class Trainer(TrainState, Rollback):
             "step": self.step,
             "interrupted": interrupted,
             "signal": self._stop_signal,
+            "stopped_early": self.stopped_early,
             "elapsed_s": self.elapsed,
             "images_seen": self.images_seen,
         }

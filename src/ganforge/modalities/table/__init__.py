@@ -173,6 +173,17 @@ class TableModality(Modality):
 
         return evaluate_run(run, metrics, n, seed)
 
+    def periodic_scorer(
+        self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Any:
+        """``eval.every``: shapes, pairs, detection or efficacy against training rows (see
+        :mod:`.periodic`)."""
+        from ganforge.modalities.table.periodic import PeriodicTableScore
+
+        if cfg.eval.metric not in self.periodic_metrics or info is None:
+            return None
+        return PeriodicTableScore(cfg, info)
+
 
 def register() -> None:
     """Register the tabular modality, its datasets, metrics and the ``ctgan`` networks."""

@@ -15,10 +15,15 @@ from ganforge.progress import plan, stage
 
 def real_split(run: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training rows, held-out rows) of the run's table, split as in training."""
+    return split_table(run.config.data.spec, run.info["table"])
+
+
+def split_table(spec: str, table: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training rows, held-out rows) of the table ``spec`` names, split as the run whose
+    ``info['table']`` is ``table`` was."""
     from ganforge.modalities.table.datasets import split_rows, table_frame
 
-    entry, arg = find_spec(run.config.data.spec)
-    table = run.info["table"]
+    entry, arg = find_spec(spec)
     frame = table_frame(entry.name, arg)
     train, held = split_rows(len(frame), table["holdout"], table["split_seed"])
     return frame.iloc[train].reset_index(drop=True), frame.iloc[held].reset_index(drop=True)

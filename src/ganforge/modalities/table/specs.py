@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.table.periodic import PERIODIC
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
@@ -75,6 +76,7 @@ def register_specs(modality: Any) -> None:
         modality,
         SPECS,
         _METRICS,
+        periodic=PERIODIC,
         architectures=(
             Architecture(
                 "ctgan",

@@ -36,6 +36,11 @@ class TableSynthesizer:
     ``columns`` overrides detected kinds (``{"zip": "categorical"}``); ``holdout`` is the
     share of rows kept out of training for :meth:`evaluate` (0 trains on every row).
     ``overrides`` are any ``key=value`` config strings, as ``--set`` takes.
+
+    ``eval_every`` scores ``metric`` (``detection``, ``shapes``, ``pairs`` or ``efficacy``,
+    against training rows) every that many steps and keeps the best checkpoint, which
+    :meth:`sample` then uses; ``patience`` stops training after that many scores without
+    a new best (early stopping).
     """
 
     def __init__(
@@ -49,13 +54,20 @@ class TableSynthesizer:
         max_seconds: float | None = None,
         overrides: list[str] | None = None,
         progress: bool = False,
+        eval_every: int = 0,
+        metric: str = "detection",
+        patience: int = 0,
     ) -> None:
         if epochs is not None and steps is not None:
             raise ConfigError("give epochs or steps, not both")
+        if patience and not eval_every:
+            raise ConfigError("patience needs eval_every: the steps between scores")
+        self.eval_every, self.metric, self.patience = eval_every, metric, patience
         self.epochs, self.steps, self.batch, self.seed = epochs, steps, batch, seed
         self.columns, self.holdout, self.max_seconds = dict(columns or {}), holdout, max_seconds
         self.overrides, self.progress = list(overrides or []), progress
         self._run: Run | None = None
+        self.stopped_early: str | None = None  # why fit ended before its steps (patience)
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._frame: pd.DataFrame | None = None
 
@@ -86,6 +98,9 @@ class TableSynthesizer:
         ]
         if self.max_seconds:
             sets.append(f"train.max_seconds={self.max_seconds}")
+        if self.eval_every:
+            sets += [f"eval.every={self.eval_every}", f"eval.metric={self.metric}"]
+            sets.append(f"eval.patience={self.patience}")
         steps = self.steps
         if self.epochs is not None:
             if rows is None:
@@ -102,10 +117,17 @@ class TableSynthesizer:
             overrides=sets + self.overrides,
             progress=self.progress,
         )
-        self._run = Run(result.run_dir)
+        self.stopped_early = result.stopped_early
+        self._run = _best_or_latest(result.run_dir)
         return self
 
     # ------------------------------------------------------------------ use
+    @property
+    def best_step(self) -> int | None:
+        """The step of the checkpoint in use when it is the best by ``metric``, else None."""
+        run = self.run
+        return run.step if run.checkpoint.parent.name == "best" else None
+
     @property
     def run(self) -> Run:
         if self._run is None:
@@ -174,18 +196,25 @@ class TableSynthesizer:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(self.run.paths.root, tmp)
         tmp.replace(dest)
-        self._run = Run(dest)
+        self._run = _best_or_latest(dest)
         return dest
 
     @classmethod
     def load(cls, path: str | Path) -> TableSynthesizer:
-        """A synthesizer from a saved folder or any ``ganforge train tabular`` run."""
-        run = Run(path)
+        """A synthesizer from a saved folder or any ``ganforge train tabular`` run (its best
+        checkpoint where one was kept, as :meth:`fit` leaves it)."""
+        run = _best_or_latest(path)
         if not isinstance(run.modality_obj, TableModality):
             raise ConfigError(f"{path} is a {run.modality} run, not a table run")
         out = cls(seed=run.config.train.seed, batch=run.config.train.batch)
         out._run = run
         return out
+
+
+def _best_or_latest(path: str | Path) -> Run:
+    """The run at its best checkpoint when training kept one (``eval.every``), else its
+    latest."""
+    return Run(path, best=(Path(path) / "best").is_dir())
 
 
 __all__ = ["TableSynthesizer"]

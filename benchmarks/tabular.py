@@ -8,7 +8,7 @@ scored here by ganforge's table metrics against the same training and held-out r
 Usage::
 
     python benchmarks/tabular.py [--data diamonds,adult] [--ctgan-epochs 300]
-        [--steps 3000] [--adult-csv PATH]
+        [--steps 16000] [--adult-csv PATH] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="diamonds")
     p.add_argument("--tools", default="ganforge,ctgan")
-    p.add_argument("--steps", type=int, default=8000, help="ganforge steps (the preset's)")
+    p.add_argument("--steps", type=int, default=16000, help="ganforge steps (the preset's)")
     p.add_argument("--ctgan-epochs", type=int, default=300)
     p.add_argument("--ctgan-python", default=str(ROOT / ".venv-ctgan" / "bin" / "python"))
     p.add_argument("--adult-csv")

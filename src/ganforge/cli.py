@@ -157,10 +157,11 @@ def _train(args: argparse.Namespace) -> int:
         return 130 if result.interrupted else 0
     status = "interrupted: checkpoint saved" if result.interrupted else "done"
     if result.stopped_early:
-        status = f"stopped early ({result.stopped_early})"
+        status = "stopped early"
     print(
         f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "
         f"{result.images_seen} samples seen)"
+        + (f": {result.stopped_early}" if result.stopped_early else "")
     )
 
     for label, path in (
@@ -172,7 +173,8 @@ def _train(args: argparse.Namespace) -> int:
         ("best checkpoint", result.best),
     ):
         if path is not None:
-            print(f"  {label:17s} {path}")
+            hint = " (sample, interpolate or eval it with --best)" if path == result.best else ""
+            print(f"  {label:17s} {path}{hint}")
     if result.skipped_files:
         print(
             f"  skipped {len(result.skipped_files)} unreadable files, e.g. "

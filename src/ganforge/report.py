@@ -77,6 +77,9 @@ def write_report(
         for c, p in pictures or []
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.get("notes", []))
+    extractor = result.get("extractor")
+    features = f"features: {html.escape(str(extractor))}, " if extractor else ""
+    checkpoint = " (the best checkpoint)" if result.get("checkpoint") == "best" else ""
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -88,9 +91,8 @@ td, th {{ border-bottom: 1px solid #ddd; padding: 4px 12px; text-align: left; }}
 small {{ color: #666; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>step {_fmt(result.get("step"))}, {_fmt(result.get("n"))} generated samples,
-features: {html.escape(str(result.get("extractor") or "none"))},
-evaluated in {_fmt(result.get("seconds"))} s</p>
+<p>step {_fmt(result.get("step"))}{checkpoint}, {_fmt(result.get("n"))} generated samples,
+{features}evaluated in {_fmt(result.get("seconds"))} s</p>
 <h2>Metrics</h2>
 <table><tr><th>metric</th><th>value</th><th>spread</th>
 <th>real-data floor</th>{base_th}</tr>

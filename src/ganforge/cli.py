@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--condition",
         action="append",
         metavar="COLUMN=VALUE",
-        help="tables: every row holds this value of a categorical column, e.g. cut=Ideal",
+        help="tables: every row holds this value of a categorical column, e.g. cut=Ideal "
+        "(repeatable: rows holding every one)",
     )
     s.add_argument(
         "--temperature",

@@ -101,6 +101,19 @@ class Modality:
         ``asked``, the value as the data spells it); ConfigError where none can be asked."""
         raise ConfigError(f"{self.name} samples take no --condition; use --label for a class")
 
+    def sample_asked(
+        self, run: Run, n: int, asked: dict[str, Any], seed: int = 0
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """``n`` samples of ``run`` that all hold ``asked`` and the info to render them with
+        (``info['asked']``: the values as the data spells them). Default: one condition,
+        through :meth:`asked_conditions`."""
+        if len(asked) != 1:
+            raise ConfigError(f"{self.name} samples take one --condition at a time")
+        info = dict(run.info)
+        labels, value = self.asked_conditions(info, asked, n)
+        info["asked"] = {next(iter(asked)): value}
+        return run.sample(n, seed=seed, labels=labels), info
+
     def resize(self, dataset: Dataset, shape: tuple[int, ...], cfg: Config) -> Dataset | None:
         """``dataset`` brought to sample ``shape`` for a network that needs it (and ``cfg``
         updated to load it so again), or None when this modality cannot."""

@@ -60,9 +60,10 @@ def sample(
     if label is not None:
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
     if conditions:
-        labels, value = modality.asked_conditions(run.info, dict(conditions), n)
-        info["asked"] = {next(iter(conditions)): value}
-    samples = run.sample(n, seed=seed, labels=labels)
+        samples, asked = modality.sample_asked(run, n, dict(conditions), seed)
+        info["asked"] = asked["asked"]
+    else:
+        samples = run.sample(n, seed=seed, labels=labels)
     if labels is None:
         labels = conditions_for(modality, n, run.meta, run.config, seed=seed)
     out = Path(out) if out is not None else run.paths.root / f"samples-seed{seed}.png"

@@ -95,7 +95,7 @@ class TableModality(Modality):
     def asked_conditions(self, info: dict[str, Any], asked: dict[str, Any], n: int) -> Any:
         """Condition vectors for ``n`` rows that all hold ``asked`` (one column: value)."""
         if len(asked) != 1:
-            raise ConfigError("give one condition, like --condition cut=Ideal")
+            raise ConfigError("condition vectors hold one column: give one, like cut=Ideal")
         ((column, value),) = asked.items()
         j, codec = transformer(info).condition_codec(column)
         try:
@@ -109,6 +109,18 @@ class TableModality(Modality):
         spans = ConditionSpans(info["table"]["spans"])
         col = torch.full((n,), j, dtype=torch.long)
         return spans.one_hot(col, torch.full((n,), slot, dtype=torch.long)), codec.values[slot]
+
+    def sample_asked(
+        self, run: Any, n: int, asked: dict[str, Any], seed: int = 0
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Rows that all hold ``asked``: one column through G's condition vector (exact); with
+        several, the rarest goes through the vector and rows are drawn until enough also hold
+        the others (rejection, bounded)."""
+        if len(asked) == 1:
+            return super().sample_asked(run, n, asked, seed)
+        from ganforge.modalities.table.asked import sample_several
+
+        return sample_several(self, run, n, asked, seed)
 
     def aux_losses(self, cfg: Any, dataset: Any = None) -> list[Any]:
         spans = (dataset.info if dataset is not None else {}).get("table", {}).get("spans", [])

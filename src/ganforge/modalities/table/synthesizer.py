@@ -143,18 +143,19 @@ class TableSynthesizer:
         self, n: int, conditions: dict[str, Any] | None = None, seed: int = 0
     ) -> pd.DataFrame:
         """``n`` synthetic rows. ``conditions={"cut": "Ideal"}`` makes every row hold that
-        value (through G's condition vector, not by rejecting rows); without it each
-        categorical column comes out at its real frequencies."""
+        value (through G's condition vector, not by rejecting rows); with several columns
+        (``{"cut": "Ideal", "color": "E"}``) the rarest value goes through the vector and
+        rows are drawn until enough hold the others. Without conditions each categorical
+        column comes out at its real frequencies."""
         if n < 1:
             raise ConfigError(f"n must be at least 1; got {n}")
-        run, info = self.run, dict(self.run.info)
+        run = self.run
         modality = run.modality_obj
         if conditions:
-            cond, value = modality.asked_conditions(info, dict(conditions), n)
-            info["asked"] = {next(iter(conditions)): value}
-        else:
-            cond = modality.conditions(n, run.meta, run.config, seed=seed)
-        return decode(run.sample(n, seed=seed, labels=cond), info, seed=seed)
+            rows, info = modality.sample_asked(run, n, dict(conditions), seed)
+            return decode(rows, info, seed=seed)
+        cond = modality.conditions(n, run.meta, run.config, seed=seed)
+        return decode(run.sample(n, seed=seed, labels=cond), run.info, seed=seed)
 
     def evaluate(
         self,

@@ -451,8 +451,10 @@ def test_a_video_run_plays_its_clips_in_the_explore_view(page, studio):
 
     page.click("#run-table tr[data-run='clips']")
     page.click("#tabs button[data-tab='explore']")
+    # the explore view may draw twice (run chosen, tab opened): wait for a drawn animation
     page.wait_for_function(
         "document.getElementById('explore-animation') !== null "
+        "&& document.getElementById('explore-animation').dataset.src "
         "&& document.getElementById('explore-animation').complete "
         "&& document.getElementById('explore-animation').naturalWidth > 0"
     )

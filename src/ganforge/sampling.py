@@ -60,8 +60,8 @@ def sample(
     if label is not None:
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
     if conditions:
-        samples, asked = modality.sample_asked(run, n, dict(conditions), seed)
-        info["asked"] = asked["asked"]
+        samples, drawn_info = modality.sample_asked(run, n, dict(conditions), seed)
+        info["asked"] = drawn_info["asked"]
     else:
         samples = run.sample(n, seed=seed, labels=labels)
     if labels is None:

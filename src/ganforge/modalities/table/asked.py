@@ -21,21 +21,22 @@ def sample_several(
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """``n`` rows of ``run`` (model space) holding every ``asked`` value, and their info."""
     from ganforge.modalities.table import decode, transformer
+    from ganforge.modalities.table.conditions import frequencies_from_info
 
     info = dict(run.info)
-    tr = transformer(info)
-    spelled, share = {}, {}
+    tr, freqs = transformer(info), frequencies_from_info(info)
+    spelled, share, vector = {}, {}, {}
     for column, value in asked.items():
-        _, codec = tr.condition_codec(column)
-        spelled[column] = modality.asked_conditions(info, {column: value}, 1)[1]
-        col = next(c for c in info["table"]["columns"] if c["name"] == column)
-        share[column] = float(col["state"]["frequencies"][codec.code_of(value)])
+        # one row's condition vector; also the one-line errors for a bad column or value
+        vector[column], spelled[column] = modality.asked_conditions(info, {column: value}, 1)
+        j, codec = tr.condition_codec(column)
+        share[column] = float(freqs[j][codec.code_of(spelled[column])])
     lead = min(share, key=share.get)  # the rarest value: the vector makes it exact
     kept: list[torch.Tensor] = []
     found, drawn, rnd = 0, 0, 0
     while found < n and drawn < MAX_DRAWN:
         m = min(MAX_DRAWN - drawn, max(256, 4 * (n - found)))
-        labels, _ = modality.asked_conditions(info, {lead: asked[lead]}, m)
+        labels = vector[lead].expand(m, -1)
         rows = run.sample(m, seed=seed + 7919 * rnd, labels=labels)
         frame = decode(rows, {**info, "asked": {lead: spelled[lead]}}, seed=seed + rnd)
         ok = np.ones(m, dtype=bool)

@@ -182,8 +182,13 @@ function query() {
   return q.toString();
 }
 
-function drawExplore() {
+// A run chosen twice in a row (the page's first pick, then the user's click) draws once;
+// the draw button always draws again (a newer checkpoint may have arrived).
+function drawExplore(force) {
   if (!state.current || !state.info) return;
+  const key = `${state.current}?${query()}`;
+  if (force !== true && key === state.drawn) return;
+  state.drawn = key;
   const base = `/api/runs/${enc(state.current)}`;
   $("explore-image").src = `${base}/sample.png?${query()}`;
   $("extras").innerHTML = "";
@@ -224,19 +229,22 @@ function drawExplore() {
 }
 // An animation drawn once, shown moving; where the browser decodes frames (WebCodecs'
 // ImageDecoder) a slider stops it on any frame.
-let scrubbing = 0;
+let scrubbing = 0, openDecoder = null;
 async function scrubber(url) {
   const mine = ++scrubbing;
+  if (openDecoder) { openDecoder.close(); openDecoder = null; }  // the last draw's frames
   const img = $("explore-animation");
+  img.dataset.src = url;  // what this picture shows, from the start
   const r = await fetch(url);
   if (mine !== scrubbing) return;
   if (!r.ok) { $("audio-box").textContent = await r.text(); return; }
   const blob = await r.blob();
   if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
-  img.dataset.src = url;
   img.src = URL.createObjectURL(blob);
   if (!("ImageDecoder" in window)) return;
   const decoder = new ImageDecoder({ data: await blob.arrayBuffer(), type: blob.type || "image/gif" });
+  if (mine !== scrubbing) { decoder.close(); return; }
+  openDecoder = decoder;
   await decoder.tracks.ready;
   await decoder.completed;  // every frame parsed: frameCount is final
   if (mine !== scrubbing) return;
@@ -274,16 +282,16 @@ function drawSlide() {
   $("slide-image").src = `/api/runs/${enc(state.current)}/slide.png?${q}`;
 }
 document.querySelectorAll(".direction").forEach((r) => r.addEventListener("change", drawSlide));
-$("draw").addEventListener("click", () => { drawExplore(); drawSlide(); });
+$("draw").addEventListener("click", () => { drawExplore(true); drawSlide(); });
 $("nearest").addEventListener("click", () => {
   $("nearest-image").hidden = false;
   $("nearest-image").src = `/api/runs/${enc(state.current)}/nearest.png?${query()}`;
 });
 $("random-seed").addEventListener("click", () => { $("seed").value = Math.floor(Math.random() * 100000); drawExplore(); });
 $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
-$("temperature").addEventListener("change", drawExplore);
+$("temperature").addEventListener("change", () => drawExplore());
 $("truncation").addEventListener("input", () => { const t = +$("truncation").value; $("truncation-value").textContent = t > 0 ? `\u00b1${t}` : "off"; });
-$("truncation").addEventListener("change", drawExplore);
+$("truncation").addEventListener("change", () => drawExplore());
 ["walk-a", "walk-b", "walk-t"].forEach((id) => $(id).addEventListener("input", drawWalk));
 $("walk-keep").addEventListener("change", drawWalk);
 

@@ -86,6 +86,10 @@ class Trainer(TrainState, Rollback):
             self.device = torch.device("cuda", dist.local_rank)
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
+        if self.device.type == "cpu":
+            # process-wide, like the thread count: tiny Adam moments and activations late in
+            # training otherwise take the CPU's slow path for subnormal numbers
+            torch.set_flush_denormal(cfg.train.flush_denormals)
         torch.manual_seed(cfg.train.seed + RANK_SEED_STRIDE * dist.rank)
         t = cfg.train
         self.speed = plan_speed(

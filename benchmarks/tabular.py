@@ -8,7 +8,7 @@ scored here by ganforge's table metrics against the same training and held-out r
 Usage::
 
     python benchmarks/tabular.py [--data diamonds,adult] [--ctgan-epochs 300]
-        [--steps 16000] [--adult-csv PATH] [--set KEY=VALUE]
+        [--epochs 110 | --epochs 0 --steps 6000] [--adult-csv PATH] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def load(name: str, adult_csv: str | None) -> pd.DataFrame:
 WORKER = r"""
 import json, resource, sys, time
 import pandas as pd
-tool, train_csv, out_csv, n, steps, epochs, discrete, sets = sys.argv[1:9]
+tool, train_csv, out_csv, n, steps, epochs, discrete, sets, ours = sys.argv[1:10]
 train = pd.read_csv(train_csv)
 t0 = time.perf_counter()
 if tool == "ctgan":
@@ -55,7 +55,9 @@ if tool == "ctgan":
 else:
     from ganforge.tabular import TableSynthesizer
     overrides = json.loads(sets)
-    s = TableSynthesizer(steps=int(steps), holdout=0.0, overrides=overrides).fit(train)
+    # an epoch count (``ours``) sizes training to the table, as CTGAN's epochs do
+    size = {"epochs": float(ours)} if float(ours) else {"steps": int(steps)}
+    s = TableSynthesizer(**size, holdout=0.0, overrides=overrides).fit(train)
     fit_s = time.perf_counter() - t0
     synth = s.sample(int(n))
     pre_s = s.run.info["table"]["timings"]
@@ -82,6 +84,7 @@ def run_tool(tool: str, python: str, train_csv: Path, out_csv: Path, n: int, arg
         str(args.ctgan_epochs),
         discrete,
         json.dumps(args.set),
+        str(args.epochs),
     ]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if res.returncode:
@@ -97,7 +100,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="diamonds")
     p.add_argument("--tools", default="ganforge,ctgan")
-    p.add_argument("--steps", type=int, default=16000, help="ganforge steps (the preset's)")
+    p.add_argument("--epochs", type=float, default=110, help="ganforge epochs (0: --steps)")
+    p.add_argument("--steps", type=int, default=6000, help="ganforge steps with --epochs 0")
     p.add_argument("--ctgan-epochs", type=int, default=300)
     p.add_argument("--ctgan-python", default=str(ROOT / ".venv-ctgan" / "bin" / "python"))
     p.add_argument("--adult-csv")
@@ -131,7 +135,9 @@ def main() -> None:
                     "data": name,
                     "rows": len(frame),
                     "tool": tool,
-                    "setting": f"{args.steps} steps {' '.join(args.set)}".strip()
+                    "setting": f"{args.epochs:g} epochs {' '.join(args.set)}".strip()
+                    if tool == "ganforge" and args.epochs
+                    else f"{args.steps} steps {' '.join(args.set)}".strip()
                     if tool == "ganforge"
                     else f"{args.ctgan_epochs} epochs",
                     **timing,

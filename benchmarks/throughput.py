@@ -11,10 +11,12 @@ run; then one ``summary`` line with the ratios. Usage::
     .venv/bin/python benchmarks/throughput.py [--impls ganforge,tensorflow,torch-plain]
         [--presets seed,dcgan64,resnet32] [--precisions fp32,bf16] [--repeats 7]
 
-``--presets text128`` (or ``text512``) times the text anchor (``text-wgan-gp`` at that
-width; one step = one generator step with its 10 critic steps) against its plain-PyTorch
-port (``reference/torch_text_plain.py``); the summary gives ganforge's best over the port
-in fp32, the port as written.
+``dcgan64`` and ``resnet32`` (the photo preset ``folder-rgb`` and its ResNet at 32 px) run
+against the same nets in a plain eager loop (``reference/torch_photo_plain.py``); the summary
+gives ganforge's best over it per precision. ``--presets text128`` (or ``text512``) times
+the text anchor (``text-wgan-gp`` at that width; one step = one generator step with its 10
+critic steps) against its plain-PyTorch port (``reference/torch_text_plain.py``); the
+summary gives ganforge's best over the port in fp32, the port as written.
 
 Without ``.venv-bench`` the TensorFlow rows are skipped (said on stderr).
 """
@@ -38,8 +40,12 @@ WORKERS = {
     "tensorflow": HERE / "reference" / "tf_seed.py",
 }
 # what each reference program implements: the seed; the text anchor (plain PyTorch only)
-REFERENCE_PRESETS = {"tensorflow": {"seed"}, "torch-plain": {"seed", "text128", "text512"}}
+REFERENCE_PRESETS = {
+    "tensorflow": {"seed"},
+    "torch-plain": {"seed", "text128", "text512", "dcgan64", "resnet32"},
+}
 TEXT_PLAIN = HERE / "reference" / "torch_text_plain.py"
+PHOTO_PLAIN = HERE / "reference" / "torch_photo_plain.py"  # folder-rgb's nets, a plain loop
 
 sys.path.insert(0, str(HERE))
 from flops import matmul_peak, step_flops  # noqa: E402
@@ -63,7 +69,9 @@ def seed_step_flops(batch: int) -> tuple[float, float]:
 
 
 def run_worker(impl: str, python: str, args: argparse.Namespace, preset: str, prec: str) -> dict:
-    worker = TEXT_PLAIN if impl == "torch-plain" and preset.startswith("text") else WORKERS[impl]
+    worker = WORKERS[impl]
+    if impl == "torch-plain" and preset != "seed":
+        worker = TEXT_PLAIN if preset.startswith("text") else PHOTO_PLAIN
     cmd = [
         python,
         str(worker),
@@ -180,7 +188,7 @@ def summary(results: list[dict], nominal: float, useful: float, batch: int) -> d
     for (impl, prec), v in sorted(seed.items()):
         if impl != "ganforge" and best:
             out[f"ganforge_best_over_{impl}_{prec}"] = round(best / v, 3)
-    for preset in ("text128", "text512"):
+    for preset in ("text128", "text512", "dcgan64", "resnet32"):
         rows = {
             (r["impl"], r["precision"]): r["img_per_s"] for r in results if r["preset"] == preset
         }

@@ -146,6 +146,31 @@ def test_training_by_sampling_gives_rows_that_hold_their_condition():
     assert torch.equal(data.next_batch().real, nxt.real)
 
 
+def test_target_loss_prefers_rows_whose_label_follows_their_features():
+    """The target term is low for real rows and high for the same rows with their labels
+    shuffled; a number target is refused in one line."""
+    from ganforge.modalities.table.target import TargetLoss
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=3000)
+    df = pd.DataFrame({"x": x, "c": np.where(rng.random(3000) < 0.5, "a", "b")})
+    df["y"] = np.where(x + (df["c"] == "a") > 0.5, "yes", "no")
+    spec = remember_frame(df, "target-test")
+    ds = load_table("frame", spec.split(":")[1], holdout=0.0)
+    spans = ds.info["table"]["spans"]
+    term = TargetLoss(ds.data, spans, "y", weight=1.0, seed=0)
+    rows = ds.data.clone()
+    real = term.g(rows, None, None).item()
+    shuffled = rows.clone()
+    shuffled[:, term.label] = rows[torch.randperm(len(rows))][:, term.label]
+    assert real < 0.25 < 0.5 < term.g(shuffled, None, None).item()
+    assert torch.equal(
+        TargetLoss(ds.data, spans, "y", 1.0, seed=0).net[0].weight, term.net[0].weight
+    )
+    with pytest.raises(ConfigError, match="labelled target"):
+        TargetLoss(ds.data, spans, "x", weight=1.0)
+
+
 def test_conditional_sampling_holds_the_value_and_follows_frequencies(fitted):
     rows = fitted.sample(300, conditions={"size": "large"})
     assert (rows["size"] == "large").all()

@@ -36,6 +36,8 @@ class TableOptions:
     modes: int = field(default=10, metadata={"range": (1, 50, True)})
     condition_weight: float = field(default=1.0, metadata={"range": (0.0, None, True)})
     target: str = ""  # column for the ML-efficacy score (empty: the last labelled column)
+    # G's rows must agree with a classifier of the (labelled) target fitted to real rows
+    target_weight: float = field(default=0.0, metadata={"range": (0.0, None, True)})
     rows: int = field(default=2000, metadata={"range": (50, None, True)})  # per picture
 
 
@@ -123,8 +125,21 @@ class TableModality(Modality):
         return sample_several(self, run, n, asked, seed)
 
     def aux_losses(self, cfg: Any, dataset: Any = None) -> list[Any]:
-        spans = (dataset.info if dataset is not None else {}).get("table", {}).get("spans", [])
-        return [ConditionLoss(spans, cfg.section("tabular").condition_weight)] if spans else []
+        table = (dataset.info if dataset is not None else {}).get("table", {})
+        spans, opts = table.get("spans", []), cfg.section("tabular")
+        if not spans:
+            return []
+        terms: list[Any] = [ConditionLoss(spans, opts.condition_weight)]
+        if opts.target_weight > 0:
+            from ganforge.modalities.table.evaluate import default_target
+            from ganforge.modalities.table.target import TargetLoss
+
+            kinds = {c["name"]: c["kind"] for c in table["columns"]}
+            column = default_target(kinds, opts.target)
+            terms.append(
+                TargetLoss(dataset.data, spans, column, opts.target_weight, cfg.train.seed)
+            )
+        return terms
 
     # ------------------------------------------------------------------ output
     def picture_count(self, cfg: Any) -> int:

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -52,8 +53,10 @@ def runs(tmp_path_factory):
     rng = np.random.default_rng(0)
     size = rng.choice(["small", "large"], 600, p=[0.8, 0.2])
     weight = np.where(size == "large", 10.0, 2.0) + rng.normal(0, 0.5, 600)
+    colour = rng.choice(["red", "blue"], 600)
     table.write_text(
-        "size,weight\n" + "".join(f"{s},{w:.3f}\n" for s, w in zip(size, weight, strict=True))
+        "size,weight,colour\n"
+        + "".join(f"{s},{w:.3f},{c}\n" for s, w, c in zip(size, weight, colour, strict=True))
     )
     args = [
         "train",
@@ -153,6 +156,14 @@ def test_a_table_samples_rows_that_hold_an_asked_condition(studio):
     assert json.loads(studio.get("/api/runs/ring/extras.json")[1])["pictures"] == []
     status, body = studio.get("/api/runs/table/sample.csv?n=10&condition=size%3Dhuge")
     assert status == 400 and b"huge" in body
+    # several conditions, separated by ";" as in the page's field: every row holds both
+    both = "condition=" + urllib.parse.quote("size=large; colour=red")
+    status, body = studio.get(f"/api/runs/table/sample.csv?n=40&{both}")
+    rows = body.decode().strip().splitlines()
+    assert status == 200 and len(rows) == 41
+    assert all(r.startswith("large,") and r.endswith(",red") for r in rows[1:])
+    status, body = studio.get(f"/api/runs/table/sample.csv?n=4&truncation=1&{both}")
+    assert status == 400 and b"one condition" in body
 
 
 def test_refuses_paths_outside_the_runs_folder_and_unbounded_requests(studio, runs):

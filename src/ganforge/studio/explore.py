@@ -63,8 +63,8 @@ def draw(
     truncation: float | None = None,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """``n`` samples of ``run`` and the info its modality renders them with; ``condition``
-    (``COLUMN=VALUE``) asks a table for rows that all hold that value; ``truncation`` draws
-    the latents within +-that (the truncation trick)."""
+    (``COLUMN=VALUE``, several separated by ``;``) asks a table for rows that all hold those
+    values; ``truncation`` draws the latents within +-that (the truncation trick)."""
     from ganforge.sampling import class_id, parse_conditions
 
     info, labels = dict(run.info), None
@@ -78,14 +78,21 @@ def draw(
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
         info["conditions"] = labels
         info["class_names"] = run.meta.get("class_names")
-    if condition:
-        asked = parse_conditions([condition])
+    asked = parse_conditions([c for c in (condition or "").split(";") if c.strip()])
+    several = len(asked) > 1  # the modality's own way (tables: the rarest value, then rejection)
+    if several and truncation is not None:
+        raise ConfigError("truncation applies to one condition at a time; ask for one")
+    if len(asked) == 1:
         labels, value = run.modality_obj.asked_conditions(run.info, asked, _bounded(n, run))
         info["asked"] = {next(iter(asked)): value}
-    z = latents(run, _bounded(n, run), seed, truncation)
+    z = None if several else latents(run, _bounded(n, run), seed, truncation)
     try:
         with _LOCK:
-            samples = run.sample(seed=seed, labels=labels, z=z)
+            if several:
+                samples, drawn = run.modality_obj.sample_asked(run, _bounded(n, run), asked, seed)
+                info["asked"] = drawn["asked"]
+            else:
+                samples = run.sample(seed=seed, labels=labels, z=z)
     finally:
         if before is not None:
             G.temperature = before

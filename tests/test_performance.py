@@ -240,20 +240,30 @@ def test_the_run_says_what_auto_chose(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("training on cpu: ")
 
 
-def test_cpu_training_flushes_subnormal_numbers_unless_told_not_to():
+def test_cpu_training_flushes_subnormal_numbers_and_then_restores_the_process_setting():
     """Subnormal floats (late Adam moments, tiny activations) take the CPU's slow path: a table
-    run's late steps were 1.3x slower with them. The trainer flushes them by default."""
+    run's late steps were 1.3x slower with them. ``fit`` flushes them by default and gives the
+    process its own setting back (other code, e.g. hypothesis, relies on IEEE subnormals)."""
     from ganforge.data.dataset import Dataset
+    from ganforge.engine.performance import flushing_subnormals, set_subnormal_flush
     from ganforge.engine.trainer import Trainer
 
     data = Dataset("t", torch.zeros(16, 1, 28, 28, dtype=torch.uint8), "image")
-    try:
-        for flush, want in ((False, 1e-39), (True, 0.0)):
-            cfg = resolve(
-                "seed", ["train.device=cpu", "train.batch=8", f"train.flush_denormals={flush}"]
-            )
-            Trainer(TFTutorialGenerator(), TFTutorialDiscriminator(), data, cfg)
-            tiny = torch.tensor([1e-39])  # subnormal in float32 (made after the setting)
-            assert (tiny * 1.0).item() == pytest.approx(want, abs=1e-45)
+    assert not flushing_subnormals()
+    for flush in (True, False):
+        cfg = resolve(
+            "seed", ["train.device=cpu", "train.batch=8", f"train.flush_denormals={flush}"]
+        )
+        seen = []
+        trainer = Trainer(TFTutorialGenerator(), TFTutorialDiscriminator(), data, cfg)
+        trainer.hooks.append(lambda t, step, seen=seen: seen.append(flushing_subnormals()))
+        trainer.fit(2)
+        assert seen and all(s is flush for s in seen)
+        assert not flushing_subnormals()  # restored
+    try:  # a process that flushes on its own keeps doing so
+        assert set_subnormal_flush(True) is False and flushing_subnormals()
+        cfg = resolve("seed", ["train.device=cpu", "train.batch=8", "train.flush_denormals=false"])
+        Trainer(TFTutorialGenerator(), TFTutorialDiscriminator(), data, cfg).fit(1)
+        assert flushing_subnormals()
     finally:
-        torch.set_flush_denormal(True)
+        set_subnormal_flush(False)

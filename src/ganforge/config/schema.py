@@ -72,7 +72,8 @@ class TrainConfig:
     shared_backward: bool = True  # simultaneous step: one D backward on the fakes for both losses
     compile: bool = False  # torch.compile G and D (measured slower than eager on 2 CPU cores)
     threads: int | None = None  # torch intra-op threads (None: PyTorch's default)
-    # CPU: subnormal floats flushed to zero (late in a table run they made steps 1.3x slower)
+    # CPU: subnormal floats flushed to zero while fit runs (late in a table run they made
+    # steps 1.3x slower); the process's own setting is restored afterwards
     flush_denormals: bool = True
     max_seconds: float = 0.0  # stop after this much training time (0: no limit)
 

@@ -152,3 +152,17 @@ def to_layout(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     if channels_last and x.dim() == 4:
         return x.contiguous(memory_format=torch.channels_last)
     return x
+
+
+def flushing_subnormals() -> bool:
+    """Whether the CPU flushes subnormal floats to zero now (PyTorch has no getter: a
+    subnormal float32 reads back as 0 when it does)."""
+    return torch.tensor([1e-39], dtype=torch.float32).item() == 0.0
+
+
+def set_subnormal_flush(on: bool) -> bool:
+    """Turn the CPU's flushing of subnormal floats on or off (process-wide); returns the
+    setting it replaced, to restore it afterwards."""
+    before = flushing_subnormals()
+    torch.set_flush_denormal(on)
+    return before

@@ -36,7 +36,13 @@ from ganforge.engine.ema import EMA, ramped_decay
 from ganforge.engine.guard import DivergenceGuard, Rollback
 from ganforge.engine.latent import sample_latent
 from ganforge.engine.losses import get_loss
-from ganforge.engine.performance import module_to_layout, plan_speed, to_layout, use_spectral
+from ganforge.engine.performance import (
+    module_to_layout,
+    plan_speed,
+    set_subnormal_flush,
+    to_layout,
+    use_spectral,
+)
 from ganforge.engine.protocols import batch_size, to_device
 from ganforge.engine.run_log import MetricsLog, postfix, train_record
 from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
@@ -86,10 +92,6 @@ class Trainer(TrainState, Rollback):
             self.device = torch.device("cuda", dist.local_rank)
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
-        if self.device.type == "cpu":
-            # process-wide, like the thread count: tiny Adam moments and activations late in
-            # training otherwise take the CPU's slow path for subnormal numbers
-            torch.set_flush_denormal(cfg.train.flush_denormals)
         torch.manual_seed(cfg.train.seed + RANK_SEED_STRIDE * dist.rank)
         t = cfg.train
         self.speed = plan_speed(
@@ -326,6 +328,10 @@ class Trainer(TrainState, Rollback):
         if any_rank(no_checkpoint, self.dist):
             self.save()  # a good state to roll back to before the first step
         last_saved = self.step
+        # tiny Adam moments and activations late in training otherwise take the CPU's slow
+        # path for subnormal numbers; the process's own setting is restored afterwards
+        flush = self.device.type == "cpu" and self.cfg.train.flush_denormals
+        flushed_before = set_subnormal_flush(flush) if flush else None
         try:
             window_t, window_steps = time.perf_counter(), 0
             while self.step < total:
@@ -371,6 +377,8 @@ class Trainer(TrainState, Rollback):
             if interrupted and self.step != last_saved and self._weights_finite():
                 self.save()  # still under our handlers: a repeated signal cannot cut it short
         finally:
+            if flushed_before is not None:
+                set_subnormal_flush(flushed_before)
             bar.close()
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)

@@ -64,7 +64,7 @@ def sample(
         info["asked"] = drawn_info["asked"]
     else:
         samples = run.sample(n, seed=seed, labels=labels)
-    if labels is None:
+    if labels is None and not conditions:  # asked rows carry their own condition
         labels = conditions_for(modality, n, run.meta, run.config, seed=seed)
     out = Path(out) if out is not None else run.paths.root / f"samples-seed{seed}.png"
     _check_parent(out)

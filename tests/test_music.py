@@ -279,6 +279,40 @@ def test_private_latent_moves_only_its_track_and_binarised_outputs_pass_gradient
             assert ((x > 0).sum(-1) <= 1).all()
 
 
+def test_tracks_stay_in_their_data_ranges_in_every_output_mode():
+    from ganforge.modalities.music.datasets import track_ranges
+
+    data = roll(tracks=3, pitches=24).repeat(2, 0)
+    data[0, 0, :4, 20] = data[1, 0, 4:8, 14] = 1  # track 0: 14-20
+    data[0, 2, :, 3] = 1  # track 2: 3 only; track 1 silent
+    ranges = track_ranges(data)
+    assert ranges == [[14, 20], [0, -1], [3, 3]]
+    for mode in ("none", "threshold", "bernoulli", "voice"):
+        torch.manual_seed(1)
+        G = MuseGenerator(3, 1, 24, 8, 16, binarize=mode, ranges=ranges).eval()
+        G.to_rest.bias.data.fill_(-10.0)  # voices that sound: an untrained G mostly rests
+        free = MuseGenerator(3, 1, 24, 8, 16, binarize=mode).eval()
+        free.load_state_dict(G.state_dict())  # the ranges are not weights
+        z = G.sample_latent(64, torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            on, loose = G(z) > 0, free(z) > 0
+        assert not on[:, 0, :, :14].any() and not on[:, 0, :, 21:].any()
+        assert not on[:, 2, :, :3].any() and not on[:, 2, :, 4:].any()
+        assert (on[:, 1] == loose[:, 1]).all()  # a silent track in the data is not muted
+        assert loose[:, 0, :, :14].any() or loose[:, 0, :, 21:].any()  # the mask did it
+
+
+def test_hold_keeps_a_pitch_through_small_logit_changes():
+    G = MuseGenerator(1, 1, 12, 8, 16, binarize="voice", hold=1.0)
+    logits = torch.zeros(1, 1, 6, 13)
+    logits[..., 0, 2] = 3.0  # starts on pitch 2
+    logits[..., 1:, 5] = 0.5  # pitch 5 leads by 0.5 < hold: pitch 2 is kept
+    logits[..., 4:, 7] = 2.0  # pitch 7 leads by 2 > hold: it takes over
+    assert G._choose(logits)[0, 0].tolist() == [2, 2, 2, 2, 7, 7]
+    G.hold = 0.0
+    assert G._choose(logits)[0, 0].tolist() == [2, 5, 5, 5, 7, 7]
+
+
 # ---------------------------------------------------------------- end to end
 TINY = TINY_MUSIC
 
@@ -301,6 +335,8 @@ def test_training_logs_music_metrics_and_draws_piano_rolls(trained):
         if e.get("kind") == "eval"
     ]
     assert evals and set(M.METRICS) - {"QN", "UPC", "TD"} <= set(evals[-1])
+    ranges = json.loads((trained / "run.json").read_text())["info"]["music"]["ranges"]
+    assert len(ranges) == 4 and all(0 <= lo <= hi for lo, hi in ranges)
     img = Image.open(trained / "samples" / "final.png")
     assert img.width >= 2 * 32 * 4 and img.height > 150  # two columns of 32-step panels
     colours = {c for _, c in img.convert("RGB").getcolors(1 << 20)}

@@ -34,6 +34,10 @@ class MusicOptions:
     binarize: str = field(
         default="none", metadata={"choices": ("none", "threshold", "bernoulli", "voice")}
     )
+    # each track held to the pitch range it has in the data (runs made before: no ranges)
+    ranges: bool = True
+    # voice: keep a step's pitch unless another's logit beats it by more than this (0: argmax)
+    hold: float = field(default=0.0, metadata={"range": (0.0, 100.0, True)})
     tempo: float = field(default=90.0, metadata={"range": (20.0, 300.0, True)})  # MIDI/WAV
     samples: int = field(default=256, metadata={"range": (8, 10000, True)})  # per picture
 

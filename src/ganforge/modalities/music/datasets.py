@@ -103,6 +103,17 @@ def phrases(
     return np.stack(out).astype(np.uint8)
 
 
+def track_ranges(data: np.ndarray) -> list[list[int]]:
+    """Each track's [lowest, highest] pitch index in the phrases ([0, -1] for a silent
+    track): the voice ranges G's outputs are held to."""
+    used = np.asarray(data).any((0, 2))  # (tracks, pitches)
+    out = []
+    for row in used:
+        idx = np.flatnonzero(row)
+        out.append([int(idx[0]), int(idx[-1])] if len(idx) else [0, -1])
+    return out
+
+
 def chord_share(data: np.ndarray, sample: int = 2000) -> float:
     """Share of (track, step)s with sound that hold two pitches or more (a few phrases)."""
     counts = (np.asarray(data[:sample]) > 0).sum(-1)
@@ -202,6 +213,7 @@ def load_music(
             "programs": src["programs"],
             "tempo": float(tempo),
             "chords": round(chords, 4),
+            "ranges": track_ranges(data),
             "train_count": len(data),
             "heldout_count": heldout,
         },

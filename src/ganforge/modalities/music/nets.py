@@ -44,13 +44,22 @@ class MuseGenerator(nn.Module):
         z_dim: int = 32,
         width: int = 128,
         binarize: str = "none",
+        ranges: list[list[int]] | None = None,
+        hold: float = 0.0,
     ) -> None:
         super().__init__()
         if pitches % 12:
             raise ValueError(f"pitches must be whole octaves (a multiple of 12); got {pitches}")
         self.K, self.bars, self.P, self.z_dim = tracks, bars, pitches, z_dim
         self.octaves, self.width = pitches // 12, width
-        self.binarize = binarize
+        self.binarize, self.hold = binarize, float(hold)
+        # (tracks, pitches) True where a track may sound: the data's range per voice
+        allowed = torch.ones(tracks, pitches, dtype=torch.bool)
+        for k, (lo, hi) in enumerate(ranges or []):
+            if k < tracks and 0 <= lo <= hi:
+                allowed[k] = False
+                allowed[k, lo : hi + 1] = True
+        self.register_buffer("allowed", allowed, persistent=False)
         self.shared_temporal = nn.Sequential(
             nn.Linear(z_dim, 256), _act(), nn.Linear(256, bars * z_dim)
         )
@@ -106,6 +115,23 @@ class MuseGenerator(nn.Module):
         private_t = private_t.reshape(n, k, b, z)
         return torch.cat([shared, shared_t, private, private_t], -1).reshape(n * k * b, 4 * z)
 
+    @torch.no_grad()
+    def _choose(self, logits: Tensor) -> Tensor:
+        """Each step's pitch (or rest): the argmax, or with ``hold`` > 0 the last step's
+        choice kept unless another's logit beats it by more than ``hold`` (hysteresis,
+        against one-step flicker between near-equal pitches)."""
+        if self.hold <= 0:
+            return logits.argmax(-1)
+        steps = logits.unbind(2)
+        last = steps[0].argmax(-1)
+        out = [last]
+        for now in steps[1:]:
+            kept = now.gather(-1, last[..., None]).squeeze(-1) + self.hold
+            best, arg = now.max(-1)
+            last = torch.where(best > kept, arg, last)
+            out.append(last)
+        return torch.stack(out, 2)
+
     def forward(self, latent: dict[str, Tensor], cond: Any = None) -> Tensor:
         n, k, b = latent["shared"].shape[0], self.K, self.bars
         h = self.bar_input(self.codes(latent)).view(n * k * b, self.width, 4, self.octaves)
@@ -116,13 +142,17 @@ class MuseGenerator(nn.Module):
         h = self.to_pitch(f)  # (n b, k, 16, P)
         if self.binarize == "voice":  # one pitch or a rest per track and step
             h = torch.cat([h, self.to_rest(f)], -1).float()
-            soft = h.softmax(-1)
-            hard = nn.functional.one_hot(soft.argmax(-1), self.P + 1).to(soft.dtype)
-            h = (hard + (soft - soft.detach()))[..., : self.P] * 2 - 1
-        else:
-            h = torch.tanh(h)
+            h = h.view(n, b, k, STEPS_PER_BAR, self.P + 1).permute(0, 2, 1, 3, 4)
+            logits = h.reshape(n, k, b * STEPS_PER_BAR, self.P + 1)
+            rest = torch.ones(k, 1, dtype=torch.bool, device=logits.device)
+            logits = logits.masked_fill(~torch.cat([self.allowed, rest], 1)[:, None], -1e4)
+            soft = logits.softmax(-1)
+            hard = nn.functional.one_hot(self._choose(logits), self.P + 1).to(soft.dtype)
+            return (hard + (soft - soft.detach()))[..., : self.P] * 2 - 1
+        h = torch.tanh(h)
         x = h.view(n, b, k, STEPS_PER_BAR, self.P).permute(0, 2, 1, 3, 4)
         x = x.reshape(n, k, b * STEPS_PER_BAR, self.P)
+        x = torch.where(self.allowed[:, None], x, -1.0)  # silent outside each voice's range
         if self.binarize == "threshold":
             hard = torch.where(x > 0, 1.0, -1.0).to(x.dtype)
             x = hard + (x - x.detach())  # exactly +-1 forward
@@ -180,16 +210,27 @@ class MuseCritic(nn.Module):
         return self.out(h.flatten(1)).squeeze(1)
 
 
-def build(cfg: Any, sample_shape: tuple[int, ...], num_classes: int) -> tuple[nn.Module, ...]:
-    """(G, D) for phrases of shape (tracks, bars * 16, pitches)."""
+def build(
+    cfg: Any, sample_shape: tuple[int, ...], num_classes: int, info: dict | None = None
+) -> tuple[nn.Module, ...]:
+    """(G, D) for phrases of shape (tracks, bars * 16, pitches); ``info['music']['ranges']``
+    (the data's pitch range per track, when given) holds each track to its range."""
     if len(sample_shape) != 3 or sample_shape[1] % STEPS_PER_BAR or sample_shape[2] % 12:
         raise ValueError(
             "the musegan architecture trains on piano-roll phrases (a chorales / midi: spec)"
         )
     tracks, steps, pitches = (int(s) for s in sample_shape)
     m, o = cfg.model, cfg.section("music")
+    ranges = (info or {}).get("music", {}).get("ranges") if o.ranges else None
     G = MuseGenerator(
-        tracks, steps // STEPS_PER_BAR, pitches, m.z_dim, m.g_width or 128, o.binarize
+        tracks,
+        steps // STEPS_PER_BAR,
+        pitches,
+        m.z_dim,
+        m.g_width or 128,
+        o.binarize,
+        ranges,
+        o.hold,
     )
     D = MuseCritic(tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64)
     return G, D

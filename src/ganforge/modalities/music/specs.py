@@ -44,10 +44,10 @@ SPECS = (
 )
 
 
-def _build(cfg: Any, shape: tuple[int, ...], num_classes: int):
+def _build(cfg: Any, shape: tuple[int, ...], num_classes: int, info: dict | None = None):
     from ganforge.modalities.music.nets import build
 
-    return build(cfg, shape, num_classes)
+    return build(cfg, shape, num_classes, info)
 
 
 def register_specs(modality: Any) -> None:
@@ -63,6 +63,7 @@ def register_specs(modality: Any) -> None:
                 "MuseGAN hybrid G (shared/private, temporal latents; bar generator; private "
                 "per-track stage) and a critic with onset and chroma streams; music",
                 ("g_width", "d_width"),
+                takes_info=True,
             ),
         ),
     )

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from ganforge.cli import main
 from ganforge.modalities.video import motion as M
@@ -199,6 +200,61 @@ def test_mocogan_keeps_the_content_when_only_the_motion_changes():
     c = G.sample_latent(3, generator=torch.Generator().manual_seed(2))
     mid = interpolate_latent(G, a, c, 0.5, keep=("motion",))
     assert torch.equal(mid["motion"], a["motion"]) and not torch.equal(mid["content"], a["content"])
+
+
+def _integer_moves(G, start_px: float, step_px: float) -> None:
+    """Point the layered G's position heads at whole-pixel offsets (no resampling blur)."""
+    unit = 2.0 / 16  # grid units per pixel on a 16-pixel frame
+    for head, px in ((G.start, start_px), (G.step, step_px)):
+        nn.init.zeros_(head.weight)
+        nn.init.constant_(head.bias, px * unit)
+    G.reach.data.fill_(20.0)  # sigmoid(20) = 1: the fold reaches the frame's edges
+
+
+def test_layered_frames_are_the_clip_sprite_moved_over_a_still_background():
+    from ganforge.modalities.video.layered import LayeredGenerator
+
+    torch.manual_seed(0)
+    G = LayeredGenerator(frames=5, size=16, channels=1, z_dim=8, width=8, layers=1).eval()
+    _integer_moves(G, start_px=1.0, step_px=1.0)  # x and y: 1, 2, 3, 4, 5 px right / down
+    z = G.sample_latent(2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        x = G(z)
+        canvas = G.image(z["content"])
+    assert x.shape == (2, 1, 5, 16, 16)
+    bg, colour, alpha = canvas[:, :1], canvas[:, 1:2], (canvas[:, 2:3] + 1) / 2
+    for t in range(5):
+        d = 1 + t
+        moved_c = torch.full_like(colour, -1.0)
+        moved_a = torch.zeros_like(alpha)
+        moved_c[..., d:, d:], moved_a[..., d:, d:] = colour[..., :-d, :-d], alpha[..., :-d, :-d]
+        want = moved_a * moved_c + (1 - moved_a) * bg
+        assert torch.allclose(x[:, :, t], want, atol=1e-5), t
+    # another motion latent moves the same sprite elsewhere; the look comes from content only
+    G2 = LayeredGenerator(frames=5, size=16, channels=1, z_dim=8, width=8, layers=1).eval()
+    G2.load_state_dict(G.state_dict())
+    _integer_moves(G2, start_px=-2.0, step_px=1.0)
+    with torch.no_grad():
+        y = G2(z)
+    assert not torch.allclose(x, y)
+    unmoved = alpha * colour + (1 - alpha) * bg  # frame 2: -2 + 2 = 0 px
+    assert torch.allclose(y[:, :, 2], unmoved, atol=1e-5)
+
+
+def test_layered_paths_fold_back_into_the_frame_as_bounces():
+    from ganforge.modalities.video.layered import LayeredGenerator, fold
+
+    x = torch.linspace(-7, 7, 281)
+    assert fold(x).abs().max() <= 1 and torch.allclose(fold(x[120:161]), x[120:161], atol=1e-6)
+    assert torch.allclose(fold(torch.tensor([1.5, 2.0, 3.5])), torch.tensor([0.5, 0.0, -0.5]))
+    G = LayeredGenerator(frames=12, size=16, channels=1, z_dim=8, width=8, layers=2)
+    _integer_moves(G, start_px=4.0, step_px=3.0)  # 3 px a frame: the edge (8 px) at frame 1
+    pos = G.positions(G.sample_latent(1)["motion"])[0, :, 0, 0] * 8  # pixels, one axis
+    assert pos.abs().max() <= 8 + 1e-4
+    moves = pos[1:] - pos[:-1]
+    turned = (moves[1:] * moves[:-1] < 0).sum()
+    assert turned >= 2  # it bounced off both walls
+    assert moves.abs().max() <= 3.0 + 1e-4  # never faster than its step
 
 
 # ---------------------------------------------------------------- end to end

@@ -32,6 +32,7 @@ class VideoOptions:
     fps: float = field(default=8.0, metadata={"range": (1.0, 60.0, True)})  # GIF / MP4
     samples: int = field(default=8, metadata={"range": (1, 256, True)})  # clips per picture
     augment: str = ""  # DiffAugment ops for D, e.g. "translation,cutout" (same for all frames)
+    layers: int = field(default=0, metadata={"range": (0, 8, True)})  # layered: 0 = objects
     motion_stream: bool = False  # the video critic also reads frame-to-frame differences
 
 

@@ -210,10 +210,15 @@ def build(
     g_width, d_width = m.g_width or 64, m.d_width or 64
     if kind == "mocogan":
         G: nn.Module = MoCoGenerator(frames, size, channels, m.z_dim, g_width)
+    elif kind == "layered":
+        from ganforge.modalities.video.layered import LayeredGenerator
+
+        o = cfg.section("video")
+        G = LayeredGenerator(frames, size, channels, m.z_dim, g_width, o.layers or o.objects)
     else:
         G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)
     diff = bool(cfg.section("video").motion_stream)
-    D = ClipCritics(frames, size, channels, d_width, image=kind == "mocogan", differences=diff)
+    D = ClipCritics(frames, size, channels, d_width, image=kind != "tgan", differences=diff)
     if m.spectral_norm is not False:
         apply_spectral_norm(D)
     G.z_dim = m.z_dim

@@ -74,6 +74,14 @@ def register_specs(modality: Any) -> None:
                 ("g_width", "d_width"),
             ),
             Architecture(
+                "layered",
+                partial(_build, "layered"),
+                "MoCoGAN with layers: content draws a background and sprites with alpha once "
+                "per clip, the motion GRU moves each sprite (paths folded into the frame); "
+                "MoCoGAN's critics; video",
+                ("g_width", "d_width"),
+            ),
+            Architecture(
                 "tgan",
                 partial(_build, "tgan"),
                 "TGAN-style: temporal generator (a code per frame) + DCGAN frame generator; "

@@ -290,8 +290,8 @@ def test_init_schemes():
 
 
 def test_registry_architectures_and_defaults():
-    # the image families here, plus the modalities' own: tables, text (two), music, video (two)
-    modality_archs = {"ctgan", "gan-language", "text-gru", "musegan", "mocogan", "tgan"}
+    # the image families here, plus the modalities' own: tables, text (two), music, video (three)
+    modality_archs = {"ctgan", "gan-language", "text-gru", "musegan", "mocogan", "layered", "tgan"}
     assert set(ARCHITECTURES) | modality_archs == set(config.choices("model.arch"))
     assert all(isinstance(v, str) and v for v in ARCHITECTURES.values())
     G, D = build_networks("dcgan-tf", (1, 28, 28), 100, leaky_slope=None, depth=None)

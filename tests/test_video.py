@@ -205,7 +205,7 @@ def test_mocogan_keeps_the_content_when_only_the_motion_changes():
 def _integer_moves(G, start_px: float, step_px: float) -> None:
     """Point the layered G's position heads at whole-pixel offsets (no resampling blur)."""
     unit = 2.0 / 16  # grid units per pixel on a 16-pixel frame
-    for head, px in ((G.start, start_px), (G.step, step_px)):
+    for head, px in ((G.start, start_px), (G.velocity, step_px), (G.step, 0.0)):
         nn.init.zeros_(head.weight)
         nn.init.constant_(head.bias, px * unit)
     G.reach.data.fill_(20.0)  # sigmoid(20) = 1: the fold reaches the frame's edges

@@ -6,7 +6,8 @@ background and ``layers`` sprites, each with an alpha mask (one DCGAN image gene
 ``C + layers * (C + 1)`` channels); MoCoGAN's motion GRU gives each sprite a position per
 frame, and every frame is the sprites shifted to their positions (``grid_sample``) and
 laid over the background in order (VGAN's foreground over a static background, with
-several moving layers). A position is a start plus the running sum of per-frame steps,
+several moving layers). A position is a start plus the running sum of per-frame steps (a
+velocity per clip plus a change per frame),
 folded back into the frame (a triangle wave): a bounded path that reflects at the edges,
 so a constant step bounces as real objects do, and any path inside the frame is still
 expressible. The latent is MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep
@@ -45,7 +46,11 @@ class LayeredGenerator(nn.Module):
         self.gru = nn.GRU(MOTION_DIM, MOTION_DIM, batch_first=True)
         self.image = FrameGenerator(z_dim, size, channels + layers * (channels + 1), width)
         self.start = nn.Linear(MOTION_DIM, 2 * layers)  # each layer's first position
-        self.step = nn.Linear(MOTION_DIM, 2 * layers)  # and its move each frame
+        # its move each frame: a steady velocity from the first motion state (so clips move
+        # from the first step: learning to leave a frozen clip through the sampling grid's
+        # gradients alone failed in a 30-min run) plus a per-frame change, small at first
+        self.velocity = nn.Linear(MOTION_DIM, 2 * layers)
+        self.step = nn.Linear(MOTION_DIM, 2 * layers)
         nn.init.normal_(self.step.weight, std=0.02)
         nn.init.zeros_(self.step.bias)
         # how far a sprite's centre may go from the frame's centre (a share of the half-side)
@@ -63,7 +68,8 @@ class LayeredGenerator(nn.Module):
         h, _ = self.gru(motion.to(self.gru.weight_ih_l0.dtype))
         n, t = h.shape[:2]
         start = self.start(h[:, 0]).view(n, 1, self.layers, 2)
-        steps = self.step(h[:, 1:]).view(n, t - 1, self.layers, 2)
+        velocity = self.velocity(h[:, 0]).view(n, 1, self.layers, 2)
+        steps = velocity + self.step(h[:, 1:]).view(n, t - 1, self.layers, 2)
         path = torch.cat([start, start + steps.cumsum(1)], 1)
         return fold(path) * torch.sigmoid(self.reach)[:, None]
 

@@ -247,11 +247,8 @@ def test_layered_sprites_move_by_whole_pixels_with_a_gradient_to_their_place():
     src = torch.zeros(1, 1, 8, 8)
     src[0, 0, 3, 3] = 1.0
     shift = torch.tensor([0.3 * 2 / 8], requires_grad=True)  # 0.3 px: rounds to no move
-    theta = torch.zeros(1, 2, 3)
-    theta[0, 0, 0] = theta[0, 1, 1] = 1.0
-    theta = theta + torch.zeros(1, 2, 3).index_put(
-        (torch.tensor([0]), torch.tensor([0]), torch.tensor([2])), -shift
-    )
+    offset = torch.stack([-shift, torch.zeros(1)]).view(1, 2, 1)
+    theta = torch.cat([torch.eye(2)[None], offset], 2)
     out = place(src, nn.functional.affine_grid(theta, [1, 1, 8, 8], False))
     assert torch.equal(out.detach(), src)  # not blurred over two pixels
     out[0, 0, 3, 4].backward()  # more of the dot one pixel right: move right

@@ -209,6 +209,7 @@ def _integer_moves(G, start_px: float, step_px: float) -> None:
         nn.init.zeros_(head.weight)
         nn.init.constant_(head.bias, px * unit)
     G.reach.data.fill_(20.0)  # sigmoid(20) = 1: the fold reaches the frame's edges
+    G.radius.data.fill_(100.0)  # no fade: the sprite's alpha as drawn
 
 
 def test_layered_frames_are_the_clip_sprite_moved_over_a_still_background():

@@ -65,6 +65,12 @@ class LayeredGenerator(nn.Module):
         nn.init.zeros_(self.step.bias)
         # how far a sprite's centre may go from the frame's centre (a share of the half-side)
         self.reach = nn.Parameter(torch.zeros(layers))
+        # a sprite's extent: its alpha fades out beyond this radius (grid units, learnt), so
+        # a sprite is an object that moves, not a texture over the whole frame (one that
+        # covered it froze in a 30-min run: moving it changed nothing a critic could see)
+        self.radius = nn.Parameter(torch.full((layers,), 0.5))
+        side = torch.linspace(-1 + 1 / size, 1 - 1 / size, size)
+        self.register_buffer("r2", side[:, None] ** 2 + side[None] ** 2, persistent=False)
 
     def sample_latent(self, n: int, generator=None, device=None) -> dict[str, Tensor]:
         out = {
@@ -95,6 +101,8 @@ class LayeredGenerator(nn.Module):
             part = canvas[:, c + i * (c + 1) : c + (i + 1) * (c + 1)].float()
             # colour and alpha in [0, 1], so the zero padding outside is transparent black
             part = (part + 1) / 2
+            fade = torch.exp(-((self.r2 / self.radius[i].abs().clamp_min(0.05) ** 2) ** 2))
+            part = torch.cat([part[:, :c], part[:, c:] * fade], 1)
             theta = torch.cat([eye, -pos[:, :, i].reshape(n * t, 2, 1)], 2)
             grid = nn.functional.affine_grid(theta, [n * t, c + 1, size, size], False)
             src = part[:, None].expand(n, t, c + 1, size, size).reshape(n * t, c + 1, size, size)

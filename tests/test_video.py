@@ -256,6 +256,24 @@ def test_layered_sprites_move_by_whole_pixels_with_a_gradient_to_their_place():
     assert shift.grad is not None and shift.grad > 0
 
 
+def test_a_layered_sprite_fades_out_beyond_its_radius():
+    from ganforge.modalities.video.layered import LayeredGenerator
+
+    torch.manual_seed(0)
+    G = LayeredGenerator(frames=3, size=16, channels=1, z_dim=8, width=8, layers=1).eval()
+    _integer_moves(G, start_px=0.0, step_px=0.0)
+    G.radius.data.fill_(0.25)  # a quarter of the half-side: 2 px
+    z = G.sample_latent(4, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        x = G(z)
+        bg = G.image(z["content"])[:, :1]
+    # far from the centre only the background shows; at the centre the sprite does
+    assert torch.allclose(x[:, :, :, :4, :], bg[:, :, None, :4, :].expand(-1, -1, 3, -1, -1))
+    assert not torch.allclose(
+        x[:, :, :, 7:9, 7:9], bg[:, :, None, 7:9, 7:9].expand(-1, -1, 3, -1, -1)
+    )
+
+
 def test_layered_paths_fold_back_into_the_frame_as_bounces():
     from ganforge.modalities.video.layered import LayeredGenerator, fold
 

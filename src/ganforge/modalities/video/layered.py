@@ -31,9 +31,9 @@ def fold(x: Tensor) -> Tensor:
 
 def place(src: Tensor, grid: Tensor) -> Tensor:
     """``src`` resampled at ``grid``: moved by whole pixels forward (the nearest pixel, so a
-    sprite is never blurred by where it stands), with bilinear sampling's gradient towards
-    its position (straight through). Bilinear forward blurs a sprite at half-pixel places
-    and not at whole ones; in a 30-min run the critics learned that and the sprites froze."""
+    sprite looks the same wherever it stands: bilinear resampling would blur it at
+    half-pixel places only), with bilinear sampling's gradient towards its position
+    (straight through)."""
     soft = nn.functional.grid_sample(src, grid, align_corners=False)
     hard = nn.functional.grid_sample(src, grid, mode="nearest", align_corners=False)
     return hard + (soft - soft.detach())
@@ -57,8 +57,8 @@ class LayeredGenerator(nn.Module):
         self.image = FrameGenerator(z_dim, size, channels + layers * (channels + 1), width)
         self.start = nn.Linear(MOTION_DIM, 2 * layers)  # each layer's first position
         # its move each frame: a steady velocity from the first motion state (so clips move
-        # from the first step: learning to leave a frozen clip through the sampling grid's
-        # gradients alone failed in a 30-min run) plus a per-frame change, small at first
+        # from the first step: sprites moved by per-frame steps alone froze in a first run)
+        # plus a per-frame change, small at first
         self.velocity = nn.Linear(MOTION_DIM, 2 * layers)
         self.step = nn.Linear(MOTION_DIM, 2 * layers)
         nn.init.normal_(self.step.weight, std=0.02)
@@ -66,8 +66,8 @@ class LayeredGenerator(nn.Module):
         # how far a sprite's centre may go from the frame's centre (a share of the half-side)
         self.reach = nn.Parameter(torch.zeros(layers))
         # a sprite's extent: its alpha fades out beyond this radius (grid units, learnt), so
-        # a sprite is an object that moves, not a texture over the whole frame (one that
-        # covered it froze in a 30-min run: moving it changed nothing a critic could see)
+        # a sprite is an object that moves, not a texture over the whole frame (in a first
+        # run one grew over the frame, where moving it changed nothing a critic could see)
         self.radius = nn.Parameter(torch.full((layers,), 0.5))
         side = torch.linspace(-1 + 1 / size, 1 - 1 / size, size)
         self.register_buffer("r2", side[:, None] ** 2 + side[None] ** 2, persistent=False)

@@ -6,11 +6,11 @@ OUT_DIR/rank{r}.json (the indices of the first batch it trained on, its first la
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import torch
+from ddp_exit import leave
 from safetensors.torch import save_file
 
 from ganforge.config import resolve
@@ -63,11 +63,4 @@ save_file(tensors, str(out / f"rank{ctx.rank}.safetensors"))
         }
     )
 )
-distributed.barrier(ctx)  # a rank tearing down while another works aborts it
-distributed.shutdown()
-# gloo's threads can abort the process in C++ static teardown ("terminate called without
-# an active exception", seen once in a CI run after the results were written): leave
-# without running those destructors; the results are on disk and flushed
-sys.stdout.flush()
-sys.stderr.flush()
-os._exit(0)
+leave(ctx)

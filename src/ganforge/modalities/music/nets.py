@@ -60,6 +60,9 @@ class MuseGenerator(nn.Module):
                 allowed[k] = False
                 allowed[k, lo : hi + 1] = True
         self.register_buffer("allowed", allowed, persistent=False)
+        # ``voice``: the same with the rest, always allowed
+        rest = torch.ones(tracks, 1, dtype=torch.bool)
+        self.register_buffer("voice_allowed", torch.cat([allowed, rest], 1), persistent=False)
         self.shared_temporal = nn.Sequential(
             nn.Linear(z_dim, 256), _act(), nn.Linear(256, bars * z_dim)
         )
@@ -144,8 +147,7 @@ class MuseGenerator(nn.Module):
             h = torch.cat([h, self.to_rest(f)], -1).float()
             h = h.view(n, b, k, STEPS_PER_BAR, self.P + 1).permute(0, 2, 1, 3, 4)
             logits = h.reshape(n, k, b * STEPS_PER_BAR, self.P + 1)
-            rest = torch.ones(k, 1, dtype=torch.bool, device=logits.device)
-            logits = logits.masked_fill(~torch.cat([self.allowed, rest], 1)[:, None], -1e4)
+            logits = logits.masked_fill(~self.voice_allowed[:, None], -1e4)
             soft = logits.softmax(-1)
             hard = nn.functional.one_hot(self._choose(logits), self.P + 1).to(soft.dtype)
             return (hard + (soft - soft.detach()))[..., : self.P] * 2 - 1

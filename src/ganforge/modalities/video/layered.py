@@ -7,8 +7,8 @@ background and ``layers`` sprites, each with an alpha mask (one DCGAN image gene
 frame, and every frame is the sprites shifted to their positions (``grid_sample``) and
 laid over the background in order (VGAN's foreground over a static background, with
 several moving layers). A position is a start plus the running sum of per-frame steps (a
-velocity per clip plus a change per frame),
-folded back into the frame (a triangle wave): a bounded path that reflects at the edges,
+velocity per clip plus a change per frame), folded back into the frame (a triangle wave),
+and sprites move by whole pixels: a bounded path that reflects at the edges,
 so a constant step bounces as real objects do, and any path inside the frame is still
 expressible. The latent is MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep
 content`` walks the motion with the look held.
@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ganforge.modalities.video.nets import MOTION_DIM, FrameGenerator
+from ganforge.modalities.video.nets import MOTION_DIM, FrameGenerator, content_motion_latent
 
 
 def fold(x: Tensor) -> Tensor:
@@ -73,11 +73,7 @@ class LayeredGenerator(nn.Module):
         self.register_buffer("r2", side[:, None] ** 2 + side[None] ** 2, persistent=False)
 
     def sample_latent(self, n: int, generator=None, device=None) -> dict[str, Tensor]:
-        out = {
-            "content": torch.randn(n, self.z_dim, generator=generator),
-            "motion": torch.randn(n, self.frames, MOTION_DIM, generator=generator),
-        }
-        return {k: v.to(device or "cpu") for k, v in out.items()}
+        return content_motion_latent(n, self.z_dim, self.frames, generator, device)
 
     def positions(self, motion: Tensor) -> Tensor:
         """(n, frames, layers, 2) sprite offsets in grid units ([-1, 1] spans the frame)."""

@@ -60,6 +60,17 @@ def _clips(frames: Tensor, n: int, t: int) -> Tensor:
     return frames.view(n, t, *frames.shape[1:]).transpose(1, 2)
 
 
+def content_motion_latent(
+    n: int, z_dim: int, frames: int, generator=None, device=None
+) -> dict[str, Tensor]:
+    """MoCoGAN's latent: a content code per clip and a motion noise per frame."""
+    out = {
+        "content": torch.randn(n, z_dim, generator=generator),
+        "motion": torch.randn(n, frames, MOTION_DIM, generator=generator),
+    }
+    return {k: v.to(device or "cpu") for k, v in out.items()}
+
+
 class MoCoGenerator(nn.Module):
     """MoCoGAN's G: content fixed per clip, a GRU's motion code per frame."""
 
@@ -72,11 +83,7 @@ class MoCoGenerator(nn.Module):
         self.image = FrameGenerator(z_dim + MOTION_DIM, size, channels, width)
 
     def sample_latent(self, n: int, generator=None, device=None) -> dict[str, Tensor]:
-        out = {
-            "content": torch.randn(n, self.z_dim, generator=generator),
-            "motion": torch.randn(n, self.frames, MOTION_DIM, generator=generator),
-        }
-        return {k: v.to(device or "cpu") for k, v in out.items()}
+        return content_motion_latent(n, self.z_dim, self.frames, generator, device)
 
     def frame_codes(self, latent: dict[str, Tensor]) -> Tensor:
         """(n, frames, z_dim + motion) codes: the content repeated, the GRU's motion."""

@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/augmentation.py [--data fashion-mnist,mnist5k] [--ks 10,50,100]
         [--seeds 5] [--gan-seconds 40] [--clf-steps 400] [--cas-seconds 600]
+        [--cas-set model.g_conditioning=cbn ...] [--cas-draws plain,truncation:1.5,filter:0.5]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ganforge.data.dataset import Dataset
 from ganforge.metrics.classifier import ClassifierNet
 from ganforge.modalities.image.datasets import load_fashion_mnist, load_mnist5k
 from ganforge.registry import DatasetSpec, registered
+from ganforge.synthetic import draw_labelled
 
 GAN_ARMS = ("real+gan1:1", "real+gan1:4", "classical+gan1:1", "gan-only")
 PLAIN_ARMS = ("real", "real+classical")
@@ -86,6 +88,7 @@ def train_gan(
     seed: int,
     out: Path,
     augment: str,
+    extra: list[str] | None = None,
 ) -> tuple[ganforge.Run, float]:
     """A conditional GAN on exactly these labelled images (a spec registered for the run)."""
 
@@ -108,6 +111,7 @@ def train_gan(
                 f"train.seed={seed}",
                 "log.sample_every=100000",
                 "log.checkpoint_every=100000",
+                *(extra or []),
             ],
         )
     return ganforge.load_run(res.run_dir), time.perf_counter() - t0
@@ -209,30 +213,47 @@ def summarise(name: str, k: int, acc: dict[str, list[float]], gan_s: list[float]
         print(json.dumps(line), flush=True)
 
 
-def cas(seconds: float, clf_steps: int, tmp: Path) -> None:
+def _draw(spec: str) -> tuple[float | None, float | None]:
+    """``plain`` | ``truncation:T`` | ``filter:P`` -> (truncation, min_confidence)."""
+    kind, _, value = spec.partition(":")
+    if kind == "plain":
+        return None, None
+    if kind == "truncation":
+        return float(value), None
+    if kind == "filter":
+        return None, float(value)
+    raise SystemExit(f"--cas-draws: unknown draw {spec!r} (plain, truncation:T, filter:P)")
+
+
+def cas(seconds: float, clf_steps: int, tmp: Path, extra: list[str], draws: list[str]) -> None:
+    """CAS: one conditional GAN on the whole training split; per way of drawing its samples
+    (plain, truncated, filtered by the dataset classifier) a classifier on 60k of them."""
     pool, test = splits("fashion-mnist")
     run, gan_s = train_gan(
-        pool.data, pool.labels, pool.class_names, seconds, 0, tmp / "cas", "none"
+        pool.data, pool.labels, pool.class_names, seconds, 0, tmp / "cas", "none", extra
     )
-    synth = synthetic(run, 6000, seed=1)
-    fake_acc = accuracy(fit_classifier([(*synth, False)], clf_steps, 0), test)
     real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
-    print(
-        json.dumps(
-            {
-                "benchmark": "augmentation",
-                "cas": True,
-                "data": "fashion-mnist",
-                "gan_seconds": round(gan_s, 1),
-                "gan_steps": run.step,
-                "clf_steps": clf_steps,
-                "cas_acc": round(fake_acc, 4),
-                "real_acc": round(real_acc, 4),
-                "gap_points": round(100 * (real_acc - fake_acc), 2),
-            }
-        ),
-        flush=True,
-    )
+    for spec in draws:
+        truncation, min_confidence = _draw(spec)
+        kept, drawn = draw_labelled(run, 6000, 1, truncation, min_confidence)
+        x = ((torch.cat(kept).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        y = torch.arange(10).repeat_interleave(6000)
+        fake_acc = accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)
+        line = {
+            "benchmark": "augmentation",
+            "cas": True,
+            "data": "fashion-mnist",
+            "gan": extra,
+            "draw": spec,
+            "drawn": drawn,
+            "gan_seconds": round(gan_s, 1),
+            "gan_steps": run.step,
+            "clf_steps": clf_steps,
+            "cas_acc": round(fake_acc, 4),
+            "real_acc": round(real_acc, 4),
+            "gap_points": round(100 * (real_acc - fake_acc), 2),
+        }
+        print(json.dumps(line), flush=True)
 
 
 def main() -> None:
@@ -244,6 +265,14 @@ def main() -> None:
     p.add_argument("--clf-steps", type=int, default=400)
     p.add_argument("--cas-seconds", type=float, default=600.0, help="0: skip CAS")
     p.add_argument("--cas-clf-steps", type=int, default=2000)
+    p.add_argument(
+        "--cas-set", action="append", default=[], help="KEY=VALUE for the CAS GAN (repeatable)"
+    )
+    p.add_argument(
+        "--cas-draws",
+        default="plain",
+        help="comma list of plain | truncation:T | filter:P (samples for the CAS classifier)",
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -285,7 +314,13 @@ def main() -> None:
                         )
                 summarise(name, k, acc, gan_s)
         if args.cas_seconds > 0:
-            cas(args.cas_seconds, args.cas_clf_steps, tmp)
+            cas(
+                args.cas_seconds,
+                args.cas_clf_steps,
+                tmp,
+                args.cas_set,
+                args.cas_draws.split(","),
+            )
 
 
 if __name__ == "__main__":

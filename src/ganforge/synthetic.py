@@ -41,6 +41,45 @@ def _folder_name(k: int, name: str, width: int) -> str:
     return f"{k:0{width}d}-{safe}"
 
 
+def draw_labelled(
+    run: Run,
+    per_class: int,
+    seed: int = 0,
+    truncation: float | None = None,
+    min_confidence: float | None = None,
+) -> tuple[list[torch.Tensor], int]:
+    """``per_class`` samples of every class of a conditional run, one tensor per class, and
+    how many were drawn in all (more than kept when ``min_confidence`` filters: each sample
+    the dataset classifier gives its intended class below that probability is dropped)."""
+    judge = run.modality_obj.class_probabilities(run) if min_confidence is not None else None
+    names = [str(n) for n in (run.meta.get("class_names") or range(run.num_classes))]
+    gen = torch.Generator().manual_seed(seed)
+    kept, drawn = [], 0
+    for k in range(run.num_classes):
+        have: list[torch.Tensor] = []
+        count = 0
+        for _ in range(50):
+            n = per_class - count if judge is None else max(2 * (per_class - count), 16)
+            z = sample_latent(run.generator, n, generator=gen)
+            if truncation is not None:
+                z = truncated(z, truncation, gen)
+            x = run.sample(z=z, labels=torch.full((n,), k, dtype=torch.long))
+            drawn += n
+            if judge is not None:
+                x = x[judge(x)[:, k] >= min_confidence]
+            have.append(x[: per_class - count])
+            count += len(have[-1])
+            if count >= per_class:
+                break
+        if count < per_class:
+            raise ConfigError(
+                f"class {names[k]}: only {count} of {per_class} samples passed --filter "
+                f"{min_confidence} after {drawn} draws; lower --filter"
+            )
+        kept.append(torch.cat(have))
+    return kept, drawn
+
+
 def augment(
     run_dir: str | Path,
     per_class: int,
@@ -68,33 +107,9 @@ def augment(
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"--out {out} is not empty; choose a new folder")
     modality = run.modality_obj
-    judge = modality.class_probabilities(run) if min_confidence is not None else None
     names = [str(n) for n in (run.meta.get("class_names") or range(run.num_classes))]
-    gen = torch.Generator().manual_seed(seed)
-    kept, labels, drawn = [], [], 0
-    for k in range(run.num_classes):
-        have: list[torch.Tensor] = []
-        count = 0
-        for _ in range(50):
-            n = per_class - count if judge is None else max(2 * (per_class - count), 16)
-            z = sample_latent(run.generator, n, generator=gen)
-            if truncation is not None:
-                z = truncated(z, truncation, gen)
-            x = run.sample(z=z, labels=torch.full((n,), k, dtype=torch.long))
-            drawn += n
-            if judge is not None:
-                x = x[judge(x)[:, k] >= min_confidence]
-            have.append(x[: per_class - count])
-            count += len(have[-1])
-            if count >= per_class:
-                break
-        if count < per_class:
-            raise ConfigError(
-                f"class {names[k]}: only {count} of {per_class} samples passed --filter "
-                f"{min_confidence} after {drawn} draws; lower --filter"
-            )
-        kept.append(torch.cat(have))
-        labels += [k] * per_class
+    kept, drawn = draw_labelled(run, per_class, seed, truncation, min_confidence)
+    labels = [k for k in range(run.num_classes) for _ in range(per_class)]
     out.mkdir(parents=True, exist_ok=True)
     width = len(str(run.num_classes - 1))
     for k, x in enumerate(kept):

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganforge.engine.performance import plan_speed, use_spectral
+from ganforge.engine.performance import plan_speed, use_path
 from ganforge.nets import MLPDiscriminator, MLPGenerator
 from ganforge.nets.dcgan_tf import (
     TFSameConvTranspose2d,
@@ -122,7 +122,7 @@ def test_switched_layers_compute_what_the_direct_ones_do():
     G.eval(), D.eval()  # no dropout draws: both passes see the same net
     z, x = torch.randn(4, 100), torch.rand(4, 1, 28, 28) * 2 - 1
     direct = (G(z), D(x))
-    use_spectral(G, True), use_spectral(D, True)
+    use_path(G, "spectral", True), use_path(D, "spectral", True)
     assert all(m.spectral for m in G.modules() if isinstance(m, TFSameConvTranspose2d))
     spectral = (G(z), D(x))
     for a, b in zip(direct, spectral, strict=True):
@@ -130,7 +130,7 @@ def test_switched_layers_compute_what_the_direct_ones_do():
     # the gradients too, in bf16 autocast where all three large layers switch
     grads = {}
     for on in (False, True):
-        use_spectral(G, on)
+        use_path(G, "spectral", on)
         G.zero_grad()
         with torch.autocast("cpu", dtype=torch.bfloat16):
             G(z).float().square().mean().backward()

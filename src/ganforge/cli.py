@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a GAN into a run directory",
         epilog="Several processes or machines: torchrun --nproc_per_node=N -m ganforge train "
         "... (DistributedDataParallel; train.batch is the global batch). Speed settings: "
-        "train.precision, train.channels_last and train.spectral_conv (auto picks per "
+        "train.precision, train.channels_last, train.spectral_conv and train.gemm_grad "
+        "(auto picks per "
         "device); train.shared_backward (the simultaneous step; true by default).",
     )
     t.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")

@@ -69,6 +69,7 @@ class TrainConfig:
     precision: str = "auto"  # auto | fp32 | bf16 (autocast, fp32 master weights)
     channels_last: str = "auto"  # auto | on | off: NHWC memory layout for 2-D conv nets
     spectral_conv: str = "auto"  # auto | on | off: small-map convs as frequency-domain GEMMs
+    gemm_grad: str = "auto"  # auto | on | off: small-map conv weight gradients as one GEMM
     shared_backward: bool = True  # simultaneous step: one D backward on the fakes for both losses
     compile: bool = False  # torch.compile G and D (measured slower than eager on 2 CPU cores)
     threads: int | None = None  # torch intra-op threads (None: PyTorch's default)

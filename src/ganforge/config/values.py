@@ -31,6 +31,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "train.precision": PRECISIONS,
     "train.channels_last": SWITCHES,
     "train.spectral_conv": SWITCHES,
+    "train.gemm_grad": SWITCHES,
     "train.device": DEVICES,
 }
 

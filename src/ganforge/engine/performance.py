@@ -13,6 +13,9 @@ performance section, ``benchmarks/throughput.py``):
   attribute, see ``ganforge.nets.spectral_conv``) take it where it needs enough fewer
   multiply-adds than the direct convolution (``spectral_pays``); off on GPUs until
   measured there.
+- gemm_grad: on the CPU, layers that offer it (a ``gemm_grad`` attribute, see
+  ``ganforge.nets.gemm_grad``) compute the weight gradients of their small-map
+  convolutions as one matrix product over gathered patches; off on GPUs.
 - shared_backward (``train.shared_backward``, the simultaneous step only): one backward
   through D on the fakes serves both losses when D scores samples independently (exact,
   see ``ganforge.engine.step.simultaneous_step``); on for every device.
@@ -79,6 +82,7 @@ class SpeedPlan:
     compile: bool
     spectral_conv: bool = False
     shared_backward: bool = False
+    gemm_grad: bool = False
 
     def autocast(self, device: torch.device) -> AbstractContextManager | None:
         if self.precision != "bf16":
@@ -92,19 +96,28 @@ class SpeedPlan:
             "compile": self.compile,
             "spectral_conv": self.spectral_conv,
             "shared_backward": self.shared_backward,
+            "gemm_grad": self.gemm_grad,
         }
 
 
-def offers_spectral(net: nn.Module) -> bool:
-    """True when some layer of ``net`` has a frequency-domain path it can switch on."""
-    return any(hasattr(m, "spectral") for m in net.modules())
+def offers(net: nn.Module, path: str) -> bool:
+    """True when some layer of ``net`` offers the faster ``path`` (an attribute of that
+    name: ``spectral``, ``gemm_grad``) it can switch on."""
+    return any(hasattr(m, path) for m in net.modules())
 
 
-def use_spectral(net: nn.Module, on: bool) -> None:
-    """Let the layers that offer a frequency-domain path take it (each decides per input)."""
+def use_path(net: nn.Module, path: str, on: bool) -> None:
+    """Let the layers that offer ``path`` take it (each decides per input)."""
     for m in net.modules():
-        if hasattr(m, "spectral"):
-            m.spectral = on
+        if hasattr(m, path):
+            setattr(m, path, on)
+
+
+def _switch(setting: str, offered: bool, device: torch.device) -> bool:
+    """An auto | on | off CPU path: auto takes it on the CPU where a layer offers it."""
+    if setting == "auto":
+        return offered and device.type == "cpu"
+    return setting == "on" and offered
 
 
 def plan_speed(
@@ -116,6 +129,7 @@ def plan_speed(
     D: nn.Module,
     spectral_conv: str = "auto",
     shared_backward: bool = False,
+    gemm_grad: str = "auto",
 ) -> SpeedPlan:
     """Resolve the ``train.precision`` / ``channels_last`` / ``spectral_conv`` / ``compile``
     keys; ``shared_backward`` (asked for: the key on and the simultaneous step) holds where
@@ -133,17 +147,15 @@ def plan_speed(
         layout = conv2d and device.type == "cpu"
     else:
         layout = channels_last == "on" and conv2d
-    offered = offers_spectral(G) or offers_spectral(D)
-    if spectral_conv == "auto":
-        spectral = offered and device.type == "cpu"
-    else:
-        spectral = spectral_conv == "on" and offered
+    spectral = _switch(spectral_conv, offers(G, "spectral") or offers(D, "spectral"), device)
+    gemm = _switch(gemm_grad, offers(G, "gemm_grad") or offers(D, "gemm_grad"), device)
     return SpeedPlan(
         precision=precision,
         channels_last=layout,
         compile=bool(compile),
         spectral_conv=spectral,
         shared_backward=shared_backward and samples_independent(D),
+        gemm_grad=gemm,
     )
 
 

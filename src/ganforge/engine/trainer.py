@@ -41,7 +41,7 @@ from ganforge.engine.performance import (
     plan_speed,
     set_subnormal_flush,
     to_layout,
-    use_spectral,
+    use_path,
 )
 from ganforge.engine.protocols import batch_size, to_device
 from ganforge.engine.run_log import MetricsLog, postfix, train_record
@@ -103,9 +103,11 @@ class Trainer(TrainState, Rollback):
             D,
             t.spectral_conv,
             shared_backward=t.shared_backward and t.step == "simultaneous",
+            gemm_grad=t.gemm_grad,
         )
-        use_spectral(G, self.speed.spectral_conv)
-        use_spectral(D, self.speed.spectral_conv)
+        for net in (G, D):
+            use_path(net, "spectral", self.speed.spectral_conv)
+            use_path(net, "gemm_grad", self.speed.gemm_grad)
         self.G = module_to_layout(G.to(self.device), self.speed.channels_last)
         self.D = module_to_layout(D.to(self.device), self.speed.channels_last)
         if self.speed.compile:

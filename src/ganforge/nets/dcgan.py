@@ -3,6 +3,7 @@
 G projects z to a ``start`` x ``start`` map (7 for 28 px, else 4) with ``base * 2^(k-1)``
 channels and doubles the size ``k`` times with 4x4 stride-2 transposed convs, halving the
 channels; D mirrors it with 4x4 stride-2 convs and flattens the last map into features.
+The layers offer the GEMM weight gradient on small maps (``ganforge.nets.gemm_grad``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ganforge.nets.base import Discriminator, Generator, apply_spectral_norm, positive
+from ganforge.nets.gemm_grad import GemmGradConv2d, GemmGradConvTranspose2d
 from ganforge.nets.init import init_weights
 from ganforge.nets.layout import image_layout
 
@@ -32,18 +34,18 @@ class DCGANGenerator(Generator):
         super().__init__(z_dim, out_shape, num_classes, embed_dim)
         ch = positive("base_channels", base_channels) * 2 ** (layout.steps - 1)
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(self.in_dim, ch, layout.start, 1, 0, bias=False),
+            GemmGradConvTranspose2d(self.in_dim, ch, layout.start, 1, 0, bias=False),
             nn.BatchNorm2d(ch, eps=bn_eps, momentum=bn_momentum),
             nn.ReLU(),
         ]
         for _ in range(layout.steps - 1):
             layers += [
-                nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False),
+                GemmGradConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False),
                 nn.BatchNorm2d(ch // 2, eps=bn_eps, momentum=bn_momentum),
                 nn.ReLU(),
             ]
             ch //= 2
-        layers += [nn.ConvTranspose2d(ch, layout.channels, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [GemmGradConvTranspose2d(ch, layout.channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         init_weights(self, init)
 
@@ -75,7 +77,7 @@ class DCGANDiscriminator(Discriminator):
         c_in, c_out = layout.channels, int(base_channels)
         for i in range(layout.steps):
             use_bn = i > 0 and not spectral_norm
-            layers.append(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not use_bn))
+            layers.append(GemmGradConv2d(c_in, c_out, 4, 2, 1, bias=not use_bn))
             if use_bn:
                 layers.append(nn.BatchNorm2d(c_out, eps=bn_eps, momentum=bn_momentum))
             layers.append(nn.LeakyReLU(leaky_slope))

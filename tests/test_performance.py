@@ -66,9 +66,13 @@ def test_auto_speed_plan_per_network_and_device():
     plan = plan_speed("auto", "auto", False, cpu, *conv)
     assert plan.precision == ("bf16" if cpu_has_native_bf16() else "fp32")
     assert plan.channels_last is True
-    assert plan_speed("auto", "auto", False, cpu, *mlp) == SpeedPlan("fp32", False, False)
-    assert plan_speed("fp32", "off", False, cpu, *conv, "off") == SpeedPlan("fp32", False, False)
-    assert plan_speed("bf16", "on", True, cpu, *mlp) == SpeedPlan("bf16", False, True)
+    fused = {"fused_adam": True}  # on the CPU whatever the nets
+    assert plan_speed("auto", "auto", False, cpu, *mlp) == SpeedPlan("fp32", False, False, **fused)
+    off = plan_speed("fp32", "off", False, cpu, *conv, "off")
+    assert off == SpeedPlan("fp32", False, False, **fused)
+    assert plan_speed("bf16", "on", True, cpu, *mlp) == SpeedPlan("bf16", False, True, **fused)
+    assert plan_speed("auto", "auto", False, cpu, *mlp, fused_adam="off").fused_adam is False
+    assert plan_speed("auto", "auto", False, torch.device("meta"), *mlp).fused_adam is False
     assert plan.autocast(cpu) is not None or plan.precision == "fp32"
     assert SpeedPlan("fp32", False, False).autocast(cpu) is None
     x = torch.zeros(2, 3, 4, 5)
@@ -85,6 +89,50 @@ def test_speed_keys_are_validated():
     with pytest.raises(ganforge.errors.ConfigError, match="train.spectral_conv must be one of"):
         resolve("seed", ["train.spectral_conv=fft"])
     assert resolve("seed", ["train.spectral_conv=false"]).train.spectral_conv == "off"
+
+
+def test_fused_adam_trains_like_the_plain_update(fast, same_training_with_each, tmp_path):
+    """One fused kernel per net: the same update to float rounding (fp32, same seed)."""
+    over = fast + ["data.spec=digits", "data.image_size=16", "train.precision=fp32"]
+    same_training_with_each("demo", "train.fused_adam", over + ["train.batch=16"], steps=6)
+    assert '"fused_adam": true' in (tmp_path / "on" / "run.json").read_text()
+    assert '"fused_adam": false' in (tmp_path / "off" / "run.json").read_text()
+
+
+def test_a_resumed_optimiser_updates_the_way_this_process_chose():
+    """A checkpoint of a fused Adam over a channels_last weight loads into a plain or a fused
+    one: the update runs as the loading process chose (train.fused_adam), the moments take
+    the weight's layout back (safetensors returns them NCHW; a fused update over mixed
+    layouts pairs the wrong elements), and the next step equals the uninterrupted one."""
+    from ganforge.engine.checkpoint import optimizer_from_flat, optimizer_to_flat
+
+    def weight() -> torch.nn.Parameter:
+        torch.manual_seed(0)
+        return torch.nn.Parameter(torch.randn(4, 3, 2, 2).to(memory_format=torch.channels_last))
+
+    def grad(seed: int) -> torch.Tensor:
+        g = torch.randn(4, 3, 2, 2, generator=torch.Generator().manual_seed(seed))
+        return g.to(memory_format=torch.channels_last)
+
+    w = weight()
+    straight = torch.optim.Adam([w], 1e-1, fused=True)
+    for seed in (1, 2):
+        w.grad = grad(seed)
+        straight.step()
+    for fused in (None, True):
+        v = weight()
+        first = torch.optim.Adam([v], 1e-1, fused=True)
+        v.grad = grad(1)
+        first.step()
+        tensors, plain = optimizer_to_flat("g", first)
+        tensors = {k: t.contiguous() for k, t in tensors.items()}  # as safetensors loads them
+        loaded = torch.optim.Adam([v], 1e-1, fused=fused)
+        optimizer_from_flat("g", loaded, tensors, plain)
+        assert loaded.param_groups[0]["fused"] is fused
+        assert loaded.state[v]["exp_avg"].is_contiguous(memory_format=torch.channels_last)
+        v.grad = grad(2)
+        loaded.step()
+        torch.testing.assert_close(v, w, rtol=0, atol=1e-6)
 
 
 def test_channels_last_training_matches_the_default_layout(fast, same_training_with_each):

@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a GAN into a run directory",
         epilog="Several processes or machines: torchrun --nproc_per_node=N -m ganforge train "
         "... (DistributedDataParallel; train.batch is the global batch). Speed settings: "
-        "train.precision, train.channels_last, train.spectral_conv and train.gemm_grad "
+        "train.precision, train.channels_last, train.spectral_conv, train.gemm_grad and "
+        "train.fused_adam "
         "(auto picks per "
         "device); train.shared_backward (the simultaneous step; true by default).",
     )

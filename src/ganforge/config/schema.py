@@ -70,6 +70,7 @@ class TrainConfig:
     channels_last: str = "auto"  # auto | on | off: NHWC memory layout for 2-D conv nets
     spectral_conv: str = "auto"  # auto | on | off: small-map convs as frequency-domain GEMMs
     gemm_grad: str = "auto"  # auto | on | off: small-map conv weight gradients as one GEMM
+    fused_adam: str = "auto"  # auto | on | off: Adam's update as one fused kernel per net
     shared_backward: bool = True  # simultaneous step: one D backward on the fakes for both losses
     compile: bool = False  # torch.compile G and D (measured slower than eager on 2 CPU cores)
     threads: int | None = None  # torch intra-op threads (None: PyTorch's default)

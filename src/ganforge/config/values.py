@@ -32,6 +32,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "train.channels_last": SWITCHES,
     "train.spectral_conv": SWITCHES,
     "train.gemm_grad": SWITCHES,
+    "train.fused_adam": SWITCHES,
     "train.device": DEVICES,
 }
 

@@ -93,10 +93,29 @@ def optimizer_from_flat(
     for idx, entry in plain.get("plain_state", {}).items():
         state.setdefault(int(idx), {}).update(entry)
     groups = plain["param_groups"]
-    for g in groups:
+    for g, current in zip(groups, opt.param_groups, strict=False):
         if isinstance(g.get("betas"), list):
             g["betas"] = tuple(g["betas"])
+        # how the update runs is this process's choice (train.fused_adam), not the saver's
+        for key in ("fused", "foreach"):
+            if key in current:
+                g[key] = current[key]
     opt.load_state_dict({"state": state, "param_groups": groups})
+    _state_like_params(opt)
+
+
+def _state_like_params(opt: torch.optim.Optimizer) -> None:
+    """Give each per-element state tensor its parameter's memory layout. Safetensors hands
+    tensors back contiguous (NCHW) while channels_last weights are NHWC; a fused Adam walks
+    the parameter and its moments as flat memory, so mixed layouts would pair the wrong
+    elements (measured: updates off by up to the step size on a resumed run)."""
+    for group in opt.param_groups:
+        for param in group["params"]:
+            entry = opt.state.get(param, {})
+            for key, value in entry.items():
+                if torch.is_tensor(value) and value.shape == param.shape:
+                    if value.stride() != param.stride():
+                        entry[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 def save_checkpoint(

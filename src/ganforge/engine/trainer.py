@@ -104,6 +104,7 @@ class Trainer(TrainState, Rollback):
             t.spectral_conv,
             shared_backward=t.shared_backward and t.step == "simultaneous",
             gemm_grad=t.gemm_grad,
+            fused_adam=t.fused_adam,
         )
         for net in (G, D):
             use_path(net, "spectral", self.speed.spectral_conv)
@@ -123,8 +124,8 @@ class Trainer(TrainState, Rollback):
         self.transform = transform
         self.hooks = hooks or []
         t, o = cfg.train, cfg.optim
-        self.g_opt = torch.optim.Adam(G.parameters(), lr=o.g_lr, betas=o.betas, eps=o.eps)
-        self.d_opt = torch.optim.Adam(D.parameters(), lr=o.d_lr, betas=o.betas, eps=o.eps)
+        self.g_opt = self.speed.adam(G.parameters(), lr=o.g_lr, betas=o.betas, eps=o.eps)
+        self.d_opt = self.speed.adam(D.parameters(), lr=o.d_lr, betas=o.betas, eps=o.eps)
         self.ema = EMA(self.G, t.ema) if t.ema > 0 else None
         self.batch = per_rank_batch(t.batch, dist)
         self.loss = get_loss(cfg.loss.type)

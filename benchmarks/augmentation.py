@@ -19,7 +19,8 @@ Usage::
 
     python benchmarks/augmentation.py [--data fashion-mnist,mnist5k] [--ks 10,50,100]
         [--seeds 5] [--gan-seconds 40] [--clf-steps 400] [--cas-seconds 600]
-        [--cas-set model.g_conditioning=cbn ...] [--cas-draws plain,truncation:1.5,filter:0.5]
+        [--cas-set model.g_conditioning=cbn ...] [--cas-draws plain,filter:0.9,expansion:1.25]
+        [--cas-run DIR]
 """
 
 from __future__ import annotations
@@ -89,18 +90,20 @@ def train_gan(
     out: Path,
     augment: str,
     extra: list[str] | None = None,
+    spec: str | None = None,
 ) -> tuple[ganforge.Run, float]:
-    """A conditional GAN on exactly these labelled images (a spec registered for the run)."""
+    """A conditional GAN on exactly these labelled images (a spec registered for the run),
+    or on the named dataset ``spec`` when given."""
 
     def load(arg: str, seed: int = 0, **_: object) -> Dataset:
         return Dataset("subset", x.clone(), "image", y.clone(), 10, list(names))
 
-    spec = DatasetSpec("bench-subset", "image", load, "benchmark subset", "benchmark")
+    subset = DatasetSpec("bench-subset", "image", load, "benchmark subset", "benchmark")
     t0 = time.perf_counter()
-    with registered(spec):
+    with registered(subset):
         res = ganforge.train(
             "demo",
-            data="bench-subset",
+            data=spec or "bench-subset",
             out=out,
             steps=10**7,
             progress=False,
@@ -213,29 +216,48 @@ def summarise(name: str, k: int, acc: dict[str, list[float]], gan_s: list[float]
         print(json.dumps(line), flush=True)
 
 
-def _draw(spec: str) -> tuple[float | None, float | None]:
-    """``plain`` | ``truncation:T`` | ``filter:P`` -> (truncation, min_confidence)."""
-    kind, _, value = spec.partition(":")
-    if kind == "plain":
-        return None, None
-    if kind == "truncation":
-        return float(value), None
-    if kind == "filter":
-        return None, float(value)
-    raise SystemExit(f"--cas-draws: unknown draw {spec!r} (plain, truncation:T, filter:P)")
+DRAWS = "plain, truncation:T, filter:P, expansion:S (latents times S), or several joined by +"
 
 
-def cas(seconds: float, clf_steps: int, tmp: Path, extra: list[str], draws: list[str]) -> None:
-    """CAS: one conditional GAN on the whole training split; per way of drawing its samples
-    (plain, truncated, filtered by the dataset classifier) a classifier on 60k of them."""
+def _draw(spec: str) -> dict[str, float]:
+    """``filter:0.5+expansion:1.25`` -> keyword arguments of ``draw_labelled``."""
+    keys = {"truncation": "truncation", "filter": "min_confidence", "expansion": "latent_scale"}
+    kw: dict[str, float] = {}
+    for part in spec.split("+"):
+        kind, _, value = part.partition(":")
+        if kind == "plain":
+            continue
+        if kind not in keys or not value:
+            raise SystemExit(f"--cas-draws: unknown draw {part!r} ({DRAWS})")
+        kw[keys[kind]] = float(value)
+    return kw
+
+
+def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: list[str]) -> None:
+    """CAS: one conditional GAN on the whole training split (reused when ``run_dir`` holds
+    one); per way of drawing its samples (plain, truncated, filtered by the dataset
+    classifier, widened latents) a classifier on 60k of them."""
+    for spec in draws:
+        _draw(spec)  # a typo fails now, not after the GAN's minutes
     pool, test = splits("fashion-mnist")
-    run, gan_s = train_gan(
-        pool.data, pool.labels, pool.class_names, seconds, 0, tmp / "cas", "none", extra
-    )
+    if (run_dir / "run.json").exists():
+        run, gan_s = ganforge.load_run(run_dir), None  # reused: trained earlier
+    else:
+        # the dataset itself (not a registered copy): --filter needs its classifier
+        run, gan_s = train_gan(
+            pool.data,
+            pool.labels,
+            pool.class_names,
+            seconds,
+            0,
+            run_dir,
+            "none",
+            extra,
+            spec="fashion-mnist",
+        )
     real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
     for spec in draws:
-        truncation, min_confidence = _draw(spec)
-        kept, drawn = draw_labelled(run, 6000, 1, truncation, min_confidence)
+        kept, drawn = draw_labelled(run, 6000, 1, **_draw(spec))
         x = ((torch.cat(kept).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
         y = torch.arange(10).repeat_interleave(6000)
         fake_acc = accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)
@@ -246,7 +268,7 @@ def cas(seconds: float, clf_steps: int, tmp: Path, extra: list[str], draws: list
             "gan": extra,
             "draw": spec,
             "drawn": drawn,
-            "gan_seconds": round(gan_s, 1),
+            "gan_seconds": None if gan_s is None else round(gan_s, 1),
             "gan_steps": run.step,
             "clf_steps": clf_steps,
             "cas_acc": round(fake_acc, 4),
@@ -268,10 +290,11 @@ def main() -> None:
     p.add_argument(
         "--cas-set", action="append", default=[], help="KEY=VALUE for the CAS GAN (repeatable)"
     )
+    p.add_argument("--cas-draws", default="plain", help=f"comma list: {DRAWS}")
     p.add_argument(
-        "--cas-draws",
-        default="plain",
-        help="comma list of plain | truncation:T | filter:P (samples for the CAS classifier)",
+        "--cas-run",
+        type=Path,
+        help="keep the CAS GAN's run here (a folder that already holds one is reused)",
     )
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -317,7 +340,7 @@ def main() -> None:
             cas(
                 args.cas_seconds,
                 args.cas_clf_steps,
-                tmp,
+                args.cas_run or tmp / "cas",
                 args.cas_set,
                 args.cas_draws.split(","),
             )

@@ -36,6 +36,14 @@ def truncated(z: Any, threshold: float, generator: torch.Generator) -> Any:
     return z
 
 
+def scaled(z: Any, scale: float) -> Any:
+    """Latents times ``scale`` (dicts of latents entry by entry): above 1 the opposite of
+    truncation, samples from the edges of what G learned, more varied and less typical."""
+    if isinstance(z, dict):
+        return {k: scaled(v, scale) for k, v in z.items()}
+    return z * scale
+
+
 def _folder_name(k: int, name: str, width: int) -> str:
     safe = re.sub(r"[^\w.+-]+", "-", str(name)).strip("-") or "class"
     return f"{k:0{width}d}-{safe}"
@@ -47,10 +55,12 @@ def draw_labelled(
     seed: int = 0,
     truncation: float | None = None,
     min_confidence: float | None = None,
+    latent_scale: float = 1.0,
 ) -> tuple[list[torch.Tensor], int]:
     """``per_class`` samples of every class of a conditional run, one tensor per class, and
     how many were drawn in all (more than kept when ``min_confidence`` filters: each sample
-    the dataset classifier gives its intended class below that probability is dropped)."""
+    the dataset classifier gives its intended class below that probability is dropped).
+    ``latent_scale`` multiplies the latents (see :func:`scaled`)."""
     judge = run.modality_obj.class_probabilities(run) if min_confidence is not None else None
     names = [str(n) for n in (run.meta.get("class_names") or range(run.num_classes))]
     gen = torch.Generator().manual_seed(seed)
@@ -63,6 +73,8 @@ def draw_labelled(
             z = sample_latent(run.generator, n, generator=gen)
             if truncation is not None:
                 z = truncated(z, truncation, gen)
+            if latent_scale != 1.0:
+                z = scaled(z, latent_scale)
             x = run.sample(z=z, labels=torch.full((n,), k, dtype=torch.long))
             drawn += n
             if judge is not None:

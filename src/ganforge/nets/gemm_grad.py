@@ -47,51 +47,48 @@ def _rows(t: Tensor) -> Tensor:
     return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1])
 
 
-class _ConvGemm(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x: Tensor, w: Tensor, b: Tensor | None, stride: int, pad: int) -> Tensor:
-        ctx.save_for_backward(x, w)
-        ctx.conf = (stride, pad, b is not None)
-        return F.conv2d(x, w, b, stride, pad)
-
-    @staticmethod
-    def backward(ctx, gy: Tensor):
-        x, w = ctx.saved_tensors
-        stride, pad, has_bias = ctx.conf
-        gx = gw = gb = None
-        o, c, k = w.shape[0], w.shape[1], w.shape[2]
-        if ctx.needs_input_grad[0]:
-            expect = [(gy.shape[i] - 1) * stride - 2 * pad + k for i in (2, 3)]
-            extra = [x.shape[2] - expect[0], x.shape[3] - expect[1]]
-            gx = F.conv_transpose2d(gy, w, None, stride, pad, extra)
-        if ctx.needs_input_grad[1]:
-            cols = patches(x, k, stride, pad, (gy.shape[2], gy.shape[3]))
-            gw = (_rows(gy).t() @ cols).reshape(o, k, k, c).permute(0, 3, 1, 2)
-        if has_bias and ctx.needs_input_grad[2]:
-            gb = gy.sum((0, 2, 3))
-        return gx, gw, gb, None, None
+def _weight_grad(small: Tensor, big: Tensor, kernel: int, stride: int, pad: int) -> Tensor:
+    """(A, B, k, k): the weight gradient from the small-side map ``small`` (N, A, h, w) and
+    the windows of the large-side map ``big`` (N, B, H, W) that each of its positions sees.
+    Conv: small = dY, big = X; transposed: small = X, big = dY."""
+    a, b = small.shape[1], big.shape[1]
+    cols = patches(big, kernel, stride, pad, (small.shape[2], small.shape[3]))
+    return (_rows(small).t() @ cols).reshape(a, kernel, kernel, b).permute(0, 3, 1, 2)
 
 
-class _ConvTransposeGemm(torch.autograd.Function):
+class _GemmConv(torch.autograd.Function):
+    """A convolution (``extra`` None) or a transposed one (``extra``: its output padding)
+    whose backward takes the weight gradient from :func:`_weight_grad`."""
+
     @staticmethod
     def forward(
-        ctx, x: Tensor, w: Tensor, b: Tensor | None, stride: int, pad: int, extra: list[int]
+        ctx, x: Tensor, w: Tensor, b: Tensor | None, stride: int, pad: int, extra: list | None
     ) -> Tensor:
         ctx.save_for_backward(x, w)
-        ctx.conf = (stride, pad, b is not None)
+        ctx.conf = (stride, pad, b is not None, extra is not None)
+        if extra is None:
+            return F.conv2d(x, w, b, stride, pad)
         return F.conv_transpose2d(x, w, b, stride, pad, extra)
 
     @staticmethod
     def backward(ctx, gy: Tensor):
         x, w = ctx.saved_tensors
-        stride, pad, has_bias = ctx.conf
+        stride, pad, has_bias, transposed = ctx.conf
         gx = gw = gb = None
-        c_in, o, k = w.shape[0], w.shape[1], w.shape[2]
+        k = w.shape[2]
         if ctx.needs_input_grad[0]:
-            gx = F.conv2d(gy, w, None, stride, pad)
+            if transposed:
+                gx = F.conv2d(gy, w, None, stride, pad)
+            else:
+                expect = [(gy.shape[i] - 1) * stride - 2 * pad + k for i in (2, 3)]
+                extra = [x.shape[2] - expect[0], x.shape[3] - expect[1]]
+                gx = F.conv_transpose2d(gy, w, None, stride, pad, extra)
         if ctx.needs_input_grad[1]:
-            cols = patches(gy, k, stride, pad, (x.shape[2], x.shape[3]))
-            gw = (_rows(x).t() @ cols).reshape(c_in, k, k, o).permute(0, 3, 1, 2)
+            gw = (
+                _weight_grad(x, gy, k, stride, pad)
+                if transposed
+                else _weight_grad(gy, x, k, stride, pad)
+            )
         if has_bias and ctx.needs_input_grad[2]:
             gb = gy.sum((0, 2, 3))
         return gx, gw, gb, None, None, None
@@ -140,7 +137,7 @@ class GemmGradConv2d(nn.Conv2d):
             return super()._conv_forward(x, weight, bias)
         x, weight, bias = _cast(x, weight, bias)
         with torch.autocast(x.device.type, enabled=False):
-            return _ConvGemm.apply(x, weight, bias, self.stride[0], self.padding[0])
+            return _GemmConv.apply(x, weight, bias, self.stride[0], self.padding[0], None)
 
 
 class GemmGradConvTranspose2d(nn.ConvTranspose2d):
@@ -163,6 +160,4 @@ class GemmGradConvTranspose2d(nn.ConvTranspose2d):
         )
         x, weight, bias = _cast(x, self.weight, self.bias)
         with torch.autocast(x.device.type, enabled=False):
-            return _ConvTransposeGemm.apply(
-                x, weight, bias, self.stride[0], self.padding[0], list(extra)
-            )
+            return _GemmConv.apply(x, weight, bias, self.stride[0], self.padding[0], list(extra))

@@ -120,10 +120,14 @@ def train_gan(
     return ganforge.load_run(res.run_dir), time.perf_counter() - t0
 
 
+def as_uint8(x: torch.Tensor) -> torch.Tensor:
+    """Generated images in [-1, 1] stored as the real ones are (uint8)."""
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
 def synthetic(run: ganforge.Run, per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     labels = torch.arange(10).repeat_interleave(per_class)
-    x = run.sample(len(labels), seed=seed, labels=labels)
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8), labels
+    return as_uint8(run.sample(len(labels), seed=seed, labels=labels)), labels
 
 
 def classical(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -258,7 +262,7 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
     real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
     for spec in draws:
         kept, drawn = draw_labelled(run, 6000, 1, **_draw(spec))
-        x = ((torch.cat(kept).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        x = as_uint8(torch.cat(kept))
         y = torch.arange(10).repeat_interleave(6000)
         fake_acc = accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)
         line = {

@@ -41,7 +41,7 @@ from ganforge.data.dataset import Dataset
 from ganforge.metrics.classifier import ClassifierNet
 from ganforge.modalities.image.datasets import load_fashion_mnist, load_mnist5k
 from ganforge.registry import DatasetSpec, registered
-from ganforge.synthetic import draw_labelled
+from ganforge.synthetic import draw_labelled, snapshot_runs
 
 GAN_ARMS = ("real+gan1:1", "real+gan1:4", "classical+gan1:1", "gan-only")
 PLAIN_ARMS = ("real", "real+classical")
@@ -220,12 +220,20 @@ def summarise(name: str, k: int, acc: dict[str, list[float]], gan_s: list[float]
         print(json.dumps(line), flush=True)
 
 
-DRAWS = "plain, truncation:T, filter:P, expansion:S (latents times S), or several joined by +"
+DRAWS = (
+    "plain, truncation:T, filter:P, expansion:S (latents times S), snapshots:K (an equal share"
+    " from each of the run's last K kept checkpoints), or several joined by +"
+)
 
 
 def _draw(spec: str) -> dict[str, float]:
     """``filter:0.5+expansion:1.25`` -> keyword arguments of ``draw_labelled``."""
-    keys = {"truncation": "truncation", "filter": "min_confidence", "expansion": "latent_scale"}
+    keys = {
+        "truncation": "truncation",
+        "filter": "min_confidence",
+        "expansion": "latent_scale",
+        "snapshots": "snapshots",
+    }
     kw: dict[str, float] = {}
     for part in spec.split("+"):
         kind, _, value = part.partition(":")
@@ -261,7 +269,10 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
         )
     real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
     for spec in draws:
-        kept, drawn = draw_labelled(run, 6000, 1, **_draw(spec))
+        kw = _draw(spec)
+        snaps = int(kw.pop("snapshots", 1))
+        runs = [run] if snaps == 1 else snapshot_runs(run_dir, snaps)
+        kept, drawn = draw_labelled(runs, 6000, 1, **kw)
         x = as_uint8(torch.cat(kept))
         y = torch.arange(10).repeat_interleave(6000)
         fake_acc = accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)

@@ -98,6 +98,30 @@ def test_augment_writes_a_set_folder_reads_back(pet_run, tmp_path, capsys):
     assert main(["augment", str(pet_run), "--per-class", "5", "--out", str(out)]) == 2
 
 
+def test_augment_draws_an_equal_share_from_each_snapshot(pet_run, tmp_path):
+    from ganforge.errors import ConfigError
+    from ganforge.synthetic import draw_labelled, snapshot_runs
+
+    runs = snapshot_runs(pet_run, 2)
+    assert [r.step for r in runs] == [0, 150]
+    kept, drawn = draw_labelled(runs, 5, seed=3, latent_scale=1.5)
+    assert drawn == 10 and [len(x) for x in kept] == [5, 5]
+    first, _ = draw_labelled(runs[0], 3, seed=3, latent_scale=1.5)
+    second, _ = draw_labelled(runs[1], 2, seed=4, latent_scale=1.5)
+    for k in range(2):
+        assert torch.equal(kept[k], torch.cat([first[k], second[k]]))
+    assert not torch.equal(first[0][:2], second[0])  # two generators, not one
+    with pytest.raises(ConfigError, match="keeps 2 checkpoint"):
+        snapshot_runs(pet_run, 3)
+    out = tmp_path / "snap"
+    args = ["augment", str(pet_run), "--per-class", "4", "--out", str(out)]
+    assert main([*args, "--snapshots", "2", "--expand", "1.25"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["snapshot_steps"] == [0, 150] and manifest["latent_scale"] == 1.25
+    assert manifest["total"] == 8
+    assert main([*args[:-1], str(tmp_path / "bad"), "--expand", "0"]) == 2
+
+
 def test_truncation_keeps_latents_inside_the_threshold():
     from ganforge.synthetic import truncated
 

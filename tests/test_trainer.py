@@ -2,6 +2,7 @@
 
 import copy
 
+import pytest
 import torch
 
 import ganforge
@@ -155,3 +156,22 @@ def test_time_budget_stops_the_run_and_reports_live_counters(tmp_path):
     assert res.images_seen == res.step * 256
     state = ckpt.load_checkpoint(ckpt.latest_checkpoint(tmp_path / "r" / "checkpoints"))[2]
     assert state["step"] == res.step
+
+
+def test_a_run_loads_at_any_kept_checkpoint(tmp_path, fast):
+    from ganforge.errors import RunError
+    from ganforge.run import checkpoint_steps
+
+    out = tmp_path / "run"
+    over = fast + ["log.keep_checkpoints=3", "model.g_width=16", "model.d_width=16"]
+    ganforge.train("toy-ring8", out=out, steps=40, overrides=over)
+    assert checkpoint_steps(out) == [20, 30, 40]
+    latest, earlier = ganforge.load_run(out), ganforge.load_run(out, step=20)
+    assert (latest.step, earlier.step) == (40, 20)
+    weights, _, _ = ckpt.load_checkpoint(out / "checkpoints" / "step-00000020")
+    ema = ckpt.split_prefixed(weights, "G_ema") or ckpt.split_prefixed(weights, "G")
+    for name, value in earlier.generator.state_dict().items():
+        assert torch.equal(value, ema[name]), name
+    assert not torch.equal(latest.sample(8, seed=1), earlier.sample(8, seed=1))
+    with pytest.raises(RunError, match=r"no checkpoint of step 5 .*kept: 20, 30, 40"):
+        ganforge.load_run(out, step=5)

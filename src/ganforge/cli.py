@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="keep samples the dataset classifier gives their class with probability >= P",
     )
+    a.add_argument("--expand", type=float, default=1.0, metavar="S", help="latents times S")
+    a.add_argument(
+        "--snapshots",
+        type=int,
+        default=1,
+        metavar="K",
+        help="an equal share from each of the run's last K kept checkpoints",
+    )
 
     e = sub.add_parser("eval", help="score a run against real data (writes eval.json, report)")
     e.add_argument("run", help="run directory")
@@ -236,6 +244,8 @@ def _augment(args: argparse.Namespace) -> int:
         seed=args.seed,
         truncation=args.truncation,
         min_confidence=args.filter,
+        latent_scale=args.expand,
+        snapshots=args.snapshots,
     )
     print(
         f"wrote {m['total']} samples ({m['per_class']} per class, {len(m['counts'])} classes) "

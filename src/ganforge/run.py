@@ -83,11 +83,30 @@ def build_from_config(
         raise ConfigError(f"model: {exc}") from None
 
 
+def checkpoint_steps(root: Path | str) -> list[int]:
+    """The steps of the complete checkpoints kept in run directory ``root``, oldest first."""
+    return [
+        ckpt.checkpoint_step(p) for p in ckpt.list_checkpoints(RunPaths(Path(root)).checkpoints)
+    ]
+
+
+def _checkpoint_at(folder: Path, step: int) -> Path:
+    for path in ckpt.list_checkpoints(folder):
+        if ckpt.checkpoint_step(path) == step:
+            return path
+    kept = ", ".join(str(ckpt.checkpoint_step(p)) for p in ckpt.list_checkpoints(folder))
+    raise RunError(f"no checkpoint of step {step} is kept in {folder} (kept: {kept or 'none'})")
+
+
 class Run:
     """A trained (or training) run loaded from its directory, ready to sample: its latest
-    checkpoint, or with ``best`` the best one by ``eval.metric`` (``RUN/best/``)."""
+    checkpoint, with ``best`` the best one by ``eval.metric`` (``RUN/best/``), or with
+    ``step`` the kept checkpoint of that step (``log.keep_checkpoints`` says how many are
+    kept)."""
 
-    def __init__(self, root: Path | str, device: str = "cpu", best: bool = False) -> None:
+    def __init__(
+        self, root: Path | str, device: str = "cpu", best: bool = False, step: int | None = None
+    ) -> None:
         self.paths = RunPaths(Path(root))
         if not self.paths.root.is_dir():
             raise RunError(f"run directory {root} does not exist; train one with `ganforge train`")
@@ -113,6 +132,8 @@ class Run:
                     f"run {root} has no best checkpoint: it is kept when training with "
                     "--set eval.every=N (an evaluation every N steps); leave out --best"
                 )
+        elif step is not None:
+            self.checkpoint = _checkpoint_at(self.paths.checkpoints, step)
         else:
             self.checkpoint = ckpt.latest_checkpoint(self.paths.checkpoints)
         if self.checkpoint is None:

@@ -16,10 +16,13 @@ from ganforge.modality import conditions_for
 from ganforge.run import Run
 
 
-def load_run(run_dir: str | Path, device: str = "cpu", best: bool = False) -> Run:
+def load_run(
+    run_dir: str | Path, device: str = "cpu", best: bool = False, step: int | None = None
+) -> Run:
     """A trained run, ready to sample: ``load_run(RUN).sample(16)`` (``best``: its best
-    checkpoint by ``eval.metric`` rather than the latest)."""
-    return Run(run_dir, device=device, best=best)
+    checkpoint by ``eval.metric`` rather than the latest; ``step``: the kept checkpoint of
+    that step, see :func:`ganforge.run.checkpoint_steps`)."""
+    return Run(run_dir, device=device, best=best, step=step)
 
 
 def _check_parent(out: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import torch
 from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.latent import sample_latent
 from ganforge.errors import ConfigError
-from ganforge.run import Run
+from ganforge.run import Run, checkpoint_steps
 
 
 def truncated(z: Any, threshold: float, generator: torch.Generator) -> Any:
@@ -49,8 +50,23 @@ def _folder_name(k: int, name: str, width: int) -> str:
     return f"{k:0{width}d}-{safe}"
 
 
+def snapshot_runs(run_dir: str | Path, count: int) -> list[Run]:
+    """The run at each of its last ``count`` kept checkpoints, oldest first: a snapshot
+    ensemble, whose generators each cover the data a little differently."""
+    if count < 1:
+        raise ConfigError(f"--snapshots must be at least 1; got {count}")
+    steps = checkpoint_steps(run_dir)
+    if len(steps) < count:
+        raise ConfigError(
+            f"--snapshots {count}: the run keeps {len(steps)} checkpoint(s); train with "
+            f"--set log.keep_checkpoints={count} (and log.checkpoint_every a fraction of the "
+            "steps) or ask for fewer"
+        )
+    return [Run(run_dir, step=step) for step in steps[-count:]]
+
+
 def draw_labelled(
-    run: Run,
+    run: Run | Sequence[Run],
     per_class: int,
     seed: int = 0,
     truncation: float | None = None,
@@ -60,7 +76,27 @@ def draw_labelled(
     """``per_class`` samples of every class of a conditional run, one tensor per class, and
     how many were drawn in all (more than kept when ``min_confidence`` filters: each sample
     the dataset classifier gives its intended class below that probability is dropped).
-    ``latent_scale`` multiplies the latents (see :func:`scaled`)."""
+    ``latent_scale`` multiplies the latents (see :func:`scaled`). Given several runs (see
+    :func:`snapshot_runs`), each draws an equal share of every class."""
+    runs = [run] if isinstance(run, Run) else list(run)
+    shares = [per_class // len(runs) + (i < per_class % len(runs)) for i in range(len(runs))]
+    parts, drawn = [], 0
+    for i, (r, share) in enumerate(zip(runs, shares, strict=True)):
+        if share:
+            kept, n = _draw_one(r, share, seed + i, truncation, min_confidence, latent_scale)
+            parts.append(kept)
+            drawn += n
+    return [torch.cat([p[k] for p in parts]) for k in range(len(parts[0]))], drawn
+
+
+def _draw_one(
+    run: Run,
+    per_class: int,
+    seed: int,
+    truncation: float | None,
+    min_confidence: float | None,
+    latent_scale: float,
+) -> tuple[list[torch.Tensor], int]:
     judge = run.modality_obj.class_probabilities(run) if min_confidence is not None else None
     names = [str(n) for n in (run.meta.get("class_names") or range(run.num_classes))]
     gen = torch.Generator().manual_seed(seed)
@@ -99,12 +135,16 @@ def augment(
     seed: int = 0,
     truncation: float | None = None,
     min_confidence: float | None = None,
+    latent_scale: float = 1.0,
+    snapshots: int = 1,
 ) -> dict[str, Any]:
     """Write ``per_class`` samples of every class of a conditional run to ``out``.
 
     ``truncation`` draws latents from a truncated normal; ``min_confidence`` keeps only
     samples that the modality's dataset classifier assigns to their intended class with at
-    least that probability (drawing more until each class has ``per_class``).
+    least that probability (drawing more until each class has ``per_class``);
+    ``latent_scale`` multiplies the latents; ``snapshots`` draws an equal share from each
+    of the run's last K kept checkpoints.
     """
     if per_class < 1:
         raise ConfigError(f"--per-class must be at least 1; got {per_class}")
@@ -112,7 +152,10 @@ def augment(
         raise ConfigError(f"--truncation must be > 0; got {truncation}")
     if min_confidence is not None and not 0 < min_confidence < 1:
         raise ConfigError(f"--filter must be a probability in (0, 1); got {min_confidence}")
-    run = Run(run_dir)
+    if not latent_scale > 0:
+        raise ConfigError(f"--expand must be > 0; got {latent_scale}")
+    runs = snapshot_runs(run_dir, snapshots) if snapshots != 1 else [Run(run_dir)]
+    run = runs[-1]
     if run.num_classes < 2:
         raise ConfigError("augment needs a class-conditional run (data.conditional=true)")
     out = Path(out)
@@ -120,7 +163,7 @@ def augment(
         raise ConfigError(f"--out {out} is not empty; choose a new folder")
     modality = run.modality_obj
     names = [str(n) for n in (run.meta.get("class_names") or range(run.num_classes))]
-    kept, drawn = draw_labelled(run, per_class, seed, truncation, min_confidence)
+    kept, drawn = draw_labelled(runs, per_class, seed, truncation, min_confidence, latent_scale)
     labels = [k for k in range(run.num_classes) for _ in range(per_class)]
     out.mkdir(parents=True, exist_ok=True)
     width = len(str(run.num_classes - 1))
@@ -136,6 +179,7 @@ def augment(
     manifest = {
         "run": str(run.paths.root),
         "step": run.step,
+        "snapshot_steps": [r.step for r in runs],
         "seed": seed,
         "per_class": per_class,
         "counts": {names[k]: per_class for k in range(run.num_classes)},
@@ -143,6 +187,7 @@ def augment(
         "drawn": drawn,
         "truncation": truncation,
         "filter": min_confidence,
+        "latent_scale": latent_scale,
         "used_ema": run.used_ema,
     }
     ckpt.atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))

@@ -185,6 +185,14 @@ def load_checkpoint(path: Path) -> tuple[dict, dict, dict]:
     return weights, extra, state
 
 
+def checkpoint_step(path: Path) -> int:
+    """The training step a checkpoint directory (``step-NNNNNNNN``) was written at."""
+    m = _NAME.match(Path(path).name)
+    if m is None:
+        raise ValueError(f"{path} is not a checkpoint directory (step-NNNNNNNN)")
+    return int(m.group(1))
+
+
 def latest_checkpoint(root: Path) -> Path | None:
     """Newest complete checkpoint that loads, or None."""
     for path in reversed(list_checkpoints(root)):

@@ -70,9 +70,13 @@ async function select(name) {
   state.line = 0;
   document.querySelectorAll("#run-table tbody tr").forEach((tr) => tr.classList.toggle("selected", tr.dataset.run === name));
   $("game-title").textContent = name;
-  state.info = await api(`/api/runs/${enc(name)}/info`);
-  setupExplore(state.info);
+  state.info = null;  // nothing draws with the last run's info while this one's loads
+  const info = await api(`/api/runs/${enc(name)}/info`);
+  if (name !== state.current) return;  // another run was chosen meanwhile
+  state.info = info;
+  setupExplore(info);
   await poll();
+  if (name !== state.current) return;
   drawExplore();
   drawWalk();
   drawSlide();

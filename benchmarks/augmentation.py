@@ -270,8 +270,7 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
     real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
     for spec in draws:
         kw = _draw(spec)
-        snaps = int(kw.pop("snapshots", 1))
-        runs = [run] if snaps == 1 else snapshot_runs(run_dir, snaps)
+        runs = snapshot_runs(run_dir, int(kw.pop("snapshots", 1)))
         kept, drawn = draw_labelled(runs, 6000, 1, **kw)
         x = as_uint8(torch.cat(kept))
         y = torch.arange(10).repeat_interleave(6000)

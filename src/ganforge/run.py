@@ -91,11 +91,11 @@ def checkpoint_steps(root: Path | str) -> list[int]:
 
 
 def _checkpoint_at(folder: Path, step: int) -> Path:
-    for path in ckpt.list_checkpoints(folder):
-        if ckpt.checkpoint_step(path) == step:
-            return path
-    kept = ", ".join(str(ckpt.checkpoint_step(p)) for p in ckpt.list_checkpoints(folder))
-    raise RunError(f"no checkpoint of step {step} is kept in {folder} (kept: {kept or 'none'})")
+    kept = {ckpt.checkpoint_step(p): p for p in ckpt.list_checkpoints(folder)}
+    if step not in kept:
+        listed = ", ".join(map(str, kept)) or "none"
+        raise RunError(f"no checkpoint of step {step} is kept in {folder} (kept: {listed})")
+    return kept[step]
 
 
 class Run:

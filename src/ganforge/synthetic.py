@@ -52,9 +52,12 @@ def _folder_name(k: int, name: str, width: int) -> str:
 
 def snapshot_runs(run_dir: str | Path, count: int) -> list[Run]:
     """The run at each of its last ``count`` kept checkpoints, oldest first: a snapshot
-    ensemble, whose generators each cover the data a little differently."""
+    ensemble, whose generators each cover the data a little differently (``count`` 1: the
+    run as :class:`Run` loads it, at its newest checkpoint that loads)."""
     if count < 1:
         raise ConfigError(f"--snapshots must be at least 1; got {count}")
+    if count == 1:
+        return [Run(run_dir)]
     steps = checkpoint_steps(run_dir)
     if len(steps) < count:
         raise ConfigError(
@@ -154,7 +157,7 @@ def augment(
         raise ConfigError(f"--filter must be a probability in (0, 1); got {min_confidence}")
     if not latent_scale > 0:
         raise ConfigError(f"--expand must be > 0; got {latent_scale}")
-    runs = snapshot_runs(run_dir, snapshots) if snapshots != 1 else [Run(run_dir)]
+    runs = snapshot_runs(run_dir, snapshots)
     run = runs[-1]
     if run.num_classes < 2:
         raise ConfigError("augment needs a class-conditional run (data.conditional=true)")

@@ -13,11 +13,12 @@ import torch
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from ganforge.cli import main
-from ganforge.errors import DataError
+from ganforge.errors import ConfigError, DataError
 from ganforge.modalities.text.baselines import MarkovChain
 from ganforge.modalities.text.bleu import bleu, distinct, self_bleu
 from ganforge.modalities.text.corpus import WORDNET_DIR, split_samples
 from ganforge.modalities.text.datasets import load_text, split_corpus
+from ganforge.modalities.text.likelihood import LikelihoodLoss, decayed_lr, fit_likelihood
 from ganforge.modalities.text.ngrams import NgramCounts, NgramReference, js_divergence
 from ganforge.modalities.text.recurrent import RecurrentGenerator, pretrain
 from ganforge.modalities.text.scoring import decode_ids
@@ -221,6 +222,73 @@ def test_recurrent_generator_draws_one_hot_text_and_learns_by_maximum_likelihood
     lat["z"] = torch.zeros_like(lat["z"])
     greedy = G(lat).argmax(1)
     assert (greedy == greedy[0]).all() and same.shape == (4, V, 24)
+
+
+def test_likelihood_fit_takes_its_steps_with_the_rate_decayed_to_zero(tmp_path):
+    assert decayed_lr(3e-3, 0) == pytest.approx(3e-3)
+    assert decayed_lr(3e-3, 0.5) == pytest.approx(1.5e-3)
+    assert decayed_lr(3e-3, 1) == pytest.approx(0) and decayed_lr(3e-3, 2) == pytest.approx(0)
+    ds = load_text("text", str(words_file(tmp_path)), length=16)
+    torch.manual_seed(0)
+    G = RecurrentGenerator(ds.vocab_size, 16, z_dim=8, width=32)
+    calls = []
+
+    def loss_of(x, gen):
+        calls.append(x.shape)
+        return G.mle_loss(x, torch.zeros(len(x), 8))
+
+    with torch.no_grad():
+        before = float(loss_of(ds.data[:64], None))
+    calls.clear()
+    r = fit_likelihood(loss_of, G.parameters(), ds.data, steps=40, batch=32)
+    assert r["steps"] == 40 and calls == [(32, 16)] * 40
+    with torch.no_grad():
+        assert float(G.mle_loss(ds.data[:64].long(), torch.zeros(64, 8))) < before - 0.5
+    with pytest.raises(ValueError):
+        fit_likelihood(loss_of, G.parameters(), ds.data)
+
+
+def test_the_likelihood_term_holds_the_generator_to_the_data_during_the_game(tmp_path, capsys):
+    """``text.mle_weight``: G's loss gains its cross-entropy on real text (logged as
+    g_aux.mle); against the same critic the term keeps G's likelihood of the data higher
+    than the game alone does; a generator without a likelihood is refused in one line."""
+    path = words_file(tmp_path, 600)
+    sets = [
+        "model.g_width=48",
+        "model.d_width=32",
+        "model.depth=1",
+        "train.batch=32",
+        "train.n_critic=1",
+        "optim.g_lr=3e-3",
+        "text.length=20",
+        "text.samples=64",
+        "text.pretrain_seconds=0",
+        "log.progress=false",
+        "eval.every=0",
+    ]
+    nll = {}
+    for weight in (0, 2):
+        out = tmp_path / f"w{weight}"
+        args = ["train", "text", "--data", f"text:{path}", "--steps", "40", "--out", str(out)]
+        more = [*sets, f"text.mle_weight={weight}"]
+        assert main(args + [x for kv in more for x in ("--set", kv)]) == 0
+        logged = (out / "metrics.jsonl").read_text()
+        assert ('"g_aux.mle"' in logged) == (weight > 0)
+        from ganforge.run import Run
+
+        run = Run(out)
+        ids = load_text("text", str(path), length=20).data[:256].long()
+        with torch.no_grad():
+            nll[weight] = float(run.generator.mle_loss(ids, torch.zeros(256, run.generator.z_dim)))
+    assert nll[2] < nll[0] - 0.3
+    with pytest.raises(ConfigError, match="text.mle_weight"):
+        LikelihoodLoss(np.zeros((4, 8)), 1.0, 4).bind(torch.nn.Linear(2, 2), None)
+    capsys.readouterr()
+    args = ["train", "text-wgan-gp", "--data", f"text:{path}", "--steps", "2"]
+    args += ["--out", str(tmp_path / "anchor"), "--set", "text.mle_weight=1"]
+    assert main(args + [x for kv in TINY for x in ("--set", kv)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "text.mle_weight" in err[0]
 
 
 # ---------------------------------------------------------------- end to end

@@ -22,6 +22,10 @@ class AuxLoss:
     name: str = "aux"
     weight: float = 1.0
 
+    def bind(self, G: torch.nn.Module, D: torch.nn.Module) -> None:
+        """Called once by the trainer with the players (not their DDP wrappers), for terms
+        that need them, e.g. a likelihood term on G's own model. Default: nothing."""
+
     def g(self, fake: Tensor, fake_out: Any, fake_cond: Any) -> Tensor | None:
         """G's extra loss from its fakes, D's outputs on them and their condition."""
         return None

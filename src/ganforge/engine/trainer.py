@@ -141,6 +141,8 @@ class Trainer(TrainState, Rollback):
             aux=list(aux or []),
             head_weights=dict(cfg.loss.head_weights),
         )
+        for term in self.opts.aux:
+            term.bind(self.G, self.D)
         self.step = 0
         self.d_steps = 0
         self.images_seen = 0

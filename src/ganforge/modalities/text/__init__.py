@@ -32,7 +32,9 @@ class TextOptions:
     samples: int = field(default=640, metadata={"range": (16, 100000, True)})  # per picture
     # text-gru: seconds of maximum-likelihood training of G before the adversarial game
     pretrain_seconds: float = field(default=0.0, metadata={"range": (0.0, None, True)})
-    pretrain_lr: float = field(default=2e-3, metadata={"range": (0.0, 1.0, False)})
+    pretrain_lr: float = field(default=3e-3, metadata={"range": (0.0, 1.0, False)})
+    # text-gru: weight of G's likelihood of real text added to its loss during the game
+    mle_weight: float = field(default=0.0, metadata={"range": (0.0, None, True)})
 
 
 def _ids(samples: torch.Tensor, info: dict[str, Any]) -> Any:
@@ -81,6 +83,16 @@ class TextModality(Modality):
             f"pretrained G by maximum likelihood: {r['steps']} steps in {r['seconds']:.0f} s, "
             f"loss {r['loss']:.3f} nats per character"
         ]
+
+    def aux_losses(self, cfg: Any, dataset: Any = None) -> list[Any]:
+        """The base terms, and G's likelihood term when ``text.mle_weight`` > 0."""
+        terms = super().aux_losses(cfg)
+        weight = cfg.section("text").mle_weight
+        if weight > 0 and dataset is not None:
+            from ganforge.modalities.text.likelihood import LikelihoodLoss
+
+            terms.append(LikelihoodLoss(dataset.data, weight, cfg.train.batch, cfg.train.seed))
+        return terms
 
     # ------------------------------------------------------------------ output
     def picture_count(self, cfg: Any) -> int:

@@ -8,8 +8,6 @@ through the same metrics.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from torch import nn
@@ -103,31 +101,28 @@ class CharGRU(nn.Module):
         ids: np.ndarray,
         seconds: float = 60.0,
         steps: int | None = None,
-        batch: int = 128,
-        lr: float = 2e-3,
+        batch: int = 64,
+        lr: float = 3e-3,
         seed: int = 0,
     ) -> dict[str, float]:
-        """Maximum likelihood on the training ids for ``seconds`` of wall time (or ``steps``);
-        returns (and keeps as ``fit_stats``) the last loss (nats per character) and the steps
-        taken."""
-        gen = torch.Generator().manual_seed(seed)
-        data = torch.from_numpy(np.asarray(ids, dtype=np.int64))
-        opt = torch.optim.Adam(self.parameters(), lr=lr)
-        t0, step, loss = time.perf_counter(), 0, torch.tensor(float("nan"))
-        while (steps is None and time.perf_counter() - t0 < seconds) or (
-            steps is not None and step < steps
-        ):
-            x = data[torch.randint(len(data), (min(batch, len(data)),), generator=gen)]
-            loss = nn.functional.cross_entropy(self(x).reshape(-1, self.V), x.reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-        self.fit_stats = {
-            "loss": float(loss.detach()),
-            "steps": step,
-            "seconds": time.perf_counter() - t0,
-        }
+        """Maximum likelihood on the training ids for ``seconds`` of wall time (or ``steps``),
+        the learning rate decayed to zero over the budget (``likelihood.fit_likelihood``);
+        returns (and keeps as ``fit_stats``) the loss (nats per character) and the steps."""
+        from ganforge.modalities.text.likelihood import fit_likelihood
+
+        def loss_of(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+            return nn.functional.cross_entropy(self(x).reshape(-1, self.V), x.reshape(-1))
+
+        self.fit_stats = fit_likelihood(
+            loss_of,
+            self.parameters(),
+            ids,
+            seconds=None if steps is not None else seconds,
+            steps=steps,
+            batch=batch,
+            lr=lr,
+            seed=seed,
+        )
         return self.fit_stats
 
     @torch.no_grad()

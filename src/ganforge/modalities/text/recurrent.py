@@ -78,38 +78,25 @@ def pretrain(
     ids: Tensor,
     seconds: float,
     batch: int = 64,
-    lr: float = 2e-3,
+    lr: float = 3e-3,
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, float]:
-    """Maximum-likelihood warm-up of ``G`` on training ids for ``seconds`` of wall time."""
-    import time
+    """Maximum-likelihood warm-up of ``G`` on training ids for ``seconds`` of wall time
+    (each batch with fresh initial-state latents ``z``)."""
+    from ganforge.modalities.text.likelihood import fit_likelihood
 
-    from tqdm import tqdm
+    def loss_of(x: Tensor, gen: torch.Generator) -> Tensor:
+        return G.mle_loss(x, torch.randn(len(x), G.z_dim, generator=gen))
 
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(G.parameters(), lr=lr)
-    t0, step, loss = time.perf_counter(), 0, float("nan")
-    bar = tqdm(
-        total=round(seconds),
+    return fit_likelihood(
+        loss_of,
+        G.parameters(),
+        ids,
+        seconds=seconds,
+        batch=batch,
+        lr=lr,
+        seed=seed,
+        progress=progress,
         desc="pretraining G (max. likelihood)",
-        unit="s",
-        disable=not progress,
-        leave=False,
     )
-    while time.perf_counter() - t0 < seconds:
-        x = ids[torch.randint(len(ids), (batch,), generator=gen)]
-        z = torch.randn(batch, G.z_dim, generator=gen)
-        out = G.mle_loss(x, z)
-        opt.zero_grad(set_to_none=True)
-        out.backward()
-        opt.step()
-        step += 1
-        value = float(out.detach())
-        loss = 0.98 * loss + 0.02 * value if step > 1 else value
-        if step % 20 == 0:
-            bar.n = min(round(time.perf_counter() - t0), round(seconds))
-            bar.set_postfix(loss=f"{loss:.3f}")
-            bar.refresh()
-    bar.close()
-    return {"steps": step, "seconds": time.perf_counter() - t0, "loss": loss}

@@ -282,7 +282,7 @@ def test_the_likelihood_term_holds_the_generator_to_the_data_during_the_game(tmp
             nll[weight] = float(run.generator.mle_loss(ids, torch.zeros(256, run.generator.z_dim)))
     assert nll[2] < nll[0] - 0.3
     with pytest.raises(ConfigError, match="text.mle_weight"):
-        LikelihoodLoss(np.zeros((4, 8)), 1.0, 4).bind(torch.nn.Linear(2, 2), None)
+        LikelihoodLoss(np.zeros((4, 8)), 1.0).bind(torch.nn.Linear(2, 2), None)
     capsys.readouterr()
     args = ["train", "text-wgan-gp", "--data", f"text:{path}", "--steps", "2"]
     args += ["--out", str(tmp_path / "anchor"), "--set", "text.mle_weight=1"]

@@ -91,7 +91,7 @@ class TextModality(Modality):
         if weight > 0 and dataset is not None:
             from ganforge.modalities.text.likelihood import LikelihoodLoss
 
-            terms.append(LikelihoodLoss(dataset.data, weight, cfg.train.batch, cfg.train.seed))
+            terms.append(LikelihoodLoss(dataset.data, weight))
         return terms
 
     # ------------------------------------------------------------------ output

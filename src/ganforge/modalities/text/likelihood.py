@@ -84,16 +84,15 @@ def fit_likelihood(
 
 
 class LikelihoodLoss(AuxLoss):
-    """G's cross-entropy on a fresh batch of real text, added to its adversarial loss (the
-    MLE term of MaliGAN-style mixed objectives): the critic's gradient moves G only as far
-    as the data's likelihood allows. D is untouched."""
+    """G's cross-entropy on a fresh batch of real text (as many samples as its fake batch),
+    added to its adversarial loss: the critic's gradient moves G only as far as the data's
+    likelihood allows. D is untouched."""
 
     name = "mle"
 
-    def __init__(self, ids: Tensor | np.ndarray, weight: float, batch: int, seed: int = 0) -> None:
+    def __init__(self, ids: Tensor | np.ndarray, weight: float) -> None:
         self.ids = torch.as_tensor(np.asarray(ids), dtype=torch.long)
-        self.weight, self.batch = float(weight), int(batch)
-        self.gen = torch.Generator().manual_seed(seed + 7919)
+        self.weight = float(weight)
         self.G: nn.Module | None = None
 
     def bind(self, G: nn.Module, D: nn.Module) -> None:
@@ -105,7 +104,9 @@ class LikelihoodLoss(AuxLoss):
         self.G = G
 
     def g(self, fake: Tensor, fake_out: object, fake_cond: object) -> Tensor:
-        rows = torch.randint(len(self.ids), (self.batch,), generator=self.gen)
-        z = torch.randn(self.batch, self.G.z_dim, generator=self.gen)
+        # the global RNG, which checkpoints keep: a resumed run draws the batches it would have
+        n = fake.shape[0]  # as many real samples as G drew (per rank when distributed)
+        rows = torch.randint(len(self.ids), (n,))
+        z = torch.randn(n, self.G.z_dim)
         device = fake.device
         return self.G.mle_loss(self.ids[rows].to(device), z.to(device))

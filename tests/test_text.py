@@ -38,6 +38,18 @@ TINY = [
     "text.samples=128",
 ]
 
+# the recurrent `text` preset, tiny
+GRU_TINY = [
+    "model.g_width=48",
+    "model.d_width=32",
+    "model.depth=1",
+    "train.batch=32",
+    "train.n_critic=1",
+    "text.length=20",
+    "text.samples=64",
+    "log.progress=false",
+]
+
 
 def words_file(tmp_path: Path, lines: int = 400) -> Path:
     rng = np.random.default_rng(0)
@@ -253,19 +265,7 @@ def test_the_likelihood_term_holds_the_generator_to_the_data_during_the_game(tmp
     g_aux.mle); against the same critic the term keeps G's likelihood of the data higher
     than the game alone does; a generator without a likelihood is refused in one line."""
     path = words_file(tmp_path, 600)
-    sets = [
-        "model.g_width=48",
-        "model.d_width=32",
-        "model.depth=1",
-        "train.batch=32",
-        "train.n_critic=1",
-        "optim.g_lr=3e-3",
-        "text.length=20",
-        "text.samples=64",
-        "text.pretrain_seconds=0",
-        "log.progress=false",
-        "eval.every=0",
-    ]
+    sets = [*GRU_TINY, "optim.g_lr=3e-3", "text.pretrain_seconds=0", "eval.every=0"]
     nll = {}
     for weight in (0, 2):
         out = tmp_path / f"w{weight}"
@@ -351,15 +351,8 @@ def test_text_gru_warms_up_once_and_samples_at_a_temperature(tmp_path, capsys):
     path = words_file(tmp_path, 600)
     out = tmp_path / "gru"
     sets = [
-        "model.g_width=48",
-        "model.d_width=32",
-        "model.depth=1",
-        "train.batch=32",
-        "train.n_critic=1",
-        "text.length=20",
-        "text.samples=64",
+        *GRU_TINY,
         "text.pretrain_seconds=2",
-        "log.progress=false",
         "log.sample_every=10",
         "log.checkpoint_every=10",
     ]

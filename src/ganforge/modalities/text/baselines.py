@@ -117,7 +117,7 @@ class CharGRU(nn.Module):
             loss_of,
             self.parameters(),
             ids,
-            seconds=None if steps is not None else seconds,
+            seconds=seconds,
             steps=steps,
             batch=batch,
             lr=lr,

@@ -102,11 +102,11 @@ class LikelihoodLoss(AuxLoss):
                 "set text.mle_weight=0 for this one"
             )
         self.G = G
+        self.ids = self.ids.to(next(G.parameters()).device)  # once, not every step
 
     def g(self, fake: Tensor, fake_out: object, fake_cond: object) -> Tensor:
         # the global RNG, which checkpoints keep: a resumed run draws the batches it would have
         n = fake.shape[0]  # as many real samples as G drew (per rank when distributed)
-        rows = torch.randint(len(self.ids), (n,))
-        z = torch.randn(n, self.G.z_dim)
-        device = fake.device
-        return self.G.mle_loss(self.ids[rows].to(device), z.to(device))
+        rows = torch.randint(len(self.ids), (n,)).to(self.ids.device)
+        z = torch.randn(n, self.G.z_dim).to(self.ids.device)
+        return self.G.mle_loss(self.ids[rows], z)

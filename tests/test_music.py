@@ -302,6 +302,29 @@ def test_tracks_stay_in_their_data_ranges_in_every_output_mode():
         assert loose[:, 0, :, :14].any() or loose[:, 0, :, 21:].any()  # the mask did it
 
 
+def test_key_stream_reads_a_phrase_the_same_in_every_key_and_passes_gradients():
+    def keys(D: MuseCritic, x: torch.Tensor) -> torch.Tensor:
+        change = torch.cat([x[:, :, :1] + 1, x[:, :, 1:] - x[:, :, :-1]], 2) / 2
+        return D._key_features(D._chroma(x), change)
+
+    torch.manual_seed(0)
+    D = MuseCritic(2, 2, 36, 8, key_stream=True)
+    diatonic = torch.tensor([0, 2, 4, 5, 7, 9, 11])  # C major, one note a step per track
+    x = -torch.ones(3, 2, 32, 36)
+    for t in range(32):
+        x[:, :, t, 12 + diatonic[torch.randint(7, (1,))]] = 1.0
+    a = keys(D, x)
+    assert a.shape == (3, 8)
+    for shift in (1, 5):  # a semitone and a fourth up: no note falls off the window
+        assert torch.allclose(a, keys(D, torch.roll(x, shift, 3)), atol=1e-6)
+    chromatic = -torch.ones_like(x)
+    chromatic[:, :, torch.arange(32), 12 + torch.arange(32) % 12] = 1.0
+    assert (a - keys(D, chromatic)).abs().max() > 1e-3
+    x.requires_grad_(True)
+    D(x).sum().backward()
+    assert D.key.weight.grad.abs().sum() > 0 and x.grad.abs().sum() > 0
+
+
 def test_hold_keeps_a_pitch_through_small_logit_changes():
     G = MuseGenerator(1, 1, 12, 8, 16, binarize="voice", hold=1.0)
     logits = torch.zeros(1, 1, 6, 13)

@@ -38,6 +38,8 @@ class MusicOptions:
     ranges: bool = True
     # voice: keep a step's pitch unless another's logit beats it by more than this (0: argmax)
     hold: float = field(default=0.0, metadata={"range": (0.0, 100.0, True)})
+    # the critic also reads the phrase's pitch classes, key-invariantly (runs made before: off)
+    key_stream: bool = False
     tempo: float = field(default=90.0, metadata={"range": (20.0, 300.0, True)})  # MIDI/WAV
     samples: int = field(default=256, metadata={"range": (8, 10000, True)})  # per picture
 

@@ -14,7 +14,10 @@ pitches and a rest, its argmax forward, straight-through), as in the chorales.
 
 D: the roll and its onset/offset map (the change from step to step, MuseGAN's onset
 stream) per track, read by a pitch-then-time and a time-then-pitch stream, plus a chroma
-stream per bar; merged at bar level, then a linear score (WGAN-GP critic, no norms).
+stream per bar; merged at bar level, then a linear score (WGAN-GP critic, no norms). With
+``key_stream`` it also reads the phrase's pitch-class histograms (sounding and struck) through
+circular templates maxed over the 12 transpositions: a key-invariant view of how well the
+whole phrase keeps to one scale, which the per-bar streams see only key by key.
 """
 
 from __future__ import annotations
@@ -167,7 +170,9 @@ class MuseGenerator(nn.Module):
 class MuseCritic(nn.Module):
     """A score per phrase (B, tracks, bars * 16, pitches) -> (B,)."""
 
-    def __init__(self, tracks: int, bars: int, pitches: int, width: int = 64) -> None:
+    def __init__(
+        self, tracks: int, bars: int, pitches: int, width: int = 64, key_stream: bool = False
+    ) -> None:
         super().__init__()
         c, o = width, pitches // 12
         self.bars = bars
@@ -197,19 +202,33 @@ class MuseCritic(nn.Module):
             _act(),  # (c, bars, 1)
         )
         self.pitch_class = torch.arange(pitches) % 12
-        self.out = nn.Sequential(nn.Linear(3 * c * bars, 256), _act(), nn.Linear(256, 1))
+        # 12 templates per channel, slid circularly over the pitch classes (rotation = key)
+        self.key = nn.Conv1d(2, c, 12, padding=6, padding_mode="circular") if key_stream else None
+        keys = c if key_stream else 0
+        self.out = nn.Sequential(nn.Linear(3 * c * bars + keys, 256), _act(), nn.Linear(256, 1))
 
     def _chroma(self, x: Tensor) -> Tensor:
         on = (x + 1) / 2
         fold = nn.functional.one_hot(self.pitch_class.to(x.device), 12).to(x.dtype)
         return on @ fold  # (B, K, T, 12)
 
+    def _key_features(self, chroma: Tensor, change: Tensor) -> Tensor:
+        """(B, c): each template's best match over the 12 rotations of the phrase's
+        normalised sounding and struck pitch-class histograms."""
+        struck = self._chroma(change.clamp(min=0) * 2 - 1)  # onsets, folded to 12
+        hist = torch.stack([chroma.sum((1, 2)), struck.sum((1, 2))], 1)  # (B, 2, 12)
+        hist = hist / hist.sum(-1, keepdim=True).clamp(min=1.0)
+        return _act()(self.key(hist))[..., :12].amax(-1)
+
     def forward(self, x: Tensor, cond: Any = None) -> Tensor:
         change = torch.cat([x[:, :, :1] + 1, x[:, :, 1:] - x[:, :, :-1]], 2) / 2
         h = torch.cat([x, change], 1)
         h = self.merge(torch.cat([self.pitch_time(h), self.time_pitch(h)], 1))
-        h = torch.cat([h, self.chroma(self._chroma(x))], 1)
-        return self.out(h.flatten(1)).squeeze(1)
+        chroma = self._chroma(x)
+        h = torch.cat([h, self.chroma(chroma)], 1).flatten(1)
+        if self.key is not None:
+            h = torch.cat([h, self._key_features(chroma, change)], 1)
+        return self.out(h).squeeze(1)
 
 
 def build(
@@ -234,5 +253,5 @@ def build(
         ranges,
         o.hold,
     )
-    D = MuseCritic(tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64)
+    D = MuseCritic(tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64, o.key_stream)
     return G, D

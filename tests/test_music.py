@@ -391,6 +391,18 @@ def test_sample_writes_midi_wav_and_folders_and_interpolates_a_midi_walk(trained
     assert main(args + ["--out", str(tmp_path / "w.gif")]) == 0
 
 
+def test_sample_hold_sets_how_readily_a_voice_changes_pitch(trained, tmp_path):
+    def onsets(hold: str) -> int:
+        out = tmp_path / f"h{hold}.npy"
+        assert main(["sample", str(trained), "--n", "8", "--hold", hold, "--out", str(out)]) == 0
+        return int(M.onsets(np.load(out) > 0).sum())
+
+    # hold 100: each voice keeps its first pitch (or rest) through the phrase
+    free, kept = onsets("0"), onsets("100")
+    assert kept <= 8 * 4 < free
+    assert main(["sample", str(trained), "--hold", "-1", "--out", str(tmp_path / "x.npy")]) == 2
+
+
 def test_eval_scores_every_metric_beside_real_and_floor(trained, capsys):
     assert main(["eval", str(trained), "--n", "200", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

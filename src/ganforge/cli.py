@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="text: sampling temperature (0: the most likely character; 1: as learned)",
     )
     s.add_argument(
+        "--hold",
+        type=float,
+        help="music voices: keep a pitch unless another's logit beats it by more than this "
+        "(longer notes as it rises; default: the run's music.hold)",
+    )
+    s.add_argument(
         "--best", action="store_true", help="the best checkpoint by eval.metric (eval.every)"
     )
 
@@ -218,6 +224,7 @@ def _sample(args: argparse.Namespace) -> int:
         conditions=parse_conditions(args.condition),
         temperature=args.temperature,
         best=args.best,
+        hold=args.hold,
     )
     print(f"wrote {args.n} samples to {path}")
     return 0

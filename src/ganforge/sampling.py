@@ -39,6 +39,7 @@ def sample(
     conditions: dict[str, Any] | None = None,
     temperature: float | None = None,
     best: bool = False,
+    hold: float | None = None,
 ) -> Path:
     """Draw ``n`` samples and write them (``best``: from the run's best checkpoint).
 
@@ -47,7 +48,9 @@ def sample(
     of PNG files for images). ``label`` picks a class; ``conditions`` (``{column: value}``)
     a value of a table's column, which every sample then holds. ``temperature`` is the
     sampling temperature of modalities that have one (text): a generator with a
-    ``temperature`` attribute takes it, and the modality's decoding reads it.
+    ``temperature`` attribute takes it, and the modality's decoding reads it. ``hold`` is the
+    hysteresis of a generator that has one (music voices: a pitch is kept unless another's
+    logit beats it by more than this; the run's own by default).
     """
     if n < 1:
         raise ConfigError(f"--n must be at least 1; got {n}")
@@ -60,6 +63,12 @@ def sample(
         info["temperature"] = float(temperature)
         if hasattr(run.generator, "temperature"):
             run.generator.temperature = float(temperature)
+    if hold is not None:
+        if not hasattr(run.generator, "hold"):
+            raise ConfigError("--hold is for runs whose generator holds notes (music voices)")
+        if hold < 0:
+            raise ConfigError(f"--hold must be 0 or more; got {hold}")
+        run.generator.hold = float(hold)
     if label is not None:
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
     if conditions:

@@ -325,6 +325,23 @@ def test_key_stream_reads_a_phrase_the_same_in_every_key_and_passes_gradients():
     assert D.key.weight.grad.abs().sum() > 0 and x.grad.abs().sum() > 0
 
 
+def test_interval_stream_tells_a_voice_moving_by_step_from_one_leaping():
+    torch.manual_seed(0)
+    D = MuseCritic(1, 1, 36, 8, interval_stream=True)
+    by_step, by_leap = -torch.ones(1, 1, 16, 36), -torch.ones(1, 1, 16, 36)
+    for t in range(16):  # the same two pitch classes, a tone or an octave and a tone apart
+        by_step[0, 0, t, 10 + 2 * (t % 2)] = 1.0
+        by_leap[0, 0, t, 10 + 14 * (t % 2)] = 1.0
+    assert (D._interval_features(by_step) - D._interval_features(by_leap)).abs().max() > 1e-3
+    assert torch.equal(D._chroma(by_step).sum(2), D._chroma(by_leap).sum(2))  # chroma alike
+    # transposed, the moves are the same
+    up = torch.roll(by_step, 3, 3)
+    assert torch.allclose(D._interval_features(by_step), D._interval_features(up))
+    x = by_leap.clone().requires_grad_(True)
+    D(x).sum().backward()
+    assert D.interval.weight.grad.abs().sum() > 0 and x.grad.abs().sum() > 0
+
+
 def test_hold_keeps_a_pitch_through_small_logit_changes():
     G = MuseGenerator(1, 1, 12, 8, 16, binarize="voice", hold=1.0)
     logits = torch.zeros(1, 1, 6, 13)

@@ -40,6 +40,8 @@ class MusicOptions:
     hold: float = field(default=0.0, metadata={"range": (0.0, 100.0, True)})
     # the critic also reads the phrase's pitch classes, key-invariantly (runs made before: off)
     key_stream: bool = False
+    # ... and each track's moves from step to step, by step or by leap (runs made before: off)
+    interval_stream: bool = False
     tempo: float = field(default=90.0, metadata={"range": (20.0, 300.0, True)})  # MIDI/WAV
     samples: int = field(default=256, metadata={"range": (8, 10000, True)})  # per picture
 

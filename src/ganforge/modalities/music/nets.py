@@ -17,7 +17,10 @@ stream) per track, read by a pitch-then-time and a time-then-pitch stream, plus 
 stream per bar; merged at bar level, then a linear score (WGAN-GP critic, no norms). With
 ``key_stream`` it also reads the phrase's pitch-class histograms (sounding and struck) through
 circular templates maxed over the 12 transpositions: a key-invariant view of how well the
-whole phrase keeps to one scale, which the per-bar streams see only key by key.
+whole phrase keeps to one scale, which the per-bar streams see only key by key. With
+``interval_stream`` it reads each track's moves from one step to the next (a histogram of
+intervals up to two octaves either way): how a voice moves, by step or by leap, which
+convolutions one octave wide cannot see.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from torch import Tensor, nn
 from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
 
 BINARIZE = ("none", "threshold", "bernoulli", "voice")
+INTERVALS = 24  # the interval stream's widest move, in semitones either way
 
 
 def _act() -> nn.Module:
@@ -171,7 +175,13 @@ class MuseCritic(nn.Module):
     """A score per phrase (B, tracks, bars * 16, pitches) -> (B,)."""
 
     def __init__(
-        self, tracks: int, bars: int, pitches: int, width: int = 64, key_stream: bool = False
+        self,
+        tracks: int,
+        bars: int,
+        pitches: int,
+        width: int = 64,
+        key_stream: bool = False,
+        interval_stream: bool = False,
     ) -> None:
         super().__init__()
         c, o = width, pitches // 12
@@ -204,8 +214,11 @@ class MuseCritic(nn.Module):
         self.pitch_class = torch.arange(pitches) % 12
         # 12 templates per channel, slid circularly over the pitch classes (rotation = key)
         self.key = nn.Conv1d(2, c, 12, padding=6, padding_mode="circular") if key_stream else None
-        keys = c if key_stream else 0
-        self.out = nn.Sequential(nn.Linear(3 * c * bars + keys, 256), _act(), nn.Linear(256, 1))
+        self.widest = min(INTERVALS, pitches - 1)
+        moves = tracks * (2 * self.widest + 1)
+        self.interval = nn.Linear(moves, c) if interval_stream else None
+        extra = c * (int(key_stream) + int(interval_stream))
+        self.out = nn.Sequential(nn.Linear(3 * c * bars + extra, 256), _act(), nn.Linear(256, 1))
 
     def _chroma(self, x: Tensor) -> Tensor:
         on = (x + 1) / 2
@@ -220,6 +233,20 @@ class MuseCritic(nn.Module):
         hist = hist / hist.sum(-1, keepdim=True).clamp(min=1.0)
         return _act()(self.key(hist))[..., :12].amax(-1)
 
+    def _interval_features(self, x: Tensor) -> Tensor:
+        """(B, c) from each track's share of step-to-step moves by d semitones, |d| <= 24:
+        pairs (pitch at t, pitch at t + 1) counted along the diagonals of their product."""
+        on = (x + 1) / 2
+        b, k, t, p = on.shape
+        now, before = on[:, :, 1:].reshape(b * k, t - 1, p), on[:, :, :-1].reshape(b * k, t - 1, p)
+        pairs = before.transpose(1, 2) @ now  # (B K, from pitch, to pitch)
+        w = self.widest
+        moves = torch.stack([pairs.diagonal(d, -2, -1).sum(-1) for d in range(-w, w + 1)], -1).view(
+            b, k, 2 * w + 1
+        )
+        moves = moves / moves.sum(-1, keepdim=True).clamp(min=1.0)
+        return _act()(self.interval(moves.flatten(1)))
+
     def forward(self, x: Tensor, cond: Any = None) -> Tensor:
         change = torch.cat([x[:, :, :1] + 1, x[:, :, 1:] - x[:, :, :-1]], 2) / 2
         h = torch.cat([x, change], 1)
@@ -228,6 +255,8 @@ class MuseCritic(nn.Module):
         h = torch.cat([h, self.chroma(chroma)], 1).flatten(1)
         if self.key is not None:
             h = torch.cat([h, self._key_features(chroma, change)], 1)
+        if self.interval is not None:
+            h = torch.cat([h, self._interval_features(x)], 1)
         return self.out(h).squeeze(1)
 
 
@@ -253,5 +282,7 @@ def build(
         ranges,
         o.hold,
     )
-    D = MuseCritic(tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64, o.key_stream)
+    D = MuseCritic(
+        tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64, o.key_stream, o.interval_stream
+    )
     return G, D

@@ -4,7 +4,9 @@ Trains the ``chorales`` preset for ``--minutes`` (each ``--variant`` in turn, e.
 augmented or normalised), then scores ``--n`` generated phrases: one JSON line per
 (variant, metric) with the generated mean, the real mean (all training phrases), the
 held-out floor at the same count and the relative gap; then the copy rates and the goals
-(every metric within 10 % of the real mean, QN within 5 points, phrases copied ~0).
+(every metric within 10 % of the real mean, QN within 5 points, phrases copied ~0), and a
+line per track with its share of moves by step and by octave leap beside the held-out
+chorales' (not in the goals).
 
 Usage::
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from timed_runs import emit, timed_runs
 
 from ganforge.modalities.music.evaluate import run_rolls, score
-from ganforge.modalities.music.metrics import METRICS
+from ganforge.modalities.music.metrics import METRICS, melodic_moves
 from ganforge.modalities.music.reference import reference_for
 
 
@@ -34,7 +36,8 @@ def report(args: argparse.Namespace, name: str, run, seconds: float, hold) -> No
     as it stands (``hold``: the hold it is sampled at, when not the trained one)."""
     ref = reference_for(run.info)
     count = min(args.n, len(ref.heldout))
-    s = score(run_rolls(run, count, args.seed), ref, seed=args.seed)
+    gen = run_rolls(run, count, args.seed)
+    s = score(gen, ref, seed=args.seed)
     tag = {"variant": name} if hold is None else {"variant": name, "hold": hold}
     met = []
     for m in METRICS:
@@ -55,6 +58,16 @@ def report(args: argparse.Namespace, name: str, run, seconds: float, hold) -> No
             overlap_floor=s[f"OA[{m}]"]["floor"],
             relative_gap=gap,
             met=ok,
+        )
+    gen_moves, real_moves = melodic_moves(gen), melodic_moves(ref.heldout[:count])
+    for j, track in enumerate(run.info.get("music", {}).get("track_names") or []):
+        emit(  # not in the goal: how each line moves, against the held-out chorales
+            **tag,
+            track=track,
+            steps=float(gen_moves["steps"][j]),
+            steps_floor=float(real_moves["steps"][j]),
+            octave_leaps=float(gen_moves["leaps"][j]),
+            octave_leaps_floor=float(real_moves["leaps"][j]),
         )
     emit(
         **tag,

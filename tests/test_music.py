@@ -158,6 +158,16 @@ def test_polyphony_entropy_scale_and_groove():
     assert silent["EB"][0] == 100 and np.isnan(silent["QN"][0]) and np.isnan(silent["UPC"][0])
 
 
+def test_melodic_moves_count_steps_and_leaps_between_notes():
+    r = roll(tracks=2, pitches=30).repeat(2, 0)
+    r[0, 0, 0:2, 10] = r[0, 0, 2, 12] = r[0, 0, 4, 24] = r[0, 0, 5, 23] = 1  # +2, +12, -1
+    r[1, 0, 0, 5] = r[1, 0, 2, 5] = r[1, 0, 3, 6] = 1  # struck again (no move), then +1
+    r[0, 0, 4, 3] = 1  # a lower note under the top one: the line is the top pitch
+    moves = M.melodic_moves(r)
+    assert moves["steps"][0] == 0.75 and moves["leaps"][0] == 0.25
+    assert np.isnan(moves["steps"][1]) and np.isnan(moves["leaps"][1])  # a silent track
+
+
 def test_overlap_area_is_one_for_the_same_distribution_and_small_when_apart():
     rng = np.random.default_rng(0)
     real = rng.normal(0, 1, 1000)

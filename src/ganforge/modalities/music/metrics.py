@@ -8,6 +8,8 @@ muspy's: pitch range (semitones), polyphony (pitches sounding at once, over step
 sound), pitch-class entropy (bits, of note onsets), scale consistency (largest share of
 notes in one major/minor scale), groove consistency (1 - mean Hamming distance between
 consecutive bars' onset patterns / 16).
+Beside them, not in the goals: :func:`melodic_moves`, each track's share of moves by step
+and by octave leap over a whole set.
 
 Rolls are (N, tracks, steps, pitches), > 0 meaning on; ``low`` is the lowest pitch.
 """
@@ -185,3 +187,28 @@ def means(values: dict[str, np.ndarray]) -> dict[str, float]:
         v = v[np.isfinite(v)]
         out[k] = float(v.mean()) if len(v) else float("nan")
     return out
+
+
+def melodic_moves(rolls: np.ndarray) -> dict[str, np.ndarray]:
+    """How each track's line moves, over the whole set: of its changes of pitch from one
+    note to the next (the top pitch sounding; repeated notes and rests skipped), the share
+    that are steps (1-2 semitones, ``steps``) and leaps of an octave or more (``leaps``),
+    one value per track (NaN for a track that never changes pitch)."""
+    on = np.asarray(rolls) > 0
+    n, k, t, p = on.shape
+    sounding = on.any(-1)
+    top = np.where(sounding, p - 1 - on[..., ::-1].argmax(-1), -1)  # (N, K, T)
+    before = np.concatenate([np.full((n, k, 1), -1), top[:, :, :-1]], 2)
+    starts = sounding & (top != before)
+    nn_, kk, tt = np.nonzero(starts)  # sorted by phrase, track, step
+    pitch = top[nn_, kk, tt]
+    same_line = (np.diff(nn_) == 0) & (np.diff(kk) == 0)
+    move = np.abs(np.diff(pitch))[same_line]
+    track = kk[1:][same_line]
+    moving = move > 0
+    steps, leaps = np.full(k, np.nan), np.full(k, np.nan)
+    for j in range(k):
+        m = move[(track == j) & moving]
+        if len(m):
+            steps[j], leaps[j] = (m <= 2).mean(), (m >= 12).mean()
+    return {"steps": steps, "leaps": leaps}

@@ -220,15 +220,17 @@ class MuseCritic(nn.Module):
         extra = c * (int(key_stream) + int(interval_stream))
         self.out = nn.Sequential(nn.Linear(3 * c * bars + extra, 256), _act(), nn.Linear(256, 1))
 
+    def _fold(self, on: Tensor) -> Tensor:
+        """(..., pitches) in 0..1 summed onto the 12 pitch classes."""
+        return on @ nn.functional.one_hot(self.pitch_class.to(on.device), 12).to(on.dtype)
+
     def _chroma(self, x: Tensor) -> Tensor:
-        on = (x + 1) / 2
-        fold = nn.functional.one_hot(self.pitch_class.to(x.device), 12).to(x.dtype)
-        return on @ fold  # (B, K, T, 12)
+        return self._fold((x + 1) / 2)  # (B, K, T, 12)
 
     def _key_features(self, chroma: Tensor, change: Tensor) -> Tensor:
         """(B, c): each template's best match over the 12 rotations of the phrase's
         normalised sounding and struck pitch-class histograms."""
-        struck = self._chroma(change.clamp(min=0) * 2 - 1)  # onsets, folded to 12
+        struck = self._fold(change.clamp(min=0))  # onsets, folded to 12
         hist = torch.stack([chroma.sum((1, 2)), struck.sum((1, 2))], 1)  # (B, 2, 12)
         hist = hist / hist.sum(-1, keepdim=True).clamp(min=1.0)
         return _act()(self.key(hist))[..., :12].amax(-1)

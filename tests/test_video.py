@@ -497,3 +497,66 @@ def test_the_motion_stream_shows_the_video_critic_each_frames_change():
     assert torch.equal(x[:, :1], clip)  # the frames themselves
     assert (x[:, 1:, 0] == 0).all()  # no change before frame 1
     assert torch.allclose(x[:, 1:, 1:], clip[:, :, 1:] - clip[:, :, :-1])  # then each change
+
+
+def test_supersampled_sprites_move_by_half_pixels_of_the_clip():
+    from ganforge.modalities.video.layered import LayeredGenerator
+
+    torch.manual_seed(0)
+    G = LayeredGenerator(frames=6, size=16, channels=1, z_dim=8, width=8, supersample=2).eval()
+    unit = 2.0 / 32  # grid units per pixel of the 32-pixel canvas the sprites move on
+    for head, px in ((G.start, 0.0), (G.velocity, 1.0), (G.step, 0.0)):
+        nn.init.zeros_(head.weight)
+        nn.init.constant_(head.bias, px * unit)  # one fine pixel a frame, right and down
+    G.reach.data.fill_(20.0)
+    G.radius.data.fill_(0.3)
+    z = G.sample_latent(3, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        x = G(z)
+        canvas = nn.functional.interpolate(G.image(z["content"]), scale_factor=2)
+    assert x.shape == (3, 1, 6, 16, 16)
+    alpha = (canvas[:, 2:3] + 1) / 2 * torch.exp(-((G.r2 / 0.3**2) ** 2))
+    bg, colour = canvas[:, :1], canvas[:, 1:2]
+    for t in range(6):  # frame t: the sprite t fine pixels right and down, averaged 2x2
+        a, c = torch.zeros_like(alpha), torch.full_like(colour, -1.0)
+        if t:
+            a[..., t:, t:], c[..., t:, t:] = alpha[..., :-t, :-t], colour[..., :-t, :-t]
+        else:
+            a, c = alpha, colour
+        want = nn.functional.avg_pool2d(a * c + (1 - a) * bg, 2)
+        assert torch.allclose(x[:, :, t], want, atol=1e-5), t
+    # odd frames stand half a clip pixel off: not a whole-pixel shift of frame 0
+    f0, f1 = x[:, 0, 0], x[:, 0, 1]
+    assert not torch.allclose(f1[:, 1:, 1:], f0[:, :-1, :-1], atol=1e-3)
+    assert not torch.allclose(f1, f0, atol=1e-3)
+
+
+def test_supersampling_is_for_the_layered_generator():
+    from ganforge.modalities.video.nets import build
+    from ganforge.training import resolve_config
+
+    from ganforge.errors import ConfigError
+
+    cfg = resolve_config("moving-mnist", overrides=["video.supersample=2"])
+    with pytest.raises(ConfigError, match="model.arch=layered"):
+        build(cfg, (1, 6, 16, 16), 0)
+
+
+def test_polar_velocities_keep_their_speed_in_every_direction():
+    from ganforge.modalities.video.layered import LayeredGenerator
+
+    torch.manual_seed(0)
+    G = LayeredGenerator(frames=4, size=16, channels=1, z_dim=8, width=8, polar=True)
+    nn.init.zeros_(G.step.weight)
+    G.reach.data.fill_(20.0)
+    nn.init.zeros_(G.speed.weight)
+    nn.init.constant_(G.speed.bias, float(torch.log(torch.expm1(torch.tensor(0.2)))))
+    with torch.no_grad():
+        pos = G.positions(G.sample_latent(64, generator=torch.Generator().manual_seed(3))["motion"])
+    first = pos[:, 1, 0] - pos[:, 0, 0]  # each clip's first move (the walls are far)
+    start = pos[:, 0, 0].abs().max(-1).values
+    inside = start < 0.7
+    speed = first[inside].norm(dim=-1)
+    assert inside.sum() > 10 and torch.allclose(speed, torch.full_like(speed, 0.2), atol=1e-4)
+    angles = torch.atan2(first[inside, 1], first[inside, 0])
+    assert angles.max() - angles.min() > 2.0  # directions differ from clip to clip

@@ -34,6 +34,12 @@ class VideoOptions:
     augment: str = ""  # DiffAugment ops for D, e.g. "translation,cutout" (same for all frames)
     layers: int = field(default=0, metadata={"range": (0, 8, True)})  # layered: 0 = objects
     motion_stream: bool = False  # the video critic also reads frame-to-frame differences
+    minibatch_std: bool = False  # the critics see the batch's spread (against collapse)
+    # layered: sprites drawn and moved by whole pixels on a canvas this many times finer,
+    # then averaged down (as the generated data sets are drawn)
+    supersample: int = field(default=1, metadata={"choices": (1, 2, 4)})
+    # layered: a sprite's velocity per clip as x, y from one head, or a direction and a speed
+    velocity: str = field(default="free", metadata={"choices": ("free", "polar")})
 
 
 MOVIE = (".gif", ".mp4", ".webm", ".mov", ".mkv")

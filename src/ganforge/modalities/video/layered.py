@@ -10,7 +10,15 @@ several moving layers). A position is a start plus the running sum of per-frame 
 velocity per clip plus a change per frame), folded back into the frame (a triangle wave),
 and sprites move by whole pixels: a bounded path that reflects at the edges,
 so a constant step bounces as real objects do, and any path inside the frame is still
-expressible. The latent is MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep
+expressible. With ``supersample`` s the drawn background and sprites are upsampled
+(nearest) to a canvas s times the clip's side, moved there by whole pixels and averaged
+down (as the generated data sets are drawn on their 64x64 canvas): on a 32-pixel clip a
+sprite then moves by half pixels, so a speed of 1.7 px a frame no longer shows as steps of
+1 and 2. (Smooth canvases, drawn at the fine size or upsampled bilinearly, went dark and
+froze within a few hundred steps in three short runs; the nearest upsampling did not.) With ``polar`` the per-clip velocity is
+a direction (a unit vector) times a speed (softplus) from separate heads: a linear head
+alone gives speeds spread from zero up (a Gaussian's), while objects that all move at 2-5
+px a frame need speeds bounded away from zero. The latent is MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep
 content`` walks the motion with the look held.
 """
 
@@ -50,16 +58,25 @@ class LayeredGenerator(nn.Module):
         z_dim: int = 50,
         width: int = 64,
         layers: int = 1,
+        supersample: int = 1,
+        polar: bool = False,
     ) -> None:
         super().__init__()
         self.frames, self.z_dim, self.C, self.layers = frames, z_dim, channels, layers
+        self.supersample = int(supersample)
         self.gru = nn.GRU(MOTION_DIM, MOTION_DIM, batch_first=True)
         self.image = FrameGenerator(z_dim, size, channels + layers * (channels + 1), width)
+        size = size * self.supersample  # the canvas sprites are moved on
         self.start = nn.Linear(MOTION_DIM, 2 * layers)  # each layer's first position
         # its move each frame: a steady velocity from the first motion state (so clips move
         # from the first step: sprites moved by per-frame steps alone froze in a first run)
         # plus a per-frame change, small at first
         self.velocity = nn.Linear(MOTION_DIM, 2 * layers)
+        self.speed: nn.Linear | None = None
+        if polar:  # speed = softplus(head): 0.1 grid units a frame at first, for every clip
+            self.speed = nn.Linear(MOTION_DIM, layers)
+            nn.init.normal_(self.speed.weight, std=0.02)
+            nn.init.constant_(self.speed.bias, -2.25)
         self.step = nn.Linear(MOTION_DIM, 2 * layers)
         nn.init.normal_(self.step.weight, std=0.02)
         nn.init.zeros_(self.step.bias)
@@ -81,6 +98,9 @@ class LayeredGenerator(nn.Module):
         n, t = h.shape[:2]
         start = self.start(h[:, 0]).view(n, 1, self.layers, 2)
         velocity = self.velocity(h[:, 0]).view(n, 1, self.layers, 2)
+        if self.speed is not None:
+            speed = nn.functional.softplus(self.speed(h[:, 0])).view(n, 1, self.layers, 1)
+            velocity = nn.functional.normalize(velocity, dim=-1) * speed
         steps = velocity + self.step(h[:, 1:]).view(n, t - 1, self.layers, 2)
         path = torch.cat([start, start + steps.cumsum(1)], 1)
         return fold(path) * torch.sigmoid(self.reach)[:, None]
@@ -89,6 +109,9 @@ class LayeredGenerator(nn.Module):
         content = latent["content"]
         n, t, k, c = content.shape[0], self.frames, self.layers, self.C
         canvas = self.image(content)  # (n, C + k (C + 1), s, s) in [-1, 1]
+        if self.supersample > 1:
+            up = self.supersample
+            canvas = nn.functional.interpolate(canvas, scale_factor=up)
         size = canvas.shape[-1]
         frames = canvas[:, None, :c].expand(n, t, c, size, size)
         pos = self.positions(latent["motion"]).float()
@@ -106,4 +129,8 @@ class LayeredGenerator(nn.Module):
             moved = moved.view(n, t, c + 1, size, size)
             colour, alpha = moved[:, :, :c] * 2 - 1, moved[:, :, c:]
             frames = alpha * colour + (1 - alpha) * frames.float()
-        return frames.transpose(1, 2).contiguous()
+        clips = frames.transpose(1, 2)
+        if self.supersample > 1:
+            up = self.supersample
+            clips = nn.functional.avg_pool3d(clips, (1, up, up))
+        return clips.contiguous()

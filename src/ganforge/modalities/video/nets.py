@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from ganforge.errors import ConfigError
 from ganforge.nets.base import apply_spectral_norm
+from ganforge.nets.mbstd import MinibatchStd
 
 MOTION_DIM = 10  # MoCoGAN's motion noise and code size
 
@@ -128,10 +129,16 @@ class TemporalGenerator(nn.Module):
         return _clips(self.image(both.reshape(n * t, -1)), n, t)
 
 
-class ImageCritic(nn.Module):
-    """One frame (N, C, size, size) -> a logit (DCGAN critic, spectral norm)."""
+def _spread(mbstd: bool, c: int) -> tuple[list[nn.Module], int]:
+    """The minibatch-std layer (or none) before a critic's head, and the channels after it."""
+    return ([MinibatchStd()], c + 1) if mbstd else ([], c)
 
-    def __init__(self, size: int, channels: int, width: int = 64) -> None:
+
+class ImageCritic(nn.Module):
+    """One frame (N, C, size, size) -> a logit (DCGAN critic, spectral norm); with ``mbstd``
+    the batch's spread is one more channel of the last map (:class:`MinibatchStd`)."""
+
+    def __init__(self, size: int, channels: int, width: int = 64, mbstd: bool = False) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c, s = channels, size
@@ -139,7 +146,8 @@ class ImageCritic(nn.Module):
         while s > 4:
             layers += [nn.Conv2d(c, out, 4, 2, 1), _act()]
             c, out, s = out, out * 2, s // 2
-        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * 16, 1))
+        spread, c = _spread(mbstd, c)
+        self.body = nn.Sequential(*layers, *spread, nn.Flatten(), nn.Linear(c * 16, 1))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.body(x).squeeze(1)
@@ -149,10 +157,17 @@ class VideoCritic(nn.Module):
     """A clip (N, C, T, size, size) -> a logit: 3-D convolutions halving the side (and the
     time while it is 4 frames or more), then a linear score. With ``differences`` it also
     reads each frame's change from the last (a motion stream, as MuseGAN's critic reads
-    onsets): a shape that changes while it moves shows there at once."""
+    onsets): a shape that changes while it moves shows there at once. ``mbstd`` as for
+    :class:`ImageCritic`."""
 
     def __init__(
-        self, frames: int, size: int, channels: int, width: int = 64, differences: bool = False
+        self,
+        frames: int,
+        size: int,
+        channels: int,
+        width: int = 64,
+        differences: bool = False,
+        mbstd: bool = False,
     ) -> None:
         super().__init__()
         self.differences = differences
@@ -163,7 +178,8 @@ class VideoCritic(nn.Module):
             layers += [nn.Conv3d(c, out, (kt, 4, 4), (st, 2, 2), (kt // 4, 1, 1)), _act()]
             t = (t + 2 * (kt // 4) - kt) // st + 1
             c, out, s = out, out * 2, s // 2
-        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * t * 16, 1))
+        spread, c = _spread(mbstd, c)
+        self.body = nn.Sequential(*layers, *spread, nn.Flatten(), nn.Linear(c * t * 16, 1))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.differences:
@@ -174,9 +190,8 @@ class VideoCritic(nn.Module):
 
 class ClipCritics(nn.Module):
     """Named critics of a clip: ``video`` (3-D convs) and, for MoCoGAN, ``image`` (one random
-    frame per clip, drawn from the global RNG so resumes are exact)."""
-
-    independent_samples = True
+    frame per clip, drawn from the global RNG so resumes are exact). With ``mbstd`` both
+    see the batch's spread, so samples are no longer scored one by one."""
 
     def __init__(
         self,
@@ -186,10 +201,12 @@ class ClipCritics(nn.Module):
         width: int,
         image: bool,
         differences: bool = False,
+        mbstd: bool = False,
     ) -> None:
         super().__init__()
-        self.video = VideoCritic(frames, size, channels, width, differences)
-        self.image = ImageCritic(size, channels, width) if image else None
+        self.independent_samples = not mbstd
+        self.video = VideoCritic(frames, size, channels, width, differences, mbstd)
+        self.image = ImageCritic(size, channels, width, mbstd) if image else None
         self.head_weights = {"video": 1.0, **({"image": 1.0} if image else {})}
 
     def forward(self, x: Tensor, cond: Any = None) -> dict[str, Tensor]:
@@ -213,19 +230,39 @@ def build(
     if num_classes > 1:
         raise ConfigError(f"the {kind} nets are unconditional: set data.conditional=false")
     channels, frames, size, _ = (int(s) for s in sample_shape)
-    m = cfg.model
+    m, o = cfg.model, cfg.section("video")
     g_width, d_width = m.g_width or 64, m.d_width or 64
+    if (o.supersample or 1) > 1 and kind != "layered":
+        raise ConfigError(
+            f"video.supersample={o.supersample} draws the layered generator's sprites on a "
+            f"finer canvas; set model.arch=layered or video.supersample=1"
+        )
     if kind == "mocogan":
         G: nn.Module = MoCoGenerator(frames, size, channels, m.z_dim, g_width)
     elif kind == "layered":
         from ganforge.modalities.video.layered import LayeredGenerator
 
-        o = cfg.section("video")
-        G = LayeredGenerator(frames, size, channels, m.z_dim, g_width, o.layers or o.objects)
+        G = LayeredGenerator(
+            frames,
+            size,
+            channels,
+            m.z_dim,
+            g_width,
+            o.layers or o.objects,
+            o.supersample or 1,
+            polar=o.velocity == "polar",
+        )
     else:
         G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)
-    diff = bool(cfg.section("video").motion_stream)
-    D = ClipCritics(frames, size, channels, d_width, image=kind != "tgan", differences=diff)
+    D = ClipCritics(
+        frames,
+        size,
+        channels,
+        d_width,
+        image=kind != "tgan",
+        differences=bool(o.motion_stream),
+        mbstd=bool(o.minibatch_std),
+    )
     if m.spectral_norm is not False:
         apply_spectral_norm(D)
     G.z_dim = m.z_dim

@@ -532,10 +532,9 @@ def test_supersampled_sprites_move_by_half_pixels_of_the_clip():
 
 
 def test_supersampling_is_for_the_layered_generator():
+    from ganforge.errors import ConfigError
     from ganforge.modalities.video.nets import build
     from ganforge.training import resolve_config
-
-    from ganforge.errors import ConfigError
 
     cfg = resolve_config("moving-mnist", overrides=["video.supersample=2"])
     with pytest.raises(ConfigError, match="model.arch=layered"):

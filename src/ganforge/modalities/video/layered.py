@@ -15,11 +15,12 @@ expressible. With ``supersample`` s the drawn background and sprites are upsampl
 down (as the generated data sets are drawn on their 64x64 canvas): on a 32-pixel clip a
 sprite then moves by half pixels, so a speed of 1.7 px a frame no longer shows as steps of
 1 and 2. (Smooth canvases, drawn at the fine size or upsampled bilinearly, went dark and
-froze within a few hundred steps in three short runs; the nearest upsampling did not.) With ``polar`` the per-clip velocity is
-a direction (a unit vector) times a speed (softplus) from separate heads: a linear head
-alone gives speeds spread from zero up (a Gaussian's), while objects that all move at 2-5
-px a frame need speeds bounded away from zero. The latent is MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep
-content`` walks the motion with the look held.
+froze within a few hundred steps in three short runs; the nearest upsampling did not.)
+With ``polar`` the per-clip velocity is a direction (a unit vector) times a speed
+(softplus) from separate heads: a linear head alone gives speeds spread from zero up (a
+Gaussian's), while objects that all move at 2-5 px a frame need speeds bounded away from
+zero. The latent is MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep content``
+walks the motion with the look held.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ Usage::
     python benchmarks/video.py [--minutes 30] [--n 1000] [--preset moving-mnist]
         [--variant base: --variant tgan:model.arch=tgan]
         [--gif docs/pictures/video_samples.gif] [--picture docs/pictures/video_samples.png]
+        [--keep DIR [--scored-only]] [--upsample nearest,bilinear]
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def main() -> None:
     ap.add_argument("--picture", help="write 8 of the first variant's clips here (.png)")
     ap.add_argument("--keep", help="keep the runs under this folder")
     ap.add_argument(
+        "--upsample",
+        help="layered runs with video.supersample: score each drawing, e.g. nearest,bilinear",
+    )
+    ap.add_argument(
         "--scored-only", action="store_true", help="score the runs already under --keep"
     )
     args = ap.parse_args()
@@ -62,18 +67,22 @@ def main() -> None:
     for k, name, run, seconds in runs:
         ref = reference_for(run.info)
         count = min(args.n, len(ref.heldout))
-        gen = run_clips(run, count, args.seed)
-        s = score(gen, ref, seed=args.seed)
-        for metric, e in s.items():
-            emit(variant=name, metric=metric, **e)
-        emit(
-            variant=name,
-            preset=args.preset,
-            minutes=seconds / 60,
-            steps=run.step,
-            clips=count,
-            **goals(s),
-        )
+        drawings = args.upsample.split(",") if args.upsample else [None]
+        for how in drawings:
+            label = name if how is None else f"{name}, drawn {how}"
+            if how is not None:
+                run.generator.upsample = how  # a layered G's drawing setting
+            s = score(run_clips(run, count, args.seed), ref, seed=args.seed)
+            for metric, e in s.items():
+                emit(variant=label, metric=metric, **e)
+            emit(
+                variant=label,
+                preset=args.preset,
+                minutes=seconds / 60,
+                steps=run.step,
+                clips=count,
+                **goals(s),
+            )
         if k == 0 and (args.gif or args.picture):
             info = dict(run.info)
             samples = run.sample(16, seed=args.seed)

@@ -541,21 +541,31 @@ def test_supersampling_is_for_the_layered_generator():
         build(cfg, (1, 6, 16, 16), 0)
 
 
-def test_polar_velocities_keep_their_speed_in_every_direction():
-    from ganforge.modalities.video.layered import LayeredGenerator
+def test_a_supersampled_layered_run_is_drawn_nearest_or_bilinear(tiny_run, tmp_path, capsys):
+    from ganforge.training import train
 
-    torch.manual_seed(0)
-    G = LayeredGenerator(frames=4, size=16, channels=1, z_dim=8, width=8, polar=True)
-    nn.init.zeros_(G.step.weight)
-    G.reach.data.fill_(20.0)
-    nn.init.zeros_(G.speed.weight)
-    nn.init.constant_(G.speed.bias, float(torch.log(torch.expm1(torch.tensor(0.2)))))
-    with torch.no_grad():
-        pos = G.positions(G.sample_latent(64, generator=torch.Generator().manual_seed(3))["motion"])
-    first = pos[:, 1, 0] - pos[:, 0, 0]  # each clip's first move (the walls are far)
-    start = pos[:, 0, 0].abs().max(-1).values
-    inside = start < 0.7
-    speed = first[inside].norm(dim=-1)
-    assert inside.sum() > 10 and torch.allclose(speed, torch.full_like(speed, 0.2), atol=1e-4)
-    angles = torch.atan2(first[inside, 1], first[inside, 0])
-    assert angles.max() - angles.min() > 2.0  # directions differ from clip to clip
+    over = [*TINY, "model.arch=layered", "video.supersample=2", "video.minibatch_std=true"]
+    run = tmp_path / "layered"
+    train("moving-mnist", out=run, steps=2, overrides=over, progress=False)
+    arrays = {}
+    for how in ("nearest", "bilinear"):
+        out = tmp_path / f"{how}.npy"
+        args = ["sample", str(run), "--n", "4", "--seed", "5", "--upsample", how]
+        assert main([*args, "--out", str(out)]) == 0
+        arrays[how] = np.load(out)
+    near, smooth = arrays["nearest"], arrays["bilinear"]
+    assert near.shape == smooth.shape == (4, 1, 6, 16, 16)
+    assert np.allclose(np.load(_default_draw(run, tmp_path)), near)  # nearest: as trained
+    # bilinear draws the same sprites smoother: less change from pixel to pixel
+    assert np.abs(np.diff(smooth, axis=-1)).mean() < np.abs(np.diff(near, axis=-1)).mean()
+    capsys.readouterr()
+    # a run without a finer canvas has nothing to upsample: one line, exit 2
+    bad = ["sample", str(tiny_run), "--n", "2", "--upsample", "bilinear"]
+    assert main([*bad, "--out", str(tmp_path / "x.npy")]) == 2
+    assert "video.supersample" in capsys.readouterr().err
+
+
+def _default_draw(run, tmp_path):
+    out = tmp_path / "default.npy"
+    assert main(["sample", str(run), "--n", "4", "--seed", "5", "--out", str(out)]) == 0
+    return out

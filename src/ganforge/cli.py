@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(longer notes as it rises; default: the run's music.hold)",
     )
     s.add_argument(
+        "--upsample",
+        help="layered video runs with video.supersample: nearest (as trained) or bilinear "
+        "(sprites drawn smooth at every half-pixel place)",
+    )
+    s.add_argument(
         "--best", action="store_true", help="the best checkpoint by eval.metric (eval.every)"
     )
 
@@ -225,6 +230,7 @@ def _sample(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         best=args.best,
         hold=args.hold,
+        upsample=args.upsample,
     )
     print(f"wrote {args.n} samples to {path}")
     return 0

@@ -40,6 +40,7 @@ def sample(
     temperature: float | None = None,
     best: bool = False,
     hold: float | None = None,
+    upsample: str | None = None,
 ) -> Path:
     """Draw ``n`` samples and write them (``best``: from the run's best checkpoint).
 
@@ -50,7 +51,9 @@ def sample(
     sampling temperature of modalities that have one (text): a generator with a
     ``temperature`` attribute takes it, and the modality's decoding reads it. ``hold`` is the
     hysteresis of a generator that has one (music voices: a pitch is kept unless another's
-    logit beats it by more than this; the run's own by default).
+    logit beats it by more than this; the run's own by default). ``upsample`` is how a
+    layered video generator brings its canvas to the finer one it moves sprites on
+    (``nearest`` as trained, or ``bilinear``: the same sprites, smooth at every place).
     """
     if n < 1:
         raise ConfigError(f"--n must be at least 1; got {n}")
@@ -69,6 +72,14 @@ def sample(
         if hold < 0:
             raise ConfigError(f"--hold must be 0 or more; got {hold}")
         run.generator.hold = float(hold)
+    if upsample is not None:
+        if getattr(run.generator, "supersample", 1) <= 1:
+            raise ConfigError(
+                "--upsample is for layered video runs trained with video.supersample above 1"
+            )
+        if upsample not in ("nearest", "bilinear"):
+            raise ConfigError(f"--upsample must be nearest or bilinear; got '{upsample}'")
+        run.generator.upsample = upsample
     if label is not None:
         labels = torch.full((n,), class_id(run, label), dtype=torch.long)
     if conditions:

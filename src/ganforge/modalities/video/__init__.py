@@ -38,8 +38,9 @@ class VideoOptions:
     # layered: sprites drawn and moved by whole pixels on a canvas this many times finer,
     # then averaged down (as the generated data sets are drawn)
     supersample: int = field(default=1, metadata={"choices": (1, 2, 4)})
-    # layered: a sprite's velocity per clip as x, y from one head, or a direction and a speed
-    velocity: str = field(default="free", metadata={"choices": ("free", "polar")})
+    # layered, supersample > 1: how the drawn canvas reaches the finer one (``sample
+    # --upsample`` draws a trained run either way; training bilinear froze in short runs)
+    upsample: str = field(default="nearest", metadata={"choices": ("nearest", "bilinear")})
 
 
 MOVIE = (".gif", ".mp4", ".webm", ".mov", ".mkv")

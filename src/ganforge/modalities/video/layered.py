@@ -14,13 +14,13 @@ expressible. With ``supersample`` s the drawn background and sprites are upsampl
 (nearest) to a canvas s times the clip's side, moved there by whole pixels and averaged
 down (as the generated data sets are drawn on their 64x64 canvas): on a 32-pixel clip a
 sprite then moves by half pixels, so a speed of 1.7 px a frame no longer shows as steps of
-1 and 2. (Smooth canvases, drawn at the fine size or upsampled bilinearly, went dark and
-froze within a few hundred steps in three short runs; the nearest upsampling did not.)
-With ``polar`` the per-clip velocity is a direction (a unit vector) times a speed
-(softplus) from separate heads: a linear head alone gives speeds spread from zero up (a
-Gaussian's), while objects that all move at 2-5 px a frame need speeds bounded away from
-zero. The latent is MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep content``
-walks the motion with the look held.
+1 and 2. Upsampled ``nearest`` (the default), a sprite is blocky on the finer canvas, so
+its look alternates between sharp (whole-pixel places) and soft (half-pixel ones); drawn
+``bilinear`` it looks alike everywhere. Training with ``bilinear`` went dark and froze
+within a few hundred steps in four short runs (G painted a still texture into the
+background), so it is a drawing setting: train nearest, draw either way. The latent is
+MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep content`` walks the motion with
+the look held.
 """
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ class LayeredGenerator(nn.Module):
         width: int = 64,
         layers: int = 1,
         supersample: int = 1,
-        polar: bool = False,
+        upsample: str = "nearest",
     ) -> None:
         super().__init__()
         self.frames, self.z_dim, self.C, self.layers = frames, z_dim, channels, layers
         self.supersample = int(supersample)
+        self.upsample = upsample  # how the canvas reaches the finer one (a drawing setting)
         self.gru = nn.GRU(MOTION_DIM, MOTION_DIM, batch_first=True)
         self.image = FrameGenerator(z_dim, size, channels + layers * (channels + 1), width)
         size = size * self.supersample  # the canvas sprites are moved on
@@ -73,11 +74,6 @@ class LayeredGenerator(nn.Module):
         # from the first step: sprites moved by per-frame steps alone froze in a first run)
         # plus a per-frame change, small at first
         self.velocity = nn.Linear(MOTION_DIM, 2 * layers)
-        self.speed: nn.Linear | None = None
-        if polar:  # speed = softplus(head): 0.1 grid units a frame at first, for every clip
-            self.speed = nn.Linear(MOTION_DIM, layers)
-            nn.init.normal_(self.speed.weight, std=0.02)
-            nn.init.constant_(self.speed.bias, -2.25)
         self.step = nn.Linear(MOTION_DIM, 2 * layers)
         nn.init.normal_(self.step.weight, std=0.02)
         nn.init.zeros_(self.step.bias)
@@ -99,9 +95,6 @@ class LayeredGenerator(nn.Module):
         n, t = h.shape[:2]
         start = self.start(h[:, 0]).view(n, 1, self.layers, 2)
         velocity = self.velocity(h[:, 0]).view(n, 1, self.layers, 2)
-        if self.speed is not None:
-            speed = nn.functional.softplus(self.speed(h[:, 0])).view(n, 1, self.layers, 1)
-            velocity = nn.functional.normalize(velocity, dim=-1) * speed
         steps = velocity + self.step(h[:, 1:]).view(n, t - 1, self.layers, 2)
         path = torch.cat([start, start + steps.cumsum(1)], 1)
         return fold(path) * torch.sigmoid(self.reach)[:, None]
@@ -112,7 +105,7 @@ class LayeredGenerator(nn.Module):
         canvas = self.image(content)  # (n, C + k (C + 1), s, s) in [-1, 1]
         if self.supersample > 1:
             up = self.supersample
-            canvas = nn.functional.interpolate(canvas, scale_factor=up)
+            canvas = nn.functional.interpolate(canvas, scale_factor=up, mode=self.upsample)
         size = canvas.shape[-1]
         frames = canvas[:, None, :c].expand(n, t, c, size, size)
         pos = self.positions(latent["motion"]).float()

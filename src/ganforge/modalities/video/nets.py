@@ -250,7 +250,7 @@ def build(
             g_width,
             o.layers or o.objects,
             o.supersample or 1,
-            polar=o.velocity == "polar",
+            upsample=o.upsample or "nearest",
         )
     else:
         G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)

@@ -569,18 +569,3 @@ def _default_draw(run, tmp_path):
     out = tmp_path / "default.npy"
     assert main(["sample", str(run), "--n", "4", "--seed", "5", "--out", str(out)]) == 0
     return out
-
-
-def test_the_motion_mlp_starts_as_the_plain_heads_and_learns():
-    from ganforge.modalities.video.layered import LayeredGenerator
-
-    torch.manual_seed(0)
-    G = LayeredGenerator(frames=6, size=16, channels=1, z_dim=8, width=8, motion_mlp=32)
-    torch.manual_seed(0)
-    plain = LayeredGenerator(frames=6, size=16, channels=1, z_dim=8, width=8)
-    plain.load_state_dict({k: v for k, v in G.state_dict().items() if not k.startswith("first")})
-    motion = G.sample_latent(4, generator=torch.Generator().manual_seed(2))["motion"]
-    pos = G.positions(motion)
-    assert torch.allclose(pos, plain.positions(motion))  # a zero residual at first
-    pos.square().sum().backward()
-    assert G.first[-1].weight.grad.abs().sum() > 0  # and it trains

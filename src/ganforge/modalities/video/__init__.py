@@ -41,8 +41,6 @@ class VideoOptions:
     # layered, supersample > 1: how the drawn canvas reaches the finer one (``sample
     # --upsample`` draws a trained run either way; training bilinear froze in short runs)
     upsample: str = field(default="nearest", metadata={"choices": ("nearest", "bilinear")})
-    # layered: hidden units of a residual MLP on the first motion state (0: none)
-    motion_mlp: int = field(default=0, metadata={"range": (0, 1024, True)})
 
 
 MOVIE = (".gif", ".mp4", ".webm", ".mov", ".mkv")

@@ -61,7 +61,6 @@ class LayeredGenerator(nn.Module):
         layers: int = 1,
         supersample: int = 1,
         upsample: str = "nearest",
-        motion_mlp: int = 0,
     ) -> None:
         super().__init__()
         self.frames, self.z_dim, self.C, self.layers = frames, z_dim, channels, layers
@@ -75,18 +74,6 @@ class LayeredGenerator(nn.Module):
         # from the first step: sprites moved by per-frame steps alone froze in a first run)
         # plus a per-frame change, small at first
         self.velocity = nn.Linear(MOTION_DIM, 2 * layers)
-        # with ``motion_mlp`` hidden units, the first motion state passes a residual MLP
-        # before the start and velocity heads: a linear map of the GRU's state gives a
-        # Gaussian-like spread of speeds (many slow clips), the data's speeds lie in a band
-        self.first: nn.Sequential | None = None
-        if motion_mlp:
-            self.first = nn.Sequential(
-                nn.Linear(MOTION_DIM, motion_mlp),
-                nn.LeakyReLU(0.2),
-                nn.Linear(motion_mlp, MOTION_DIM),
-            )
-            nn.init.zeros_(self.first[-1].weight)  # starts as the plain heads
-            nn.init.zeros_(self.first[-1].bias)
         self.step = nn.Linear(MOTION_DIM, 2 * layers)
         nn.init.normal_(self.step.weight, std=0.02)
         nn.init.zeros_(self.step.bias)
@@ -106,9 +93,8 @@ class LayeredGenerator(nn.Module):
         """(n, frames, layers, 2) sprite offsets in grid units ([-1, 1] spans the frame)."""
         h, _ = self.gru(motion.to(self.gru.weight_ih_l0.dtype))
         n, t = h.shape[:2]
-        first = h[:, 0] if self.first is None else h[:, 0] + self.first(h[:, 0])
-        start = self.start(first).view(n, 1, self.layers, 2)
-        velocity = self.velocity(first).view(n, 1, self.layers, 2)
+        start = self.start(h[:, 0]).view(n, 1, self.layers, 2)
+        velocity = self.velocity(h[:, 0]).view(n, 1, self.layers, 2)
         steps = velocity + self.step(h[:, 1:]).view(n, t - 1, self.layers, 2)
         path = torch.cat([start, start + steps.cumsum(1)], 1)
         return fold(path) * torch.sigmoid(self.reach)[:, None]

@@ -251,7 +251,6 @@ def build(
             o.layers or o.objects,
             o.supersample or 1,
             upsample=o.upsample or "nearest",
-            motion_mlp=o.motion_mlp or 0,
         )
     else:
         G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)

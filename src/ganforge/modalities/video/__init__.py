@@ -39,7 +39,7 @@ class VideoOptions:
     # then averaged down (as the generated data sets are drawn)
     supersample: int = field(default=1, metadata={"choices": (1, 2, 4)})
     # layered, supersample > 1: how the drawn canvas reaches the finer one (``sample
-    # --upsample`` draws a trained run either way; training bilinear froze in short runs)
+    # --upsample`` draws a trained run either way; smooth canvases froze in short probes)
     upsample: str = field(default="nearest", metadata={"choices": ("nearest", "bilinear")})
 
 

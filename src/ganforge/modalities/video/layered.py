@@ -16,8 +16,8 @@ down (as the generated data sets are drawn on their 64x64 canvas): on a 32-pixel
 sprite then moves by half pixels, so a speed of 1.7 px a frame no longer shows as steps of
 1 and 2. Upsampled ``nearest`` (the default), a sprite is blocky on the finer canvas, so
 its look alternates between sharp (whole-pixel places) and soft (half-pixel ones); drawn
-``bilinear`` it looks alike everywhere. Training with ``bilinear`` went dark and froze
-within a few hundred steps in four short runs (G painted a still texture into the
+``bilinear`` it looks alike everywhere. Smooth canvases in training went dark or froze
+within a few hundred steps in 4 of 5 short probes (G painted a still texture into the
 background), so it is a drawing setting: train nearest, draw either way. The latent is
 MoCoGAN's ``{content, motion}`` dict: ``interpolate --keep content`` walks the motion with
 the look held.

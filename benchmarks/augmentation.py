@@ -222,7 +222,8 @@ def summarise(name: str, k: int, acc: dict[str, list[float]], gan_s: list[float]
 
 DRAWS = (
     "plain, truncation:T, filter:P, expansion:S (latents times S), snapshots:K (an equal share"
-    " from each of the run's last K kept checkpoints), or several joined by +"
+    " from each of the run's last K kept checkpoints), gans:K (an equal share from each of K"
+    " GANs trained alike with seeds 0..K-1), or several joined by +"
 )
 
 
@@ -233,6 +234,7 @@ def _draw(spec: str) -> dict[str, float]:
         "filter": "min_confidence",
         "expansion": "latent_scale",
         "snapshots": "snapshots",
+        "gans": "gans",
     }
     kw: dict[str, float] = {}
     for part in spec.split("+"):
@@ -245,24 +247,31 @@ def _draw(spec: str) -> dict[str, float]:
     return kw
 
 
+def gan_dir(run_dir: Path, seed: int) -> Path:
+    """Where the CAS GAN of ``seed`` lives: ``run_dir`` for seed 0, ``run_dir-seedN`` else."""
+    return run_dir if seed == 0 else run_dir.with_name(f"{run_dir.name}-seed{seed}")
+
+
 def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: list[str]) -> None:
-    """CAS: one conditional GAN on the whole training split (reused when ``run_dir`` holds
-    one); per way of drawing its samples (plain, truncated, filtered by the dataset
-    classifier, widened latents) a classifier on 60k of them."""
-    for spec in draws:
-        _draw(spec)  # a typo fails now, not after the GAN's minutes
+    """CAS: conditional GANs on the whole training split (one per seed that a ``gans:K``
+    draw needs; each reused when its folder holds one); per way of drawing their samples
+    (plain, truncated, filtered by the dataset classifier, widened latents, snapshots,
+    several GANs) a classifier on 60k of them."""
+    gans = max(int(_draw(spec).get("gans", 1)) for spec in draws)  # a typo fails now
     pool, test = splits("fashion-mnist")
-    if (run_dir / "run.json").exists():
-        run, gan_s = ganforge.load_run(run_dir), None  # reused: trained earlier
-    else:
+    gan_s: dict[int, float | None] = {}
+    for seed in range(gans):
+        if (gan_dir(run_dir, seed) / "run.json").exists():
+            gan_s[seed] = None  # reused: trained earlier
+            continue
         # the dataset itself (not a registered copy): --filter needs its classifier
-        run, gan_s = train_gan(
+        _, gan_s[seed] = train_gan(
             pool.data,
             pool.labels,
             pool.class_names,
             seconds,
-            0,
-            run_dir,
+            seed,
+            gan_dir(run_dir, seed),
             "none",
             extra,
             spec="fashion-mnist",
@@ -270,11 +279,13 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
     real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
     for spec in draws:
         kw = _draw(spec)
-        runs = snapshot_runs(run_dir, int(kw.pop("snapshots", 1)))
+        snaps, count = int(kw.pop("snapshots", 1)), int(kw.pop("gans", 1))
+        runs = [r for s in range(count) for r in snapshot_runs(gan_dir(run_dir, s), snaps)]
         kept, drawn = draw_labelled(runs, 6000, 1, **kw)
         x = as_uint8(torch.cat(kept))
         y = torch.arange(10).repeat_interleave(6000)
         fake_acc = accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)
+        trained = [gan_s[s] for s in range(count)]
         line = {
             "benchmark": "augmentation",
             "cas": True,
@@ -282,8 +293,8 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
             "gan": extra,
             "draw": spec,
             "drawn": drawn,
-            "gan_seconds": None if gan_s is None else round(gan_s, 1),
-            "gan_steps": run.step,
+            "gan_seconds": [None if t is None else round(t, 1) for t in trained],
+            "gan_steps": [r.step for r in runs],
             "clf_steps": clf_steps,
             "cas_acc": round(fake_acc, 4),
             "real_acc": round(real_acc, 4),
@@ -308,7 +319,8 @@ def main() -> None:
     p.add_argument(
         "--cas-run",
         type=Path,
-        help="keep the CAS GAN's run here (a folder that already holds one is reused)",
+        help="keep the CAS GAN's run here (a folder that already holds one is reused; the"
+        " GANs of gans:K draws beside it as DIR-seedN)",
     )
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:

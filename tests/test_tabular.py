@@ -470,3 +470,20 @@ def test_several_conditions_hold_together_and_too_rare_ones_say_so(tmp_path, mon
         synth.sample(5000, conditions={"size": "large", "colour": "red"})
     with pytest.raises(ConfigError, match="continuous column"):
         synth.sample(5, conditions={"size": "large", "weight": 2})
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_csv_not_separated_by_commas_is_read_by_its_separator_and_said(tmp_path, sep):
+    from ganforge.modalities.table.datasets import load_table, read_table
+
+    rows = [f"{i}{sep}{'ab'[i % 2]}{sep}{i * 0.5:.1f}" for i in range(40)]
+    path = tmp_path / "semi.csv"
+    path.write_text(sep.join(["n", "kind", "x"]) + "\n" + "\n".join(rows) + "\n")
+    frame = read_table(path)
+    assert list(frame.columns) == ["n", "kind", "x"]
+    assert frame["x"].iloc[3] == 1.5
+    notes = load_table("csv", str(path)).info["notes"]
+    assert notes[0] == f"semi.csv: columns are separated by {sep!r}, not commas; read so"
+    single = tmp_path / "one.csv"
+    single.write_text("only\n1\n2\n3\n")
+    assert read_table(single).shape == (3, 1) and "read_note" not in read_table(single).attrs

@@ -7,6 +7,7 @@ are fitted on the training rows only and the encoded matrix is the dataset's dat
 
 from __future__ import annotations
 
+import csv
 import uuid
 from pathlib import Path
 from typing import Any
@@ -42,15 +43,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if p.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(p)
         else:
-            frame = pd.read_csv(
-                p,
-                na_values=NA_VALUES,
-                keep_default_na=True,
-                skipinitialspace=True,
-                low_memory=False,
-                sep=None if p.suffix.lower() in (".tsv", ".txt") else ",",
-                engine="python" if p.suffix.lower() in (".tsv", ".txt") else "c",
-            )
+            sniff = p.suffix.lower() in (".tsv", ".txt")
+            frame = _read_delimited(p, None if sniff else ",")
+            other = None if sniff or frame.shape[1] != 1 else _other_delimiter(p)
+            if other is not None:
+                frame = _read_delimited(p, other)
+                if frame.shape[1] > 1:
+                    frame.attrs["read_note"] = (
+                        f"{p.name}: columns are separated by {other!r}, not commas; read so"
+                    )
     except ImportError:
         raise DataError(f"{p.name}: reading Parquet needs pyarrow (pip install pyarrow)") from None
     except UnicodeDecodeError:
@@ -62,6 +63,29 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise DataError(f"table {p} is empty (no rows or no columns)")
     return frame
+
+
+def _read_delimited(p: Path, sep: str | None) -> pd.DataFrame:
+    return pd.read_csv(
+        p,
+        na_values=NA_VALUES,
+        keep_default_na=True,
+        skipinitialspace=True,
+        low_memory=False,
+        sep=sep,
+        engine="python" if sep is None else "c",
+    )
+
+
+def _other_delimiter(p: Path) -> str | None:
+    """The separator of a CSV that commas split into one column (';' from a European
+    spreadsheet, tabs, '|'), or None when its first lines show no such separator."""
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        head = fh.read(65536)
+    try:
+        return csv.Sniffer().sniff(head, delimiters=";\t|").delimiter
+    except csv.Error:
+        return None
 
 
 def diamonds() -> pd.DataFrame:
@@ -124,7 +148,8 @@ def load_table(
         preview=real_preview(train, {c["name"]: c["kind"] for c in tr.columns}),
         timings={k: round(v, 3) for k, v in tr.timings.items()},
     )
-    notes = [f"columns: {describe(tr.kinds)} (change with --set tabular.columns.NAME=KIND)"]
+    notes = [frame.attrs["read_note"]] if "read_note" in frame.attrs else []
+    notes.append(f"columns: {describe(tr.kinds)} (change with --set tabular.columns.NAME=KIND)")
     if len(held):
         notes.append(
             f"holding out {len(held)} of {len(frame)} rows for evaluation "

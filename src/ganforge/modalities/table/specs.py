@@ -29,7 +29,7 @@ SPECS = (
         "csv",
         "tabular",
         partial(_load, "csv"),
-        "a CSV table (types detected; '?', 'NA' and empty cells are missing values)",
+        "a CSV table (separator and types detected; '?', 'NA' and empty cells are missing values)",
         "your disk",
         arg="required",
         usage="csv:PATH",

@@ -360,8 +360,12 @@ def test_text_gru_warms_up_once_and_samples_at_a_temperature(tmp_path, capsys):
     assert main(args + [x for kv in sets for x in ("--set", kv)]) == 0
     first = capsys.readouterr().out
     assert first.count("pretrained G by maximum likelihood") == 1
+    # the plan comes first, so a long warm-up is never a silent wait
+    plan = "warming G up by maximum likelihood for 2 s before the game"
+    assert first.index(plan) < first.index("pretrained G")
     assert main(args[:5] + ["20", "--out", str(out), "--resume"]) == 0
-    assert "pretrained G" not in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "pretrained G" not in again and "warming G up" not in again
     cold, hot = tmp_path / "cold.txt", tmp_path / "hot.txt"
     assert main(["sample", str(out), "--n", "300", "--out", str(cold), "--temperature", "0.2"]) == 0
     assert main(["sample", str(out), "--n", "300", "--out", str(hot), "--temperature", "2"]) == 0

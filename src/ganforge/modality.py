@@ -133,6 +133,11 @@ class Modality:
             return [ClassLoss(cfg.loss.class_weight)]
         return []
 
+    def warm_start_plan(self, cfg: Config, G: Any) -> str | None:
+        """One line printed before ``warm_start`` runs: what it will do, how long, and the
+        setting that skips it. Default: None (no warm start)."""
+        return None
+
     def warm_start(
         self, G: Any, D: Any, dataset: Dataset, cfg: Config, progress: bool
     ) -> list[str]:

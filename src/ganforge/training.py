@@ -162,6 +162,9 @@ def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) 
     torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
     G, D = build_from_config(cfg, dataset.sample_shape, num_classes, dataset.info)
     if not resume:  # every rank alike (same seed), so the replicas start equal
+        plan = modality.warm_start_plan(cfg, G)
+        if plan and ctx.is_main:
+            print(f"ganforge: {plan}", flush=True)
         for note in modality.warm_start(G, D, dataset, cfg, cfg.log.progress and ctx.is_main):
             if ctx.is_main:
                 print(f"ganforge: {note}", flush=True)

@@ -62,6 +62,15 @@ class TextModality(Modality):
             "max_vocab": o.max_vocab,
         }
 
+    def warm_start_plan(self, cfg: Any, G: Any) -> str | None:
+        seconds = cfg.section("text").pretrain_seconds
+        if not seconds or not hasattr(G, "mle_loss"):
+            return None
+        return (
+            f"warming G up by maximum likelihood for {seconds:g} s before the game "
+            "(text.pretrain_seconds; --set text.pretrain_seconds=0 skips it)"
+        )
+
     def warm_start(self, G: Any, D: Any, dataset: Any, cfg: Any, progress: bool) -> list[str]:
         """``text.pretrain_seconds`` of maximum likelihood for a generator that has one."""
         o = cfg.section("text")

@@ -409,6 +409,10 @@ def test_a_video_folder_trains_and_bad_files_are_listed(tmp_path, capsys):
     assert "broken.mp4" in text.out + text.err
     meta = json.loads((out / "run.json").read_text())
     assert meta["info"]["video"]["channels"] == 3
+    # four short files hold out too few clips for the floors: said with the count and the fix
+    assert main(["eval", str(out), "--n", "20"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "this run holds out 1:" in err and "video.holdout" in err
 
 
 def test_bad_video_settings_are_one_line_errors(tmp_path, capsys):

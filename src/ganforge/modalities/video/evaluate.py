@@ -159,8 +159,9 @@ def evaluate_run(
     ref = reference_for(run.info)
     if len(ref.heldout) < 10:
         raise ConfigError(
-            "evaluation needs held-out clips: train with video.holdout > 0 (default 0.1) "
-            "on a folder of several source files"
+            f"evaluation needs at least 10 held-out clips for its floors; this run holds out "
+            f"{len(ref.heldout)}: train on more clips or with a larger video.holdout (0.1 by "
+            "default; clips of one source file are held out together)"
         )
     count = min(max(n, 10), len(ref.heldout))
     stage("generated clips")

@@ -63,6 +63,10 @@ def test_bad_overrides_give_one_line(override, message):
 def test_unknown_preset_suggests():
     with pytest.raises(ConfigError, match="unknown preset 'sed' .did you mean 'seed'"):
         cfgmod.resolve("sed")
+    # a name like none of them gets the list, not a far-fetched guess
+    with pytest.raises(ConfigError, match="unknown preset 'nosuchpreset'; available") as err:
+        cfgmod.resolve("nosuchpreset")
+    assert "did you mean" not in str(err.value)
 
 
 def test_yaml_file_errors(tmp_path):

@@ -48,7 +48,7 @@ class Registry(Generic[T]):
         items = self._loaded()
         if name in items:
             return items[name]
-        close = difflib.get_close_matches(str(name), list(items), n=1, cutoff=0.5)
+        close = difflib.get_close_matches(str(name), list(items), n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConfigError(f"unknown {self.kind} '{name}'{hint}; known: {', '.join(items)}")
 

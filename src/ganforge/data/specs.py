@@ -36,7 +36,7 @@ def _unknown(spec: str) -> DataError:
         hint = f" did you mean 'folder:{spec}'?"
     else:
         names = [s.name + (":" if s.arg == "required" else "") for _, s in DATASETS.items()]
-        close = difflib.get_close_matches(spec.lower(), names, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(spec.lower(), names, n=1, cutoff=0.6)
         hint = f" did you mean '{close[0]}'?" if close else ""
     return DataError(f"unknown dataset '{spec}';{hint} valid: {valid} (see `ganforge datasets`)")
 

@@ -170,12 +170,28 @@ def fit_classifier(
 
 
 @torch.no_grad()
+def predictions(net: ClassifierNet, test: Dataset) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat(
+            [
+                net(test.data[i : i + 1000].float().div(127.5).sub(1)).argmax(1)
+                for i in range(0, len(test), 1000)
+            ]
+        )
+
+
 def accuracy(net: ClassifierNet, test: Dataset) -> float:
-    right = 0
-    for i in range(0, len(test), 1000):
-        xb = test.data[i : i + 1000].float().div(127.5).sub(1)
-        right += int((net(xb).argmax(1) == test.labels[i : i + 1000]).sum())
-    return right / len(test)
+    return float((predictions(net, test) == test.labels).float().mean())
+
+
+def class_accuracy(net: ClassifierNet, test: Dataset) -> tuple[float, dict[str, float]]:
+    """Overall accuracy and each class's (its recall), by class name: where a gap lies."""
+    right = predictions(net, test) == test.labels
+    per = {
+        name: round(float(right[test.labels == c].float().mean()), 4)
+        for c, name in enumerate(test.class_names)
+    }
+    return float(right.float().mean()), per
 
 
 def arms(real, synth1, synth4):
@@ -276,7 +292,9 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
             extra,
             spec="fashion-mnist",
         )
-    real_acc = accuracy(fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test)
+    real_acc, real_class = class_accuracy(
+        fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test
+    )
     for spec in draws:
         kw = _draw(spec)
         snaps, count = int(kw.pop("snapshots", 1)), int(kw.pop("gans", 1))
@@ -284,7 +302,7 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
         kept, drawn = draw_labelled(runs, 6000, 1, **kw)
         x = as_uint8(torch.cat(kept))
         y = torch.arange(10).repeat_interleave(6000)
-        fake_acc = accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)
+        fake_acc, fake_class = class_accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)
         trained = [gan_s[s] for s in range(count)]
         line = {
             "benchmark": "augmentation",
@@ -299,6 +317,8 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
             "cas_acc": round(fake_acc, 4),
             "real_acc": round(real_acc, 4),
             "gap_points": round(100 * (real_acc - fake_acc), 2),
+            "cas_class_acc": fake_class,
+            "real_class_acc": real_class,
         }
         print(json.dumps(line), flush=True)
 

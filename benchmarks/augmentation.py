@@ -20,7 +20,7 @@ Usage::
     python benchmarks/augmentation.py [--data fashion-mnist,mnist5k] [--ks 10,50,100]
         [--seeds 5] [--gan-seconds 40] [--clf-steps 400] [--cas-seconds 600]
         [--cas-set model.g_conditioning=cbn ...] [--cas-draws plain,filter:0.9,expansion:1.25]
-        [--cas-run DIR]
+        [--cas-run DIR] [--cas-clf-seeds 3]
 """
 
 from __future__ import annotations
@@ -268,7 +268,25 @@ def gan_dir(run_dir: Path, seed: int) -> Path:
     return run_dir if seed == 0 else run_dir.with_name(f"{run_dir.name}-seed{seed}")
 
 
-def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: list[str]) -> None:
+def fitted_accuracy(
+    x: torch.Tensor, y: torch.Tensor, test: Dataset, clf_steps: int, seeds: int
+) -> tuple[list[float], dict[str, float]]:
+    """Each classifier seed's test accuracy, and each class's averaged over the seeds."""
+    runs = [
+        class_accuracy(fit_classifier([(x, y, False)], clf_steps, s), test) for s in range(seeds)
+    ]
+    per = {c: round(float(np.mean([r[1][c] for r in runs])), 4) for c in runs[0][1]}
+    return [r[0] for r in runs], per
+
+
+def cas(
+    seconds: float,
+    clf_steps: int,
+    run_dir: Path,
+    extra: list[str],
+    draws: list[str],
+    clf_seeds: int = 1,
+) -> None:
     """CAS: conditional GANs on the whole training split (one per seed that a ``gans:K``
     draw needs; each reused when its folder holds one); per way of drawing their samples
     (plain, truncated, filtered by the dataset classifier, widened latents, snapshots,
@@ -292,9 +310,8 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
             extra,
             spec="fashion-mnist",
         )
-    real_acc, real_class = class_accuracy(
-        fit_classifier([(pool.data, pool.labels, False)], clf_steps, 0), test
-    )
+    real_accs, real_class = fitted_accuracy(pool.data, pool.labels, test, clf_steps, clf_seeds)
+    real_acc = float(np.mean(real_accs))
     for spec in draws:
         kw = _draw(spec)
         snaps, count = int(kw.pop("snapshots", 1)), int(kw.pop("gans", 1))
@@ -302,7 +319,8 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
         kept, drawn = draw_labelled(runs, 6000, 1, **kw)
         x = as_uint8(torch.cat(kept))
         y = torch.arange(10).repeat_interleave(6000)
-        fake_acc, fake_class = class_accuracy(fit_classifier([(x, y, False)], clf_steps, 0), test)
+        fake_accs, fake_class = fitted_accuracy(x, y, test, clf_steps, clf_seeds)
+        fake_acc = float(np.mean(fake_accs))
         trained = [gan_s[s] for s in range(count)]
         line = {
             "benchmark": "augmentation",
@@ -317,6 +335,9 @@ def cas(seconds: float, clf_steps: int, run_dir: Path, extra: list[str], draws: 
             "cas_acc": round(fake_acc, 4),
             "real_acc": round(real_acc, 4),
             "gap_points": round(100 * (real_acc - fake_acc), 2),
+            # one classifier fit per seed (init and batch order): the spread of the figure
+            "cas_acc_by_seed": [round(a, 4) for a in fake_accs],
+            "real_acc_by_seed": [round(a, 4) for a in real_accs],
             "cas_class_acc": fake_class,
             "real_class_acc": real_class,
         }
@@ -332,6 +353,9 @@ def main() -> None:
     p.add_argument("--clf-steps", type=int, default=400)
     p.add_argument("--cas-seconds", type=float, default=600.0, help="0: skip CAS")
     p.add_argument("--cas-clf-steps", type=int, default=2000)
+    p.add_argument(
+        "--cas-clf-seeds", type=int, default=1, help="classifier fits per draw (means reported)"
+    )
     p.add_argument(
         "--cas-set", action="append", default=[], help="KEY=VALUE for the CAS GAN (repeatable)"
     )
@@ -389,6 +413,7 @@ def main() -> None:
                 args.cas_run or tmp / "cas",
                 args.cas_set,
                 args.cas_draws.split(","),
+                args.cas_clf_seeds,
             )
 
 

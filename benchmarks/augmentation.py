@@ -171,13 +171,8 @@ def fit_classifier(
 
 @torch.no_grad()
 def predictions(net: ClassifierNet, test: Dataset) -> torch.Tensor:
-    with torch.no_grad():
-        return torch.cat(
-            [
-                net(test.data[i : i + 1000].float().div(127.5).sub(1)).argmax(1)
-                for i in range(0, len(test), 1000)
-            ]
-        )
+    images = test.data.float().div(127.5).sub(1)
+    return torch.cat([net(images[i : i + 1000]).argmax(1) for i in range(0, len(test), 1000)])
 
 
 def accuracy(net: ClassifierNet, test: Dataset) -> float:

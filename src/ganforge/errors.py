@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
+
+def closest(word: str, options: Iterable[str]) -> str | None:
+    """The option a typo most likely meant, or None when none is close enough to offer
+    (difflib ratio 0.6: 'sed' finds 'seed', 'nosuchpreset' finds nothing)."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return close[0] if close else None
+
 
 class GanforgeError(Exception):
     """A problem with the user's input (config, data, run directory), not a bug in ganforge.

@@ -7,13 +7,12 @@ lookup), and the config's valid choices are read from here, never from lists kep
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, closest
 
 T = TypeVar("T")
 
@@ -48,8 +47,8 @@ class Registry(Generic[T]):
         items = self._loaded()
         if name in items:
             return items[name]
-        close = difflib.get_close_matches(str(name), list(items), n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        close = closest(str(name), items)
+        hint = f" (did you mean '{close}'?)" if close else ""
         raise ConfigError(f"unknown {self.kind} '{name}'{hint}; known: {', '.join(items)}")
 
     def names(self) -> tuple[str, ...]:

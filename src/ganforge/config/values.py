@@ -7,12 +7,11 @@ a modality section's ranges and choices from its fields' metadata.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from typing import Any
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, closest
 
 STEPS = ("alternating", "simultaneous")
 PENALTIES = ("none", "wgan-gp", "r1")
@@ -165,8 +164,8 @@ def shown(text: str) -> str:
 
 
 def suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(word, options)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def coerce(key: str, value: Any, tp: Any) -> Any:

@@ -6,12 +6,11 @@ finds the one a string names and loads it.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 from ganforge.data.dataset import Dataset
-from ganforge.errors import DataError
+from ganforge.errors import DataError, closest
 from ganforge.registry import DATASETS, DatasetSpec
 
 
@@ -36,8 +35,8 @@ def _unknown(spec: str) -> DataError:
         hint = f" did you mean 'folder:{spec}'?"
     else:
         names = [s.name + (":" if s.arg == "required" else "") for _, s in DATASETS.items()]
-        close = difflib.get_close_matches(spec.lower(), names, n=1, cutoff=0.6)
-        hint = f" did you mean '{close[0]}'?" if close else ""
+        close = closest(spec.lower(), names)
+        hint = f" did you mean '{close}'?" if close else ""
     return DataError(f"unknown dataset '{spec}';{hint} valid: {valid} (see `ganforge datasets`)")
 
 

@@ -35,6 +35,7 @@ class VideoOptions:
     layers: int = field(default=0, metadata={"range": (0, 8, True)})  # layered: 0 = objects
     motion_stream: bool = False  # the video critic also reads frame-to-frame differences
     minibatch_std: bool = False  # the critics see the batch's spread (against collapse)
+    track_critic: bool = False  # a third critic reads the lit mass's path (head "track")
     # layered: sprites drawn and moved by whole pixels on a canvas this many times finer,
     # then averaged down (as the generated data sets are drawn)
     supersample: int = field(default=1, metadata={"choices": (1, 2, 4)})

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.errors import ConfigError
+from ganforge.modalities.video.track import TrackCritic
 from ganforge.nets.base import apply_spectral_norm
 from ganforge.nets.mbstd import MinibatchStd
 
@@ -202,15 +203,21 @@ class ClipCritics(nn.Module):
         image: bool,
         differences: bool = False,
         mbstd: bool = False,
+        track: bool = False,
     ) -> None:
         super().__init__()
         self.independent_samples = not mbstd
         self.video = VideoCritic(frames, size, channels, width, differences, mbstd)
         self.image = ImageCritic(size, channels, width, mbstd) if image else None
+        self.track = TrackCritic(frames, width, mbstd) if track else None
         self.head_weights = {"video": 1.0, **({"image": 1.0} if image else {})}
+        if track:
+            self.head_weights["track"] = 1.0
 
     def forward(self, x: Tensor, cond: Any = None) -> dict[str, Tensor]:
         out = {"video": self.video(x)}
+        if self.track is not None:
+            out["track"] = self.track(x)
         if self.image is not None:
             n, t = x.shape[0], x.shape[2]
             pick = torch.randint(0, t, (n,), device=x.device)
@@ -262,6 +269,7 @@ def build(
         image=kind != "tgan",
         differences=bool(o.motion_stream),
         mbstd=bool(o.minibatch_std),
+        track=bool(o.track_critic),
     )
     if m.spectral_norm is not False:
         apply_spectral_norm(D)

@@ -573,3 +573,35 @@ def _default_draw(run, tmp_path):
     out = tmp_path / "default.npy"
     assert main(["sample", str(run), "--n", "4", "--seed", "5", "--out", str(out)]) == 0
     return out
+
+
+def test_the_track_critic_reads_where_the_lit_mass_goes_and_how_spread_it_is():
+    from ganforge.modalities.video.track import moments
+
+    clip = -torch.ones(1, 1, 4, 32, 32)
+    for t in range(4):  # a 4x6 block moving 2 px right a frame
+        clip[0, 0, t, 10:14, 5 + 2 * t : 11 + 2 * t] = 1.0
+    m = moments(clip)[0]
+    assert torch.allclose(m[0], torch.full((4,), 24**0.5), atol=1e-3)  # sqrt of 24 lit px
+    assert torch.allclose(m[1], torch.tensor([-8.0, -6.0, -4.0, -2.0]))  # x from the centre
+    assert torch.allclose(m[2], torch.full((4,), -4.0))  # y: rows 10-13 of 0-31
+    assert torch.allclose(m[3], torch.full((4,), (35 / 12) ** 0.5), atol=1e-3)  # 6 columns
+    assert torch.allclose(m[4], torch.full((4,), (15 / 12) ** 0.5), atol=1e-3)  # 4 rows
+    assert torch.allclose(m[5], torch.zeros(4), atol=1e-3)  # an upright block
+
+
+def test_the_track_critic_is_a_third_head_that_reaches_even_a_dark_generator(tmp_path):
+    from ganforge.modalities.video.nets import build
+    from ganforge.training import resolve_config, train
+
+    cfg = resolve_config("moving-mnist", overrides=["video.track_critic=true", "model.d_width=8"])
+    _, D = build(cfg, (1, 6, 16, 16), 0)
+    assert D.head_weights == {"video": 1.0, "image": 1.0, "track": 1.0}
+    dark = torch.full((2, 1, 6, 16, 16), -0.99, requires_grad=True)  # a G gone dark
+    D(dark)["track"].sum().backward()
+    assert dark.grad.abs().sum() > 0  # no brightness threshold cuts its gradient
+    over = [*TINY, "video.track_critic=true", "loss.head_weights.track=0.5"]
+    train("moving-mnist", out=tmp_path / "r", steps=4, overrides=over, progress=False)
+    log = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    rows = [r for r in log if r.get("kind") == "train"]
+    assert {"d_real.track", "d_fake.track", "d_real.video"} <= set(rows[-1])

@@ -24,8 +24,9 @@ FEATURES = 6  # lit size, centre x, y, spread x, y, correlation
 
 def moments(clips: Tensor) -> Tensor:
     """(N, C, T, H, W) clips in [-1, 1] -> (N, 6, T) per-frame brightness moments, in
-    pixels of the clip: the square root of the summed brightness (0..1 a pixel), its centre (x, y, from the frame's
-    centre), its standard deviation along x and y, and their correlation."""
+    pixels of the clip: the square root of the summed brightness (0..1 a pixel), its
+    centre (x, y, from the frame's centre), its standard deviation along x and y, and
+    their correlation."""
     # every pixel counts by its brightness: a threshold (as the motion scores use) would
     # cut the gradient of a dark G, which then never lights up again (a first probe)
     b = ((clips.float() + 1.0) / 2.0).clamp(0.0, 1.0).amax(1)  # the brightest channel

@@ -210,9 +210,8 @@ class ClipCritics(nn.Module):
         self.video = VideoCritic(frames, size, channels, width, differences, mbstd)
         self.image = ImageCritic(size, channels, width, mbstd) if image else None
         self.track = TrackCritic(frames, width, mbstd) if track else None
-        self.head_weights = {"video": 1.0, **({"image": 1.0} if image else {})}
-        if track:
-            self.head_weights["track"] = 1.0
+        heads = (("video", True), ("image", image), ("track", track))
+        self.head_weights = {name: 1.0 for name, on in heads if on}
 
     def forward(self, x: Tensor, cond: Any = None) -> dict[str, Tensor]:
         out = {"video": self.video(x)}

@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: the CPU wheel on local disk (an unpinned torch pulls a multi-GB CUDA build)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[datasets,tabular,music,studio,video,dev]'
+	$(PY) -m pip install -q -e '.[datasets,tabular,music,studio,video,tensorboard,dev]'
 	$(PY) -m pip install -q --no-deps tinysoundfont==0.3.7
 	touch $(STAMP)
 

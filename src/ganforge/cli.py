@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="run directory (default runs/PRESET-TIMESTAMP)")
     t.add_argument("--steps", type=int, help="generator steps in total")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sample", help="draw samples from a trained run")

@@ -18,7 +18,7 @@ PENALTIES = ("none", "wgan-gp", "r1")
 INITS = ("auto", "glorot", "dcgan", "default", "xavier", "orthogonal")
 PRECISIONS = ("auto", "fp32", "bf16")
 SWITCHES = ("auto", "on", "off")
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {

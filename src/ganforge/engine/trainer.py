@@ -53,12 +53,25 @@ Hook = Callable[["Trainer", int], "dict[str, Any] | None"]
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` -> cuda when available, else cpu."""
+    """``auto`` -> cuda when available, else mps (Apple silicon) when available, else cpu."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if mps_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise TrainingError("train.device=cuda but no CUDA GPU is visible; use --device cpu")
+    if name == "mps" and not mps_available():
+        raise TrainingError(
+            "train.device=mps but PyTorch offers no MPS device here (Apple silicon); "
+            "use --device cpu"
+        )
     return torch.device(name)
+
+
+def mps_available() -> bool:
+    """Whether PyTorch offers Apple's Metal (MPS) device in this process."""
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
 
 
 class Trainer(TrainState, Rollback):

@@ -162,6 +162,7 @@ class Trainer(TrainState, Rollback):
         self.elapsed = 0.0  # training seconds over all sessions of this run
         self.last_stats: dict[str, float] = {}
         self._stop_signal: int | None = None
+        self._outer_handlers: dict[int, Any] = {}
         self.stopped_early: str | None = None  # why a hook ended training (eval.patience)
         self._last_penalty: torch.Tensor | None = None
         self.guard = DivergenceGuard(cfg.guard.collapse_steps, probabilistic=self.loss.bce)
@@ -281,6 +282,11 @@ class Trainer(TrainState, Rollback):
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stop_signal = signum
+        # a handler the embedding program installed (a test runner's) still hears the signal;
+        # Python's default SIGINT handler would turn the graceful stop into KeyboardInterrupt
+        outer = self._outer_handlers.get(signum)
+        if callable(outer) and outer is not signal.default_int_handler:
+            outer(signum, frame)
 
     def request_stop(self, reason: str) -> None:
         """End training after this step as if it were the last planned one (a hook's
@@ -328,6 +334,7 @@ class Trainer(TrainState, Rollback):
         if _main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 handlers[sig] = signal.signal(sig, self._on_signal)
+        self._outer_handlers = handlers
         bar = tqdm(
             total=total,
             initial=self.step,

@@ -1,9 +1,12 @@
 """Speed levers: the cheap dropout mask, per-device defaults, bf16 still learning."""
 
+import os
+
 import pytest
 import torch
 
 import ganforge
+from conftest import needs_native_bf16
 from ganforge.config import resolve
 from ganforge.engine.performance import SpeedPlan, cpu_has_native_bf16, plan_speed, to_layout
 from ganforge.nets import MLPDiscriminator, MLPGenerator
@@ -57,6 +60,26 @@ def test_fast_dropout_is_seeded_identity_in_eval_and_keeps_the_layout():
     out = drop(xg)
     out.sum().backward()
     assert torch.equal(xg.grad == 0, out == 0)
+
+
+def test_auto_picks_fp32_when_onednn_is_held_to_avx2():
+    """``ONEDNN_MAX_CPU_ISA=AVX2`` (with ``ATEN_CPU_CAPABILITY=avx2``) makes an AVX-512 or AMX
+    CPU behave as an AVX2-only one, where bf16 is emulated: ``auto`` must then train in fp32."""
+    import subprocess
+    import sys
+
+    code = (
+        "import torch; from ganforge.engine.performance import plan_speed, cpu_has_native_bf16;"
+        "from ganforge.nets.dcgan_tf import TFTutorialGenerator as G, TFTutorialDiscriminator as D;"
+        "print(cpu_has_native_bf16(), torch.backends.cpu.get_cpu_capability(),"
+        " plan_speed('auto', 'auto', False, torch.device('cpu'), G(), D()).precision)"
+    )
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    native, aten, precision = out.stdout.split()
+    assert (native, precision) == ("False", "fp32")
+    assert aten in ("AVX2", "DEFAULT")  # ATen's kernels held to AVX2 too (or below, on old CPUs)
 
 
 def test_auto_speed_plan_per_network_and_device():
@@ -149,6 +172,7 @@ def test_channels_last_training_matches_the_default_layout(fast, same_training_w
     same_training_with_each("demo", "train.channels_last", over, steps=8)
 
 
+@needs_native_bf16
 def test_bf16_still_learns_the_toy_ring_but_auto_keeps_mlps_in_fp32(tmp_path):
     """bf16 keeps 8 bits of mantissa: ring coordinates near 2 are quantised to 1/64, about the
     modes' width (std 0.02). Training still converges, less well than fp32 (which covers all
@@ -171,6 +195,7 @@ def _fashion_or_skip():
         pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 
 
+@needs_native_bf16
 def test_bf16_learns_fashion_as_well_as_fp32(tmp_path):
     """The fashion-mnist preset, 300 steps each way: bf16 autocast ends as close to the data
     as fp32 (Frechet distance on 4x4-pooled pixels, 2,000 samples each)."""

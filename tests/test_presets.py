@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ganforge
+from conftest import needs_native_bf16
 from ganforge.engine import checkpoint as ckpt
 
 
@@ -90,6 +91,7 @@ def test_image_architectures_train(tmp_path, fast, arch, data, extra):
     assert run.sample(3).abs().max() <= 1.0
 
 
+@needs_native_bf16
 def test_bf16_autocast_trains(tmp_path, fast):
     """bf16 autocast (fp32 master weights) learns the ring's radius as fp32 does."""
     radii = {}

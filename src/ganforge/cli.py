@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="run directory (default runs/PRESET-TIMESTAMP)")
     t.add_argument("--steps", type=int, help="generator steps in total")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="a new run starting from RUN's G, D and EMA weights (data of the same shape)",
+    )
+    t.add_argument(
+        "--init-optimizer", action="store_true", help="with --init-from: RUN's Adam state too"
+    )
     t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -174,6 +182,8 @@ def _train(args: argparse.Namespace) -> int:
         resume=args.resume,
         device=args.device,
         progress=False if args.no_progress else None,
+        init_from=args.init_from,
+        init_optimizer=args.init_optimizer,
     )
     if result.rank:  # in a torchrun job rank 0 reports for everyone
         return 130 if result.interrupted else 0

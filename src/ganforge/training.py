@@ -24,6 +24,7 @@ from ganforge.engine.lock import RunLock
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError, RunError
 from ganforge.evaluation import PeriodicEval
+from ganforge.init_from import InitSource, copy_networks, finish, read_source
 from ganforge.modality import aux_losses_for, periodic_scorer_for
 from ganforge.pictures import SampleHook, build_gif
 from ganforge.plots import plot_equilibrium
@@ -100,13 +101,22 @@ def train(
     resume: bool = False,
     device: str | None = None,
     progress: bool | None = None,
+    init_from: str | Path | None = None,
+    init_optimizer: bool = False,
 ) -> TrainResult:
     """Train a GAN and write a run directory.
 
     ``config`` is a preset name (see :func:`ganforge.config.list_presets`), a YAML path or a
     :class:`Config`. ``overrides`` are ``"key=value"`` strings. With ``resume=True`` the run
     in ``out`` continues exactly where its newest checkpoint left off (``steps`` may extend it).
+    ``init_from`` starts a new run from another run's G, D and EMA weights (fine-tuning on
+    data of the same shape); its optimisers' state too with ``init_optimizer``.
     """
+    if init_from is not None and resume:
+        raise ConfigError("--init-from starts a new run; --resume continues one: give one")
+    if init_optimizer and init_from is None:
+        raise ConfigError("--init-optimizer goes with --init-from RUN")
+    source = read_source(init_from, init_optimizer) if init_from is not None else None
     if resume:
         if out is None:
             raise RunError("--resume needs the run directory: --out RUN")
@@ -123,7 +133,7 @@ def train(
     try:
         if ctx.enabled:  # one run directory for the job: rank 0's (default names hold a time)
             paths = RunPaths(Path(distributed.from_main(str(paths.root), ctx)))
-        result = _train_in_job(cfg, paths, resume, ctx)
+        result = _train_in_job(cfg, paths, resume, ctx, source)
         if ctx.enabled:
             distributed.barrier(ctx)  # leave together: a rank tearing down early aborts others
         return result
@@ -132,7 +142,9 @@ def train(
             distributed.shutdown()
 
 
-def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) -> TrainResult:
+def _train_in_job(
+    cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext, source: InitSource | None
+) -> TrainResult:
     """Everything after the config: one process, or one rank of a ``torchrun`` job."""
     if ctx.enabled:
         distributed.per_rank_batch(cfg.train.batch, ctx)
@@ -161,7 +173,9 @@ def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) 
     num_classes = dataset.num_classes if cfg.data.conditional else 0
     torch.manual_seed(cfg.train.seed)  # the networks' initial weights follow the seed
     G, D = build_from_config(cfg, dataset.sample_shape, num_classes, dataset.info)
-    if not resume:  # every rank alike (same seed), so the replicas start equal
+    if source is not None:  # checked before anything is written: a mismatch is one line
+        copy_networks(source, G, D)
+    elif not resume:  # every rank alike (same seed), so the replicas start equal
         plan = modality.warm_start_plan(cfg, G)
         if plan and ctx.is_main:
             print(f"ganforge: {plan}", flush=True)
@@ -170,14 +184,18 @@ def _train_in_job(cfg: Config, paths: RunPaths, resume: bool, ctx: DistContext) 
                 print(f"ganforge: {note}", flush=True)
     if not ctx.is_main:
         distributed.barrier(ctx)  # wait for rank 0 to set up the run directory
-        return _train_locked(cfg, paths, modality, dataset, G, D, num_classes, resume, ctx)
+        return _train_locked(
+            cfg, paths, modality, dataset, G, D, num_classes, resume, ctx, source
+        )
     try:
         paths.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create run directory {paths.root}: {exc.strerror}") from None
     with RunLock(paths.root):
         _check_out_dir(paths, resume=resume)  # again, now that no one else can write here
-        return _train_locked(cfg, paths, modality, dataset, G, D, num_classes, resume, ctx)
+        return _train_locked(
+            cfg, paths, modality, dataset, G, D, num_classes, resume, ctx, source
+        )
 
 
 def _train_locked(
@@ -190,6 +208,7 @@ def _train_locked(
     num_classes: int,
     resume: bool,
     ctx: DistContext = distributed.SINGLE,
+    source: InitSource | None = None,
 ) -> TrainResult:
     parts = {
         "transform": modality.d_transform(cfg),
@@ -198,6 +217,8 @@ def _train_locked(
     data = modality.training_data(dataset, cfg, ctx)
     if not ctx.is_main:  # rank 0 writes every file; the others train and return
         trainer = Trainer(G, D, data, cfg, run_dir=paths.root, dist=ctx, **parts)
+        if source is not None:
+            finish(source, trainer)
         if resume:
             trainer.resume()
         return _result(paths, _fit(trainer, ctx), rank=ctx.rank)
@@ -228,6 +249,9 @@ def _train_locked(
         scorer = periodic_scorer_for(modality, cfg, dataset.sample_shape, info)
         hooks.append(PeriodicEval(paths.root, cfg, scorer, modality, meta))
     trainer = Trainer(G, D, data, cfg, run_dir=paths.root, hooks=hooks, dist=ctx, **parts)
+    if source is not None:
+        print(f"ganforge: {finish(source, trainer)}", flush=True)
+        meta["init_from"] = source.as_meta()
     meta["speed"] = trainer.speed.as_dict()  # what precision/layout "auto" chose here
     write_meta(paths, meta)  # after the Trainer: its DDP set-up is a collective, like the barrier
     if cfg.log.progress:

@@ -11,13 +11,16 @@ The classic loop, with ganforge's pieces::
     for real in batches:
         stats = ganforge.train_step(G, D, g_opt, d_opt, real, loss="nonsaturating")
 
-Or the whole thing: ``ganforge.train("toy-ring8", out="runs/ring")``.
+Or the whole thing: ``ganforge.train("toy-ring8", out="runs/ring")``, and then
+``ganforge.load("runs/ring").generate(2500)``: samples as the data's users hold them
+(PIL images, a DataFrame, strings, PrettyMIDI, uint8 clips, a points array).
 """
 
 from ganforge.api import TrainResult, interpolate, load_run, sample, slerp, train
 from ganforge.config import Config
 from ganforge.engine import Trainer, get_loss, train_step
 from ganforge.errors import ConfigError, DataError, GanforgeError, RunError, TrainingError
+from ganforge.generating import load
 
 __version__ = "0.1.0"
 
@@ -33,6 +36,7 @@ __all__ = [
     "__version__",
     "get_loss",
     "interpolate",
+    "load",
     "load_run",
     "sample",
     "slerp",

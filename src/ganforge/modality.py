@@ -52,6 +52,10 @@ class Modality:
     # samples can be drawn at a temperature (``sample --temperature``; read from
     # ``info['temperature']`` in decoding, or by a generator with a ``temperature``)
     takes_temperature: bool = False
+    # what `ganforge train --data SPEC` trains when no preset is named: this preset (a
+    # registered or bundled one), else `demo` with `model.arch` set to `default_arch`
+    default_preset: str | None = None
+    default_arch: str | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -194,6 +198,30 @@ class Modality:
     def as_array(self, samples: torch.Tensor) -> np.ndarray:
         """Samples as the array a tool would load (``augment``'s ``.npz``): float32."""
         return samples.detach().float().cpu().numpy()
+
+    # ------------------------------------------------------------------ Python API
+    # the keyword knobs ``Run.generate`` takes besides ``seed`` (others: a ConfigError)
+    generate_knobs: tuple[str, ...] = ("labels", "truncation")
+
+    def generate(self, run: Run, n: int, seed: int, **knobs: Any) -> Any:
+        """``Run.generate``: ``n`` samples of ``run`` drawn from ``seed`` and decoded
+        (:meth:`decode`). ``knobs`` (checked against :attr:`generate_knobs`): ``labels``
+        (a class id or name, or one per sample), ``truncation`` (latents within +-that),
+        ``conditions`` (``{column: value}``, through :meth:`sample_asked`); a modality
+        with knobs of its own overrides this and draws through ``generating.draw``."""
+        from ganforge.generating import draw
+
+        return self.decode(*draw(run, n, seed, **knobs))
+
+    def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> Any:
+        """Samples (model space) as this data's users hold them, what ``Run.generate``
+        returns; ``info`` is the run's, with the draw's ``seed``. Default: :meth:`as_array`."""
+        return self.as_array(samples)
+
+    def run_properties(self, info: dict[str, Any]) -> dict[str, Any]:
+        """Facts about a run's samples read as attributes of the run (video: ``run.fps``),
+        from the run's ``info``. Default: none."""
+        return {}
 
     def studio_pictures(
         self, run: Run, samples: torch.Tensor, info: dict[str, Any]

@@ -179,6 +179,23 @@ class Run:
     def info(self) -> dict[str, Any]:
         return dict(self.meta.get("info", {}))
 
+    def __getattr__(self, name: str) -> Any:
+        # what the modality tells of its samples (video: ``fps``), once the run is loaded
+        if not name.startswith("_") and "meta" in self.__dict__:
+            props = getattr(self.modality_obj, "run_properties", None)
+            if props is not None and name in (found := props(self.info)):
+                return found[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def generate(self, n: int = 1, seed: int | None = None, **knobs: Any) -> Any:
+        """``n`` samples as the modality's users hold them: PIL images, a DataFrame, ``str``,
+        ``PrettyMIDI``, uint8 clips (frames, height, width, channels), a 2-D array. ``seed``:
+        an ``int`` gives the same samples each call, None new ones; ``knobs``: the
+        modality's ``generate_knobs`` (see :mod:`ganforge.generating`)."""
+        from ganforge.generating import generate
+
+        return generate(self, n, seed, **knobs)
+
     def latent(self, n: int, seed: int = 0) -> Any:
         """``n`` latent codes of the run's generator, drawn from ``seed``."""
         return sample_latent(self.generator, n, generator=torch.Generator().manual_seed(seed))

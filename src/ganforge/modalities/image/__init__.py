@@ -56,6 +56,13 @@ class ImageModality(Modality):
     def as_array(self, samples: torch.Tensor) -> Any:
         return to_uint8(samples)  # (N, H, W, C) uint8, as images are stored
 
+    def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> list[Image.Image]:
+        """One PIL image per sample: mode ``L`` (grey) or ``RGB``."""
+        pixels = to_uint8(samples)
+        if pixels.shape[-1] == 1:
+            return [Image.fromarray(p[..., 0], "L") for p in pixels]
+        return [Image.fromarray(p, "RGB") for p in pixels]
+
     def class_probabilities(self, run: Any) -> Any:
         from ganforge.errors import ConfigError
         from ganforge.metrics.evaluate import batched, classifier_extractor

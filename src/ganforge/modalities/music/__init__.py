@@ -109,6 +109,40 @@ class MusicModality(Modality):
         tempo = float(info.get("tempo", m.get("tempo", 90.0)))
         return rolls_to_midi(_rolls(samples), m["low"], m["programs"], m["track_names"], tempo)
 
+    generate_knobs = ("hold", "tempo", "truncation")
+
+    def generate(
+        self,
+        run: Any,
+        n: int,
+        seed: int,
+        hold: float | None = None,
+        tempo: float | None = None,
+        **knobs: Any,
+    ) -> list[Any]:
+        """``hold``: a voice generator keeps a step's pitch unless another's logit beats
+        it by more than this (default: the run's ``music.hold``); ``tempo``: quarter notes
+        per minute of the MIDI (default: the run's ``music.tempo``)."""
+        from ganforge.generating import draw
+
+        settings = None
+        if hold is not None:
+            if getattr(run.generator, "binarize", None) != "voice":
+                raise ConfigError("generate: hold is for runs trained with music.binarize=voice")
+            if not isinstance(hold, int | float) or not 0 <= hold <= 100:
+                raise ConfigError(f"generate: hold must be in 0..100; got {hold!r}")
+            settings = {"hold": float(hold)}
+        if tempo is not None and (not isinstance(tempo, int | float) or not 20 <= tempo <= 300):
+            raise ConfigError(f"generate: tempo must be in 20..300; got {tempo!r}")
+        samples, info = draw(run, n, seed, settings=settings, **knobs)
+        if tempo is not None:
+            info["tempo"] = float(tempo)
+        return self.decode(samples, info)
+
+    def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> list[Any]:
+        """One ``pretty_midi.PrettyMIDI`` per phrase, an instrument per track."""
+        return [self.midi(samples[i : i + 1], info) for i in range(len(samples))]
+
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
         from ganforge.engine.checkpoint import atomic_write_bytes
         from ganforge.modalities.music.audio import render, wav_bytes

@@ -67,6 +67,10 @@ class PointsModality(Modality):
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
         return save_points(samples, path)
 
+    def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> Any:
+        """The points as one float32 array (N, D)."""
+        return samples.detach().float().cpu().flatten(1).numpy()
+
     def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
         return _mode_figures(samples, info) if "centers" in info else {}
 

@@ -142,6 +142,12 @@ class TableModality(Modality):
         return terms
 
     # ------------------------------------------------------------------ output
+    generate_knobs = ("conditions",)  # {column: value} every row holds
+
+    def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> pd.DataFrame:
+        """The rows as a DataFrame with the real table's columns (:func:`decode`)."""
+        return decode(samples, info, seed=int(info.get("seed", 0)))
+
     def picture_count(self, cfg: Any) -> int:
         return cfg.section("tabular").rows
 

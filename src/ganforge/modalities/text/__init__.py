@@ -116,6 +116,30 @@ class TextModality(Modality):
 
         return Vocabulary.from_state(info["text"]["vocab"]).decode(_ids(samples, info))
 
+    generate_knobs = ("temperature", "truncation")
+
+    def generate(
+        self, run: Any, n: int, seed: int, temperature: float | None = None, **knobs: Any
+    ) -> list[str]:
+        """``temperature``: 0 the most likely character at each position, above 0 drawn from
+        p^(1/T) (default: the run's ``text.temperature``); a generator that draws its own
+        characters (``text-gru``) takes it, as ``eval`` does."""
+        from ganforge.generating import draw
+
+        if temperature is None:
+            temperature = run.config.section("text").temperature
+        if not isinstance(temperature, int | float) or not 0 <= temperature <= 10:
+            raise ConfigError(f"generate: temperature must be in 0..10; got {temperature!r}")
+        own = hasattr(run.generator, "temperature")
+        settings = {"temperature": float(temperature)} if own else None
+        samples, info = draw(run, n, seed, settings=settings, **knobs)
+        info["temperature"] = 0.0 if own else float(temperature)  # G has drawn them
+        return self.decode(samples, info)
+
+    def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> list[str]:
+        """One string per sample (:meth:`lines`), decoded at ``info['temperature']``."""
+        return self.lines(samples, info)
+
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
         from ganforge.modalities.text.evaluate import reference_for
         from ganforge.modalities.text.render import text_panel

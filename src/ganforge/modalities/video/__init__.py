@@ -102,6 +102,39 @@ class VideoModality(Modality):
             out["physics"] = 100 * s["physics"]
         return {k: round(float(x), 3) for k, x in out.items() if np.isfinite(x)}
 
+    generate_knobs = ("upsample", "truncation")
+
+    def generate(
+        self, run: Any, n: int, seed: int, upsample: str | None = None, **knobs: Any
+    ) -> list[np.ndarray]:
+        """``upsample``: how a layered generator trained with ``video.supersample`` above 1
+        brings its canvas to the finer one (``nearest`` as trained, or ``bilinear``)."""
+        from ganforge.generating import draw
+
+        settings = None
+        if upsample is not None:
+            if getattr(run.generator, "supersample", 1) <= 1:
+                raise ConfigError(
+                    "generate: upsample is for layered video runs trained with "
+                    "video.supersample above 1"
+                )
+            if upsample not in ("nearest", "bilinear"):
+                raise ConfigError(
+                    f"generate: upsample must be nearest or bilinear; got {upsample!r}"
+                )
+            settings = {"upsample": upsample}
+        return self.decode(*draw(run, n, seed, settings=settings, **knobs))
+
+    def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> list[np.ndarray]:
+        """One uint8 clip (frames, height, width, channels) per sample."""
+        from ganforge.modalities.video.render import as_uint8
+
+        return [np.ascontiguousarray(c.transpose(1, 2, 3, 0)) for c in as_uint8(samples)]
+
+    def run_properties(self, info: dict[str, Any]) -> dict[str, Any]:
+        """``run.fps``: the frame rate the run's clips are played at (``video.fps``)."""
+        return {"fps": float(info.get("video", {}).get("fps", 8.0))}
+
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
         from ganforge.modalities.video.clipio import save_gif, save_mp4
         from ganforge.modalities.video.render import animated_grid

@@ -100,8 +100,9 @@ def _check_metric_names(text: str | None) -> None:
 
 class PeriodicEval:
     """Trainer hook: the modality's ``eval.metric`` every ``eval.every`` steps; the best
-    checkpoint is kept in ``RUN/best/`` (lower is better). With ``eval.patience`` it ends
-    training after that many evaluations in a row without a new best."""
+    checkpoint is kept in ``RUN/best/`` (lower is better; of equal scores the latest). With
+    ``eval.patience`` it ends training after that many evaluations in a row without a new
+    best. A scorer's ``details`` (the parts of its last score) are logged beside it."""
 
     def __init__(
         self, run_root: Path, cfg: Any, scorer: Any, modality: Any, meta: dict[str, Any]
@@ -148,7 +149,9 @@ class PeriodicEval:
         # training's random stream must not depend on that, or resumes would diverge
         with torch.random.fork_rng(devices=[]):
             label, score = self.scorer(fake)
-        if self.best is None or score < self.best:
+        # a tie is a new best: a score that cannot rank (every one equal) keeps the latest
+        # weights instead of the first, barely trained ones, and never ends training
+        if self.best is None or score <= self.best:
             self.best, self.best_step = score, step
             weights, extra, state = trainer.state_tensors()
             state["eval_score"], state["eval_metric"] = score, label
@@ -159,4 +162,5 @@ class PeriodicEval:
                 f"{label} has not improved for {patience} evaluations "
                 f"(best {self.best:.4g} at step {self.best_step})"
             )
-        return {label: score, "best_" + label: self.best}
+        details = dict(getattr(self.scorer, "details", None) or {})  # the score's parts
+        return {**details, label: score, "best_" + label: self.best}

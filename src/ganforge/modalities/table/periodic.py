@@ -6,7 +6,10 @@ better for each, as the best checkpoint and ``eval.patience`` need:
 - ``pairs``: pair trends (correlation / contingency differences over all pairs);
 - ``detection``: ROC AUC of a classifier telling real from synthetic rows (0.5 ideal);
 - ``efficacy``: 1 - the score (accuracy, or R^2 for a number) on training rows of a model
-  fitted to the synthetic rows, for ``tabular.target``.
+  fitted to the synthetic rows, for ``tabular.target``;
+- ``quality``: the mean of shapes, pairs and the detector's separability (1 - its log loss
+  / ln 2). Where every AUC is 1.0 (a detector tells the rows apart at every step) the AUC
+  cannot pick a checkpoint; this still ranks them. Its parts are logged beside it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import torch
 
 from ganforge.errors import ConfigError
 
-PERIODIC = ("shapes", "pairs", "detection", "efficacy")
+PERIODIC = ("shapes", "pairs", "detection", "efficacy", "quality")
 
 
 class PeriodicTableScore:
@@ -36,6 +39,7 @@ class PeriodicTableScore:
         if self.metric == "efficacy" and self.target is None:
             raise ConfigError("eval.metric=efficacy needs a column to predict: set tabular.target")
         self._rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self.details: dict[str, float] = {}  # the last score's parts, logged beside it
 
     def sample_count(self) -> int:
         return min(self.n, len(self.rows()[0]))
@@ -57,7 +61,8 @@ class PeriodicTableScore:
         from ganforge.modalities.table import decode
         from ganforge.modalities.table.quality import (
             column_shapes,
-            detection_auc,
+            combined,
+            detection,
             efficacy,
             pair_trends,
         )
@@ -69,6 +74,17 @@ class PeriodicTableScore:
         if self.metric == "pairs":
             return "pair_trends", pair_trends(ref, synth, self.kinds)
         if self.metric == "detection":
-            return "detection_auc", detection_auc(ref, synth, self.kinds, self.seed)
+            return "detection_auc", detection(ref, synth, self.kinds, self.seed)[0]
+        if self.metric == "quality":
+            auc, loss = detection(ref, synth, self.kinds, self.seed)
+            shapes = column_shapes(ref, synth, self.kinds)
+            pairs = pair_trends(ref, synth, self.kinds)
+            self.details = {
+                "column_shapes": shapes,
+                "pair_trends": pairs,
+                "detection_auc": auc,
+                "detection_log_loss": loss,
+            }
+            return "quality", combined(shapes, pairs, loss)
         value, name = efficacy(synth, test, self.kinds, self.target, self.seed)
         return "efficacy_loss", 1.0 - value

@@ -12,6 +12,9 @@ the training rows, each beside the same score of as many held-out real rows (the
   ``other`` rows, on a held-out half; 0.5 is ideal.
 * ``efficacy``: a gradient-boosted model fitted on ``other`` predicts ``target`` on the
   real hold-out (accuracy, or R^2 for numbers); compare with the model fitted on real rows.
+* ``quality``: the mean of column shapes, pair trends and the detector's separability
+  (1 - its log loss / ln 2, clipped to 0..1); 0 is ideal. It keeps ranking where the
+  detection AUC saturates at 1.0.
 * ``dcr_closer_to_train``: share of ``other`` rows nearer a training row than a hold-out
   row (50% ideal; more means copying), and ``exact_copies``: share equal to a training row.
 """
@@ -26,6 +29,7 @@ import pandas as pd
 from ganforge.progress import plan, stage
 
 NUMERIC = ("continuous", "integer", "datetime")
+LN2 = float(np.log(2.0))
 
 
 def _numbers(s: pd.Series) -> np.ndarray:
@@ -153,11 +157,15 @@ def features(
     return [np.concatenate(parts, 1) for parts in out]
 
 
-def detection_auc(
+def detection(
     train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str], seed: int
-) -> float:
+) -> tuple[float, float]:
+    """(ROC AUC, log loss) of one gradient-boosted classifier telling ``train`` rows from
+    ``other`` rows, fitted on one half and tested on the other. The AUC saturates at 1.0
+    once the rows can be told apart; the log loss (ln 2 = 0.693 at chance, lower is more
+    detectable) keeps ranking how confidently they are told apart."""
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import log_loss, roc_auc_score
 
     n = min(len(train), len(other))
     rng = np.random.default_rng(seed)
@@ -169,8 +177,27 @@ def detection_auc(
     fit, test = perm[:n], perm[n:]
     clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
     clf.fit(x[fit], y[fit])
-    auc = roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1])
-    return float(max(auc, 1 - auc))
+    p = clf.predict_proba(x[test])[:, 1]
+    auc = roc_auc_score(y[test], p)
+    return float(max(auc, 1 - auc)), float(log_loss(y[test], p, labels=[0, 1]))
+
+
+def detection_auc(
+    train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str], seed: int
+) -> float:
+    """ROC AUC of a classifier telling ``train`` rows from ``other`` rows (0.5 ideal)."""
+    return detection(train, other, kinds, seed)[0]
+
+
+def separability(log_loss: float) -> float:
+    """A detector's log loss as 0 (chance: ln 2 or worse) .. 1 (told apart with certainty)."""
+    return float(min(max(1.0 - log_loss / LN2, 0.0), 1.0))
+
+
+def combined(shapes: float, pairs: float, log_loss: float) -> float:
+    """The mean of column shapes, pair trends and the detector's separability: 0 ideal, 1
+    worst. Unlike the AUC it still ranks tables a detector tells apart every time."""
+    return float((shapes + pairs + separability(log_loss)) / 3)
 
 
 def efficacy(
@@ -224,7 +251,7 @@ def _copies(train: pd.DataFrame, other: pd.DataFrame, cols: list[str]) -> float:
     return float(np.mean([h in seen for h in hashes]))
 
 
-METRICS = ("shapes", "pairs", "detection", "efficacy", "privacy")
+METRICS = ("shapes", "pairs", "detection", "efficacy", "privacy", "quality")
 
 
 def evaluate_tables(
@@ -237,16 +264,19 @@ def evaluate_tables(
     metrics: tuple[str, ...] = METRICS,
 ) -> dict[str, dict[str, float]]:
     """Every score of ``synth`` with its real floor: the same score for the held-out rows
-    at the same number of rows (see the module docstring)."""
+    at the same number of rows (see the module docstring). ``quality`` (:func:`combined`)
+    brings shapes, pairs and detection with it."""
     n = min(len(holdout), len(synth))
     if n < 10:
         raise ValueError("evaluation needs at least 10 held-out and 10 synthetic rows")
+    if "quality" in metrics:
+        metrics = (*metrics, "shapes", "pairs", "detection")
     rng = np.random.default_rng(seed)
     ref = train.iloc[rng.choice(len(train), min(n, len(train)), replace=False)]
     ho = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
     sy = synth.iloc[rng.choice(len(synth), n, replace=False)]
     out: dict[str, dict[str, float]] = {}
-    plan(*(m for m in METRICS if m in metrics and (m != "efficacy" or target)))
+    plan(*(m for m in METRICS[:5] if m in metrics and (m != "efficacy" or target)))
     if "shapes" in metrics:
         stage("shapes")
         out["column_shapes"] = {
@@ -259,12 +289,14 @@ def evaluate_tables(
             "value": pair_trends(ref, sy, kinds),
             "floor": pair_trends(ref, ho, kinds),
         }
+    losses = {}
     if "detection" in metrics:
         stage("detection")
-        out["detection_auc"] = {
-            "value": detection_auc(ref, sy, kinds, seed),
-            "floor": detection_auc(ref, ho, kinds, seed),
-        }
+        (auc, losses["value"]), (floor, losses["floor"]) = (
+            detection(ref, sy, kinds, seed),
+            detection(ref, ho, kinds, seed),
+        )
+        out["detection_auc"] = {"value": auc, "floor": floor}
     if "efficacy" in metrics and target:
         stage("efficacy")
         m = min(len(synth), len(train))
@@ -278,4 +310,9 @@ def evaluate_tables(
         cols = [c for c, k in kinds.items() if k != "id"]
         out["dcr_closer_to_train"] = {"value": p["dcr_closer_to_train"], "floor": 0.5}
         out["exact_copies"] = {"value": p["exact_copies"], "floor": _copies(train, ho, cols)}
+    if "quality" in metrics:
+        out["quality"] = {
+            k: combined(out["column_shapes"][k], out["pair_trends"][k], losses[k])
+            for k in ("value", "floor")
+        }
     return out

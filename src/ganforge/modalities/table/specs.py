@@ -15,6 +15,7 @@ _METRICS = {
     "detection": "ROC AUC of a classifier telling real from synthetic rows (0.5 ideal)",
     "efficacy": "train a gradient-boosted model on synthetic rows, test on real held-out rows",
     "privacy": "DCR: share of rows nearer a training row than a held-out one; exact copies",
+    "quality": "mean of shapes, pairs and detection log loss (0 ideal); ranks where AUC is 1.0",
 }
 
 

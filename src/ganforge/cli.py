@@ -160,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--open", action="store_true", help="open it in a browser")
 
+    x = sub.add_parser("export", help="a run in another tool's format")
+    xsub = x.add_subparsers(dest="export_format", required=True, parser_class=_Parser)
+    xt = xsub.add_parser("tensorboard", help="event files from metrics.jsonl and the pictures")
+    xt.add_argument("run", help="run directory")
+
     sub.add_parser("presets", help="list the bundled presets")
     sub.add_parser("plugins", help="list the modalities, architectures and losses registered")
     sub.add_parser("datasets", help="list the dataset specs")
@@ -380,6 +385,13 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from ganforge.tensorboard import export_run
+
+    print(export_run(args.run))
+    return 0
+
+
 COMMANDS = {
     "train": _train,
     "sample": _sample,
@@ -388,6 +400,7 @@ COMMANDS = {
     "augment": _augment,
     "features": _features,
     "studio": _studio,
+    "export": _export,
     "presets": _presets,
     "datasets": _datasets,
     "plugins": _plugins,

@@ -30,6 +30,7 @@ from ganforge.pictures import SampleHook, build_gif
 from ganforge.plots import plot_equilibrium
 from ganforge.registry import MODALITIES
 from ganforge.run import RunPaths, build_from_config, write_meta
+from ganforge.tensorboard import TensorBoardHook, summary_writer_class
 
 
 @dataclass
@@ -129,6 +130,8 @@ def train(
     if progress is not None:
         cfg.log.progress = progress
     _check_spec_given(cfg)
+    if cfg.log.tensorboard:
+        summary_writer_class()  # not installed: said before anything is written
     ctx = distributed.from_env(cfg.train.device)
     try:
         if ctx.enabled:  # one run directory for the job: rank 0's (default names hold a time)
@@ -248,6 +251,8 @@ def _train_locked(
     if cfg.eval.every:
         scorer = periodic_scorer_for(modality, cfg, dataset.sample_shape, info)
         hooks.append(PeriodicEval(paths.root, cfg, scorer, modality, meta))
+    board = TensorBoardHook(paths, modality, pictures, cfg) if cfg.log.tensorboard else None
+    hooks += [board] if board is not None else []
     trainer = Trainer(G, D, data, cfg, run_dir=paths.root, hooks=hooks, dist=ctx, **parts)
     if source is not None:
         print(f"ganforge: {finish(source, trainer)}", flush=True)
@@ -258,7 +263,13 @@ def _train_locked(
         print(_speed_line(trainer, ctx), flush=True)
     if resume:
         trainer.resume()
-    summary = _fit(trainer, ctx)
+    if board is not None:
+        board.begin(trainer.step)
+    try:
+        summary = _fit(trainer, ctx)
+    finally:
+        if board is not None:
+            board.close()  # the final step's eval records too
 
     gif = build_gif(paths)
     eq = plot_equilibrium(paths.metrics, paths.equilibrium, title=f"{cfg.preset or 'run'}")

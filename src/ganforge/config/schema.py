@@ -88,6 +88,7 @@ class LogConfig:
     keep_checkpoints: int = 3
     n_samples: int = 64  # samples in the picture / fixed latent batch
     progress: bool = True
+    tensorboard: bool = False  # TensorBoard event files in the run directory (needs tensorboard)
 
 
 @dataclass

@@ -114,7 +114,7 @@ def main() -> None:
 
 
 def goals(rows: list[dict], curves: dict) -> None:
-    """The issue's goals, as far as the models run allow."""
+    """The benchmark's targets, as far as the models run allow."""
     by = {(r["model"], r["temperature"]): r for r in rows}
     if ("text", 1.0) in by and ("markov", 1.0) in by:
         g, m = by[("text", 1.0)], by[("markov", 1.0)]

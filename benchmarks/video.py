@@ -3,7 +3,7 @@
 Trains ``--preset`` (default ``moving-mnist``: one digit, 32x32, 16 frames) for
 ``--minutes`` (each ``--variant`` in turn), then scores ``--n`` generated clips: one JSON
 line per (variant, score) with the generated value, the held-out real floor and the real
-value, then the issue's goals: ACD within 2x the real clips', speed KS within 2x its floor,
+value, then the benchmark's targets: ACD within 2x the real clips', speed KS within 2x its floor,
 freeze rate under 5 %, classifier confidence at 80 %+ of the real frames'.
 
 Usage::
@@ -26,7 +26,7 @@ from ganforge.modalities.video.reference import reference_for
 
 
 def goals(s: dict) -> dict[str, bool | float]:
-    """The issue's goals from a score table."""
+    """The benchmark's targets from a score table."""
     acd = next(v for k, v in s.items() if k.startswith("ACD["))
     conf = s.get("confidence %", {})
     out: dict[str, bool | float] = {

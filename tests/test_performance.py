@@ -271,7 +271,7 @@ def test_benchmark_flop_counts():
     nominal, useful = step_flops(
         lambda: simultaneous_step(G, D, g_opt, d_opt, x, opts=tutorial), G, D
     )
-    # one step at batch 256 is 115.6 GFLOP nominal (the figure); FLOPs scale with batch
+    # one step at batch 256 is 115.6 GFLOP nominal (docs/performance.md); FLOPs scale with batch
     assert nominal * 256 / 8 == pytest.approx(115.63e9, rel=2e-3)
     assert 0.7 * nominal < useful < nominal
     # the shared backward skips the second pass back through D on the fakes: the input

@@ -4,7 +4,7 @@
 ``BCEWithLogitsLoss``, two Adam optimisers, a ``DataLoader`` over an in-memory
 ``TensorDataset``, and the tutorial's step: one forward pass, one backward per network.
 ``--precision bf16`` wraps the forward in ``torch.autocast``; ``--variant`` takes
-``channels_last`` and/or ``compile`` (comma-separated) to reproduce the issue's other rows.
+``channels_last`` and/or ``compile`` (comma-separated) for the rows with those settings.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ def _distance(a, b):
 
 
 def test_short_run_ema_is_near_the_trained_generator_not_the_initial_one(tmp_path, fast):
-    """A short run used to sample from an EMA (decay 0.999 from step 0) that still held
-    mostly the initial weights: grey squares while the raw G drew digits."""
+    """A short run must not sample from an EMA (decay 0.999 from step 0) that still holds
+    mostly the initial weights: grey squares while the raw G draws digits."""
     over = fast + ["model.arch=mlp", "model.g_width=32", "model.d_width=32", "train.batch=32"]
     over += ["train.ema=0.999", "log.checkpoint_every=1000"]
     res = ganforge.train("demo", data="digits", out=tmp_path / "r", steps=120, overrides=over)

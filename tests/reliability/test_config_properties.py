@@ -275,9 +275,10 @@ def test_config_files(tmp_path, doc, raw):
     _check_config(cfg)
 
 
-# ----------------------------------------------------------------------------- found bugs
-# Inputs that raised OverflowError / ValueError / RecursionError / AttributeError (or were
-# accepted as ints beyond int64) before the fixes in config.py; kept as fixed examples.
+# ----------------------------------------------------------------------- fixed examples
+# Inputs that make a plain YAML / float() parse raise OverflowError / ValueError /
+# RecursionError / AttributeError (or pass ints beyond int64): each must end as a config
+# or a one-line error.
 
 FOUND = [
     ("optim.g_lr", "1" + "0" * 400),  # int too large for float()

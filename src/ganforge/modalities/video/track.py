@@ -28,7 +28,7 @@ def moments(clips: Tensor) -> Tensor:
     centre (x, y, from the frame's centre), its standard deviation along x and y, and
     their correlation."""
     # every pixel counts by its brightness: a threshold (as the motion scores use) would
-    # cut the gradient of a dark G, which then never lights up again (a first probe)
+    # cut the gradient of a dark G, which then never lights up again
     b = ((clips.float() + 1.0) / 2.0).clamp(0.0, 1.0).amax(1)  # the brightest channel
     h, w = b.shape[-2:]
     ys = (torch.arange(h, device=b.device, dtype=b.dtype) - (h - 1) / 2)[:, None]

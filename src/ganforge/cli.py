@@ -32,8 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(auto picks per "
         "device); train.shared_backward (the simultaneous step; true by default).",
     )
-    t.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
-    t.add_argument("--data", help="dataset spec, e.g. fashion-mnist, folder:PATH, toy:ring8")
+    t.add_argument(
+        "config",
+        nargs="?",
+        help="preset name or CONFIG.yaml (default: the preset for --data's kind of data, "
+        "else demo)",
+    )
+    t.add_argument(
+        "--data",
+        help="dataset spec (fashion-mnist, folder:PATH, toy:ring8) or a path (./photos, "
+        "./table.csv, ./songs/, ./corpus.txt, ./clips/): its kind is read from its files",
+    )
     t.add_argument(
         "--set",
         dest="overrides",

@@ -78,6 +78,12 @@ class DatasetSpec:
     arg: str = "none"
     usage: str = ""  # how it is written, e.g. "folder:PATH" (default: the name)
     arg_help: str = "an argument"  # what the argument is, for errors ("a path")
+    # bare paths it takes as its argument (``--data ./songs``): files with these suffixes,
+    # folders holding files with these suffixes (a spec named after a suffix, ``csv:``,
+    # takes such files too)
+    file_suffixes: tuple[str, ...] = ()
+    folder_suffixes: tuple[str, ...] = ()
+    preset: str = ""  # the preset a bare path of this spec trains with when none is named
 
     @property
     def shown(self) -> str:

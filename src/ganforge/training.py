@@ -17,6 +17,7 @@ import torch
 from ganforge import config as config_mod
 from ganforge.config import Config
 from ganforge.data import load_dataset, spec_modality
+from ganforge.data.bare_paths import bare_data
 from ganforge.engine import checkpoint as ckpt
 from ganforge.engine import distributed
 from ganforge.engine.distributed import DistContext
@@ -111,13 +112,16 @@ def train(
     :class:`Config`. ``overrides`` are ``"key=value"`` strings. With ``resume=True`` the run
     in ``out`` continues exactly where its newest checkpoint left off (``steps`` may extend it).
     ``init_from`` starts a new run from another run's G, D and EMA weights (fine-tuning on
-    data of the same shape); its optimisers' state too with ``init_optimizer``.
+    data of the same shape); its optimisers' state too with ``init_optimizer``. A bare path
+    as ``data`` (``./photos``, ``./table.csv``) is read as the spec that takes it, and with
+    ``config`` None its preset trains it (else ``demo``).
     """
     if init_from is not None and resume:
         raise ConfigError("--init-from starts a new run; --resume continues one: give one")
     if init_optimizer and init_from is None:
         raise ConfigError("--init-optimizer goes with --init-from RUN")
     source = read_source(init_from, init_optimizer) if init_from is not None else None
+    config, data, said = bare_data(config, data, resume)  # ./photos, ./table.csv
     if resume:
         if out is None:
             raise RunError("--resume needs the run directory: --out RUN")
@@ -133,6 +137,8 @@ def train(
     if cfg.log.tensorboard:
         summary_writer_class()  # not installed: said before anything is written
     ctx = distributed.from_env(cfg.train.device)
+    for line in said if ctx.is_main else []:
+        print(f"ganforge: {line}", flush=True)
     try:
         if ctx.enabled:  # one run directory for the job: rank 0's (default names hold a time)
             paths = RunPaths(Path(distributed.from_main(str(paths.root), ctx)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ganforge.data.bare_paths import file_suffixes, read_bare_path, specs_for
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError, closest
 from ganforge.registry import DATASETS, DatasetSpec
@@ -29,19 +30,40 @@ def _valid() -> list[str]:
     return out
 
 
-def _unknown(spec: str) -> DataError:
-    valid = ", ".join(_valid())
-    if spec and Path(spec).expanduser().is_dir() and "folder" in DATASETS:
-        hint = f" did you mean 'folder:{spec}'?"
+def _unreadable_path(spec: str) -> DataError | None:
+    """A path no spec takes by its files' suffixes: what bare paths are read by, and the
+    specs that take a path to name instead."""
+    path = Path(spec).expanduser()
+    if not spec or not path.exists():
+        return None
+    kind = "folder" if path.is_dir() else "file"
+    specs = specs_for(kind)
+    if kind == "folder":
+        taken = {x.lower() for s in specs for x in s.folder_suffixes}
     else:
-        names = [s.name + (":" if s.arg == "required" else "") for _, s in DATASETS.items()]
-        close = closest(spec.lower(), names)
-        hint = f" did you mean '{close}'?" if close else ""
+        taken = {x for s in specs for x in file_suffixes(s)}
+    by = "its files' suffixes" if kind == "folder" else "its suffix"
+    return DataError(
+        f"cannot tell what the {kind} {spec} holds: a bare {kind} is read by {by} "
+        f"({', '.join(sorted(taken))}); name its spec instead, e.g. "
+        f"{', '.join(f'{s.name}:{spec}' for s in specs)}"
+    )
+
+
+def _unknown(spec: str) -> DataError:
+    unreadable = _unreadable_path(spec)
+    if unreadable is not None:
+        return unreadable
+    valid = ", ".join(_valid())
+    names = [s.name + (":" if s.arg == "required" else "") for _, s in DATASETS.items()]
+    close = closest(spec.lower(), names)
+    hint = f" did you mean '{close}'?" if close else ""
     return DataError(f"unknown dataset '{spec}';{hint} valid: {valid} (see `ganforge datasets`)")
 
 
 def find_spec(spec: str) -> tuple[DatasetSpec, str]:
-    """The registered spec a string names, and its argument (text after the colon)."""
+    """The registered spec a string names, and its argument (text after the colon); a bare
+    path (``./photos``, ``./table.csv``) goes to the spec that takes it, as its argument."""
     text = spec.strip()
     whole = text.lower()
     if whole in DATASETS:  # names that hold a colon themselves, e.g. toy:ring8
@@ -57,6 +79,9 @@ def find_spec(spec: str) -> tuple[DatasetSpec, str]:
         if entry.arg == "required" and not arg:
             raise DataError(f"{name}: needs {entry.arg_help}; give {entry.shown}")
         return entry, arg
+    bare = read_bare_path(text)  # ./photos, ./table.csv: the spec that takes the path
+    if bare is not None:
+        return bare.spec, bare.path
     raise _unknown(spec)
 
 

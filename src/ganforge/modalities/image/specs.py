@@ -5,6 +5,7 @@ from __future__ import annotations
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError
 from ganforge.modalities.image.datasets import (
+    IMAGE_EXTENSIONS,
     convert_channels,
     load_digits_dataset,
     load_fashion_mnist,
@@ -84,5 +85,8 @@ SPECS = (
         arg="required",
         usage="folder:PATH",
         arg_help="a path",
+        # a bare folder of pictures (a folder of GIFs reads as clips)
+        folder_suffixes=tuple(s for s in IMAGE_EXTENSIONS if s != ".gif"),
+        preset="folder-rgb",
     ),
 )

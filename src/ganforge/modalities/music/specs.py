@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.music.midi import MIDI_SUFFIXES
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
@@ -40,6 +41,9 @@ SPECS = (
         arg="required",
         usage="midi:FOLDER",
         arg_help="a folder of MIDI files",
+        file_suffixes=MIDI_SUFFIXES,
+        folder_suffixes=MIDI_SUFFIXES,
+        preset="chorales",
     ),
 )
 

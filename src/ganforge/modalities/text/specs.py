@@ -34,6 +34,9 @@ SPECS = (
         arg="required",
         usage="text:PATH",
         arg_help="a file or folder",
+        file_suffixes=(".txt",),
+        folder_suffixes=(".txt",),
+        preset="text",
     ),
     DatasetSpec(
         "wordnet",

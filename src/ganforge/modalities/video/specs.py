@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.video.clipio import VIDEO_SUFFIXES
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
@@ -49,6 +50,8 @@ SPECS = (
         arg="required",
         usage="video:FOLDER",
         arg_help="a folder of clips",
+        folder_suffixes=VIDEO_SUFFIXES,
+        preset="shapes-motion",
     ),
 )
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ganforge.errors import ConfigError
+from ganforge.modalities.table.dates import detect_format, parse, to_units
 
 KINDS = ("continuous", "integer", "categorical", "boolean", "datetime", "id")
 _BOOL_TEXT = {"true", "false", "yes", "no", "t", "f", "y", "n"}
@@ -31,7 +32,11 @@ class ColumnKind:
 
 def _looks_like_dates(values: pd.Series) -> bool:
     sample = values.dropna().astype(str).head(200)
-    if sample.empty or not sample.str.contains(r"[-/:]").mean() > 0.9:
+    if sample.empty:
+        return False
+    if detect_format(sample) is not None:  # one known format reads every value
+        return True
+    if not sample.str.contains(r"[-/:]").mean() > 0.9:
         return False
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() >= 0.95)
@@ -120,11 +125,7 @@ def describe(kinds: list[ColumnKind]) -> str:
 def as_numbers(values: pd.Series, kind: str) -> np.ndarray:
     """A numeric column (or dates, as seconds since 1970) as float64 with NaN for missing."""
     if kind == "datetime":
-        dates = pd.to_datetime(values, errors="coerce", format="mixed")
-        if getattr(dates.dt, "tz", None) is not None:
-            dates = dates.dt.tz_convert(None)
-        seconds = dates.astype("datetime64[ns]").astype("int64").astype(np.float64) / 1e9
-        return np.where(dates.isna().to_numpy(), np.nan, seconds)
+        return to_units(parse(values, None), "second")
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna() & values.notna()
     if bad.any():
@@ -133,4 +134,4 @@ def as_numbers(values: pd.Series, kind: str) -> np.ndarray:
             f"column {values.name!r} is {kind} but holds {example!r}; set "
             f"tabular.columns.{values.name}=categorical or clean the table"
         )
-    return numbers.to_numpy(dtype=np.float64)
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -66,15 +66,35 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def _read_delimited(p: Path, sep: str | None) -> pd.DataFrame:
-    return pd.read_csv(
-        p,
-        na_values=NA_VALUES,
-        keep_default_na=True,
-        skipinitialspace=True,
-        low_memory=False,
-        sep=sep,
-        engine="python" if sep is None else "c",
-    )
+    options = {
+        "na_values": NA_VALUES,
+        "keep_default_na": True,
+        "skipinitialspace": True,
+        "sep": sep,
+        "engine": "python" if sep is None else "c",
+    }
+    if sep is not None:
+        options["low_memory"] = False
+    frame = pd.read_csv(p, **options)
+    return _keep_codes(frame, pd.read_csv, p, options)
+
+
+def _keep_codes(frame: pd.DataFrame, read: Any, p: Path, options: dict[str, Any]) -> pd.DataFrame:
+    """Columns read as numbers whose text has leading zeros (``01``, ``02134``) are codes:
+    they are read again as text, so they come back as the table wrote them."""
+    numeric = [
+        i
+        for i, dtype in enumerate(frame.dtypes)
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    ]
+    if not numeric:
+        return frame
+    text = read(p, usecols=numeric, dtype=str, **options)
+    for i, j in zip(numeric, range(text.shape[1]), strict=True):
+        column = text.iloc[:, j]
+        if column.dropna().str.strip().str.match(r"[+-]?0\d").any():
+            frame[frame.columns[i]] = column.to_numpy(dtype=object)
+    return frame
 
 
 def _other_delimiter(p: Path) -> str | None:

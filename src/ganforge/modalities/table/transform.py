@@ -2,9 +2,11 @@
 
 ``TableTransformer.fit(frame)`` detects (or takes) the column kinds and fits the codecs;
 ``encode`` gives the ``(N, width)`` float32 matrix the networks train on; ``decode`` turns
-generated rows back into a DataFrame with the real table's columns, dtypes, bounds and
-missing-value rates. ``state()`` is plain JSON (saved in the run's ``run.json``); nothing
-is pickled.
+generated rows back into a DataFrame with the real table's columns, bounds and missing
+values, each column written as the table wrote it: its dtype (``int64``, nullable
+``Int64``, ``category`` with its categories, ``bool``, text), its labels and, for text
+dates, its format. ``state()`` is plain JSON (saved in the run's ``run.json``; fields
+added later have defaults, so older runs load); nothing is pickled.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ganforge.errors import ConfigError, DataError
+from ganforge.modalities.table import dates
 from ganforge.modalities.table.codecs import DiscreteCodec, IdCodec, NumericCodec
 from ganforge.modalities.table.columns import ColumnKind, as_numbers, detect_columns
+from ganforge.modalities.table.output import as_dtype, numeric_dtype, output_of
 
 _NUMERIC = ("continuous", "integer", "datetime")
 _DISCRETE = ("categorical", "boolean")
@@ -27,7 +31,7 @@ class TableTransformer:
     """Codecs of every column, fitted to one table (see the module docstring)."""
 
     def __init__(self, columns: list[dict[str, Any]], dtypes: dict[str, str]) -> None:
-        self.columns = columns  # [{"name", "kind", "reason", "state"}] in table order
+        self.columns = columns  # [{"name", "kind", "reason", "state", "output"}] in order
         self.dtypes = dtypes
         self.codecs = [_codec(c) for c in columns]
         self.timings: dict[str, float] = {}
@@ -51,12 +55,14 @@ class TableTransformer:
         columns = []
         for kind in kinds:
             values = frame[kind.name]
+            output = output_of(values, kind.kind)
             columns.append(
                 {
                     **vars(kind),
                     "state": _fit(
-                        kind, values, rng, max_categories, fit_rows=fit_rows, modes=modes
+                        kind, values, rng, max_categories, output, fit_rows=fit_rows, modes=modes
                     ),
+                    "output": output,
                 }
             )
         if all(c["kind"] == "id" for c in columns):
@@ -95,8 +101,9 @@ class TableTransformer:
         return cls(list(state["columns"]), dict(state.get("dtypes", {})))
 
     # ------------------------------------------------------------------ encode / decode
-    def encode(self, frame: pd.DataFrame, seed: int = 0) -> np.ndarray:
-        """``(N, width)`` float32 rows of ``frame`` (which has the fitted columns)."""
+    def encode(self, frame: pd.DataFrame, seed: int = 0, dtype: Any = np.float32) -> np.ndarray:
+        """``(N, width)`` rows of ``frame`` (which has the fitted columns); in float64
+        :meth:`decode` gives the rows back exactly (to each column's precision)."""
         missing = [c["name"] for c in self.columns if c["name"] not in frame.columns]
         if missing:
             raise DataError(f"the table has no column {', '.join(map(repr, missing))}")
@@ -106,10 +113,10 @@ class TableTransformer:
         for c, codec in zip(self.columns, self.codecs, strict=True):
             values = frame[c["name"]]
             if isinstance(codec, NumericCodec):
-                blocks.append(codec.encode(as_numbers(values, c["kind"]), rng))
+                blocks.append(codec.encode(_numbers(values, c), rng, dtype))
             elif isinstance(codec, DiscreteCodec):
-                blocks.append(codec.encode(values, rng))
-        out = np.concatenate(blocks, 1) if blocks else np.zeros((len(frame), 0), np.float32)
+                blocks.append(codec.encode(values, rng, dtype))
+        out = np.concatenate(blocks, 1) if blocks else np.zeros((len(frame), 0), dtype)
         self.timings["encode_s"] = time.perf_counter() - start
         return out
 
@@ -123,16 +130,13 @@ class TableTransformer:
             width = sum(s["size"] for s in codec.spans())
             block = matrix[:, at : at + width]
             at += width
+            dtype, output = self.dtypes.get(c["name"], ""), c.get("output") or {}
             if isinstance(codec, NumericCodec):
-                data[c["name"]] = _numeric_out(
-                    codec.decode(block), c["kind"], codec, self.dtypes.get(c["name"], "")
-                )
+                data[c["name"]] = _numeric_out(codec.decode(block), codec, dtype, output)
             elif isinstance(codec, DiscreteCodec):
-                data[c["name"]] = _discrete_out(
-                    codec.decode(block, rng), codec, self.dtypes.get(c["name"], "")
-                )
+                data[c["name"]] = _discrete_out(codec.decode(block, rng), codec, dtype, output)
             else:
-                data[c["name"]] = codec.decode(len(matrix), rng)
+                data[c["name"]] = as_dtype(codec.decode(len(matrix), rng), dtype, output)
         return pd.DataFrame(data)
 
     def condition_codec(self, column: str) -> tuple[int, DiscreteCodec]:
@@ -161,33 +165,49 @@ def _codec(column: dict[str, Any]) -> Any:
     return IdCodec(column["name"], kind, column["state"])
 
 
+def _numbers(values: pd.Series, column: dict[str, Any]) -> np.ndarray:
+    """A numeric column as float64 (dates as counts of their unit), NaN for missing."""
+    if column["kind"] != "datetime":
+        return as_numbers(values, column["kind"])
+    output = column.get("output") or {}
+    return dates.to_units(dates.parse(values, output.get("format")), output.get("unit", "second"))
+
+
 def _fit(
-    kind: ColumnKind, values: pd.Series, rng: np.random.Generator, max_categories: int, **opts
+    kind: ColumnKind,
+    values: pd.Series,
+    rng: np.random.Generator,
+    max_categories: int,
+    output: dict[str, Any],
+    **opts,
 ) -> dict[str, Any]:
     if kind.kind in _NUMERIC:
-        x = as_numbers(values, kind.kind)
+        x = _numbers(values, {"kind": kind.kind, "output": output})
         return NumericCodec.fit(kind.name, kind.kind, x, rng, **opts).state()
     if kind.kind in _DISCRETE:
         return DiscreteCodec.fit(kind.name, kind.kind, values, max_categories).state()
     return IdCodec.fit(kind.name, kind.kind, values, rng).state()
 
 
-def _numeric_out(x: np.ndarray, kind: str, codec: NumericCodec, dtype: str) -> pd.Series:
-    if kind == "datetime":
-        return pd.Series(pd.to_datetime(x, unit="s", errors="coerce"))
-    if codec.whole and not np.isnan(x).any():
-        return pd.Series(x.astype(np.int64))
-    if codec.whole:
-        return pd.Series(
-            pd.array(np.where(np.isnan(x), 0, x).astype(np.int64), dtype="Int64")
-        ).mask(np.isnan(x))
-    return pd.Series(x)
+def _numeric_out(
+    x: np.ndarray, codec: NumericCodec, dtype: str, output: dict[str, Any]
+) -> pd.Series:
+    if codec.kind == "datetime":
+        unit = output.get("unit", "second")
+        when = dates.from_units(x, unit, codec.decimals if unit == "second" else 0)
+        text = dates.write(when, output.get("format"), dtype, output.get("tz"))
+        return as_dtype(text.to_numpy(), dtype, output) if output.get("format") else text
+    if not numeric_dtype(dtype):
+        dtype = ""  # numbers read from a text column stay numbers
+    if not dtype and codec.whole:
+        dtype = "int64"
+    return as_dtype(x, dtype or "float64", output)
 
 
-def _discrete_out(values: np.ndarray, codec: DiscreteCodec, dtype: str) -> pd.Series:
-    series = pd.Series(values, dtype=object)
-    if codec.kind == "boolean" and not codec.missing:
-        return series.astype(bool)
-    if codec.numeric and not codec.missing:
-        return pd.to_numeric(series)
-    return series
+def _discrete_out(
+    values: np.ndarray, codec: DiscreteCodec, dtype: str, output: dict[str, Any]
+) -> pd.Series:
+    if codec.as_bool:  # a run written before labels were kept: True / False slots
+        series = pd.Series(values, dtype=object)
+        return series if codec.missing else series.astype(bool)
+    return as_dtype(values, dtype, output)

@@ -8,6 +8,7 @@ What is measured is the run's modality's business (:meth:`Modality.evaluate`,
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ import torch
 from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.latent import sample_latent
 from ganforge.engine.protocols import take
-from ganforge.errors import ConfigError
-from ganforge.progress import plan, stage
+from ganforge.errors import ConfigError, closest
+from ganforge.progress import plan, stage, stage_lines
 from ganforge.report import write_report
 from ganforge.run import Run
 
@@ -42,20 +43,39 @@ def evaluate(
     """
     if n < 10:
         raise ConfigError(f"--n must be at least 10; got {n}")
-    _check_metric_names(metrics)
+    # off a terminal no bar shows: each stage is a line on stderr, never a silent wait
+    with stage_lines("eval", enabled=progress and not sys.stderr.isatty()):
+        return _evaluate(
+            run_dir, metrics, n, seed, progress, write, best, inception_weights, i3d_weights
+        )
+
+
+def _evaluate(
+    run_dir: str | Path,
+    metrics: str | None,
+    n: int,
+    seed: int,
+    progress: bool,
+    write: bool,
+    best: bool,
+    inception_weights: str | None,
+    i3d_weights: str | None,
+) -> dict[str, Any]:
     plan("loading the run", "scoring", "writing the report", weights=(1, 18, 1))
     stage("loading the run")
     run = Run(run_dir, best=best)
     modality = run.modality_obj
+    _check_metric_names(metrics, modality)
     t0 = time.perf_counter()
     given = {"inception_weights": inception_weights, "i3d_weights": i3d_weights}
     extra = {k: v for k, v in given.items() if v}
-    stage("scoring")
+    checkpoint = "best" if best else "latest"
+    stage("scoring", say=f"scoring {n} samples of the {checkpoint} checkpoint (step {run.step})")
     ev = modality.evaluate(run, metrics, n, seed, progress, **extra)
     result = {
         "run": str(run.paths.root),
         "step": run.step,
-        "checkpoint": "best" if best else "latest",
+        "checkpoint": checkpoint,
         "n": n,
         "extractor": ev.extractor,
         "scores": ev.scores,
@@ -83,19 +103,25 @@ def evaluate(
     return result
 
 
-def _check_metric_names(text: str | None) -> None:
-    """Every name in ``--metrics`` must be some modality's metric (a run's modality skips,
-    with a note, the ones that are not its own)."""
+def _check_metric_names(text: str | None, modality: Any) -> None:
+    """Every name in ``--metrics`` must be some modality's metric (the run's modality skips,
+    with a note, the ones that are not its own); a typo is offered the run's own names."""
     from ganforge.registry import MODALITIES
 
-    known: list[str] = []
+    own = modality.metric_names
+    known = set(own)
     for _, m in MODALITIES.items():
-        known += [n for n in m.metric_names if n not in known]
+        known.update(m.metric_names)
     for name in (t.strip().lower() for t in (text or "").split(",")):
         if name and name not in known:
-            raise ConfigError(
-                f"unknown metric '{name}'; choose from {','.join(known)} (comma-separated)"
+            close = closest(name, own)
+            hint = f" (did you mean '{close}'?)" if close else ""
+            choose = (
+                f"a {modality.name} run is scored by {','.join(own)} (comma-separated)"
+                if own
+                else f"the {modality.name} modality names no metrics: leave out --metrics"
             )
+            raise ConfigError(f"unknown metric '{name}'{hint}; {choose}")
 
 
 class PeriodicEval:

@@ -7,9 +7,10 @@ A plug-in package declares, in its ``pyproject.toml``::
     mymodality = "my_package:register"
 
 and ``register()`` calls :func:`ganforge.registry.register_modality`, ``register_dataset``,
-``register_architecture``... The built-in modalities are declared the same way in ganforge's
-own metadata; when ganforge runs from a source tree without metadata they are registered
-directly, through the same functions.
+``register_architecture``, ``register_metric``, ``register_preset``... The built-ins
+(:data:`BUILTIN`, the one list of them) are declared the same way in ganforge's own metadata
+and are also called directly, first, so a source tree without installed metadata has all of
+them; an entry point whose value was already called is skipped.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from importlib.metadata import entry_points
 from ganforge.errors import ConfigError
 
 GROUP = "ganforge.modalities"
-BUILTIN = (
-    "ganforge.nets.registry:register",
-    "ganforge.modalities.image:register",
-    "ganforge.modalities.points:register",
-    "ganforge.modalities.table:register",
+# (entry-point name, value): the same pairs as pyproject.toml's entry points (tested)
+BUILTIN: tuple[tuple[str, str], ...] = (
+    ("nets", "ganforge.nets.registry:register"),
+    ("image", "ganforge.modalities.image:register"),
+    ("points", "ganforge.modalities.points:register"),
+    ("tabular", "ganforge.modalities.table:register"),
+    ("text", "ganforge.modalities.text:register"),
+    ("music", "ganforge.modalities.music:register"),
+    ("video", "ganforge.modalities.video:register"),
 )
 
 _done: set[str] = set()
@@ -65,8 +70,8 @@ def load_plugins() -> None:
         return
     _loading = True
     try:
-        for value in BUILTIN:
-            _call(value, value.split(":")[0].rsplit(".", 1)[-1])
+        for name, value in BUILTIN:
+            _call(value, name)
         for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
             _call(ep.value, ep.name)
         _complete = True

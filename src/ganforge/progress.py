@@ -12,15 +12,20 @@ here does nothing, so library code reports freely::
 A stage may itself be planned into parts: ``plan`` during a stage replaces that stage by
 the parts, so ``ganforge eval`` plans "loading / scoring / report" and each modality plans
 what "scoring" means for it.
+
+Off a terminal no bar shows; inside :func:`stage_lines` every stage (and every :func:`note`,
+e.g. a feature network trained on first use) is also one line on stderr, so long work
+there is never a silent wait.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 T = TypeVar("T")
 
@@ -96,6 +101,7 @@ class Tracker:
 
 
 _CURRENT: ContextVar[Tracker | None] = ContextVar("ganforge_progress", default=None)
+_LINES: ContextVar[Callable[[str], None] | None] = ContextVar("ganforge_lines", default=None)
 
 
 @contextmanager
@@ -115,11 +121,39 @@ def plan(*names: str, weights: Iterable[float] | None = None) -> None:
         tracker.plan(names, weights)
 
 
-def stage(name: str) -> None:
-    """Enter stage ``name`` (no-op without a tracker)."""
+@contextmanager
+def stage_lines(prefix: str, enabled: bool = True, stream: TextIO | None = None) -> Iterator[None]:
+    """While the block runs (when ``enabled``), every :func:`stage` and :func:`note` is
+    also one line ``PREFIX: TEXT`` on ``stream`` (default stderr)."""
+    if not enabled:
+        yield
+        return
+
+    def say(text: str) -> None:
+        print(f"{prefix}: {text}", file=stream or sys.stderr, flush=True)
+
+    token = _LINES.set(say)
+    try:
+        yield
+    finally:
+        _LINES.reset(token)
+
+
+def stage(name: str, say: str | None = None) -> None:
+    """Enter stage ``name`` (no-op without a tracker); under :func:`stage_lines` one line
+    says ``say`` (default: the name), e.g. ``stage("scoring", say="scoring 500 samples")``."""
     tracker = _CURRENT.get()
     if tracker is not None:
         tracker.stage(name)
+    note(say or name)
+
+
+def note(text: str) -> None:
+    """One line under :func:`stage_lines` (a first-use cost, what a stage is waiting for);
+    nothing otherwise."""
+    lines = _LINES.get()
+    if lines is not None:
+        lines(text)
 
 
 def advance(fraction: float) -> None:

@@ -7,9 +7,11 @@ lookup), and the config's valid choices are read from here, never from lists kep
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ganforge.errors import ConfigError, closest
@@ -29,7 +31,10 @@ class Registry(Generic[T]):
         if not isinstance(name, str) or not name or name != name.strip():
             raise ValueError(f"a {self.kind} name must be non-empty text; got {name!r}")
         if name in self._items and not replace and self._items[name] is not item:
-            raise ValueError(f"a {self.kind} named '{name}' is already registered")
+            raise ValueError(
+                f"a {self.kind} named '{name}' is already registered; give yours another "
+                "name (or register it with replace=True to replace it)"
+            )
         self._items[name] = item
         return item
 
@@ -115,10 +120,21 @@ class MetricSpec:
     periodic: bool = False
 
 
+@dataclass(frozen=True)
+class Preset:
+    """A plug-in's preset: plain config data (what a preset YAML holds), listed by
+    ``ganforge presets`` and trained with ``ganforge train NAME``."""
+
+    name: str
+    data: dict[str, Any]
+    description: str = ""
+
+
 MODALITIES: Registry[Any] = Registry("modality")
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
 ARCHITECTURES: Registry[Architecture] = Registry("architecture")
 METRICS: Registry[MetricSpec] = Registry("metric")
+PRESETS: Registry[Preset] = Registry("preset")
 
 
 def register_modality(modality: Any, *, replace: bool = False) -> Any:
@@ -143,8 +159,77 @@ def register_architecture(arch: Architecture, *, replace: bool = False) -> Archi
 
 
 def register_metric(metric: MetricSpec, *, replace: bool = False) -> MetricSpec:
-    """Register a modality's metric (names are per modality: ``image/fid``)."""
-    return METRICS.add(f"{metric.modality}/{metric.name}", metric, replace=replace)
+    """Register a modality's metric (names are per modality: ``image/fid``; lower-case, as
+    ``--metrics`` reads them); a second metric of a name the modality has is refused."""
+    if metric.name != metric.name.strip().lower():
+        raise ValueError(f"a metric name is lower-case text without spaces; got {metric.name!r}")
+    return METRICS.add(_metric_key(metric), metric, replace=replace)
+
+
+def _metric_key(metric: MetricSpec) -> str:
+    return f"{metric.modality}/{metric.name}"
+
+
+def register_preset(
+    name: str, preset: str | Path | dict[str, Any], *, replace: bool = False
+) -> Preset:
+    """Register a preset shipped by a plug-in: a YAML file's path or the same data as a dict
+    (``description``, ``data: {spec: ...}``, ``model``, ...). It is listed by ``ganforge
+    presets``; ``ganforge train NAME`` trains it. A bundled preset's name is refused."""
+    from ganforge.config.loading import read_yaml
+
+    if isinstance(preset, dict):
+        data = copy.deepcopy(preset)
+    elif isinstance(preset, (str, Path)):
+        data = read_yaml(Path(preset))
+    else:
+        raise TypeError(f"register_preset needs a YAML path or a dict; got {preset!r}")
+    return _add_preset(Preset(name, data, str(data.get("description", ""))), replace)
+
+
+def _add_preset(preset: Preset, replace: bool = False) -> Preset:
+    from ganforge.config.loading import PRESET_DIR
+
+    if (PRESET_DIR / f"{preset.name}.yaml").is_file():
+        raise ValueError(
+            f"a preset named '{preset.name}' ships with ganforge; give yours another name"
+        )
+    return PRESETS.add(preset.name, preset, replace=replace)
+
+
+def default_preset(spec: str) -> tuple[str, list[str]]:
+    """The preset ``ganforge train --data SPEC`` trains when none is named, and the
+    overrides that go with it: the spec's modality's ``default_preset``; else the first
+    preset (as ``ganforge presets`` lists them) on the same dataset, else on data of that
+    modality; else ``demo``, with ``model.arch`` set to the modality's ``default_arch``."""
+    from ganforge.config.loading import list_presets, load_preset_data
+
+    modality = _spec_modality(spec)
+    if modality is None or modality not in MODALITIES:
+        return "demo", []  # training names what is wrong with the spec
+    chosen = MODALITIES.get(modality)
+    if chosen.default_preset:
+        return chosen.default_preset, []
+    name = _spec_name(spec)
+    same_data, same_modality = [], []
+    for preset, _ in list_presets():
+        data = load_preset_data(preset).get("data")
+        their = str(data.get("spec", "")) if isinstance(data, dict) else ""
+        if _spec_modality(their) == modality:
+            (same_data if _spec_name(their) == name else same_modality).append(preset)
+    if same_data or same_modality:
+        return (same_data + same_modality)[0], []
+    return "demo", [f"model.arch={chosen.default_arch}"] if chosen.default_arch else []
+
+
+def _spec_name(spec: str) -> str:
+    text = spec.strip().lower()
+    return text if text in DATASETS else text.partition(":")[0]
+
+
+def _spec_modality(spec: str) -> str | None:
+    name = _spec_name(spec)
+    return DATASETS.get(name).modality if name in DATASETS else None
 
 
 def register_parts(
@@ -189,26 +274,30 @@ def register_loss(loss: Any, *, replace: bool = False) -> Any:
 
 @contextmanager
 def registered(*entries: Any) -> Iterator[None]:
-    """Register modalities / dataset specs / architectures for a ``with`` block (tests)."""
+    """Register modalities / dataset specs / architectures / metrics / presets for a
+    ``with`` block (tests); entries registered before the block stay afterwards."""
     from ganforge.modality import Modality
 
+    kinds: tuple[tuple[type, Registry[Any], Callable[[Any], str], Callable[[Any], Any]], ...] = (
+        (Modality, MODALITIES, lambda e: e.name, register_modality),
+        (DatasetSpec, DATASETS, lambda e: e.name.lower(), register_dataset),
+        (Architecture, ARCHITECTURES, lambda e: e.name, register_architecture),
+        (MetricSpec, METRICS, _metric_key, register_metric),
+        (Preset, PRESETS, lambda e: e.name, _add_preset),
+    )
     undo: list[Callable[[], None]] = []
     try:
         for e in entries:
-            if isinstance(e, Modality):
-                register_modality(e)
-                undo.append(lambda e=e: MODALITIES.remove(e.name))
-            elif isinstance(e, DatasetSpec):
-                register_dataset(e)
-                undo.append(lambda e=e: DATASETS.remove(e.name.lower()))
-            elif isinstance(e, Architecture):
-                register_architecture(e)
-                undo.append(lambda e=e: ARCHITECTURES.remove(e.name))
-            elif isinstance(e, MetricSpec):
-                register_metric(e)
-                undo.append(lambda e=e: METRICS.remove(f"{e.modality}/{e.name}"))
-            else:
+            kind = next((k for k in kinds if isinstance(e, k[0])), None)
+            if kind is None:
                 raise TypeError(f"cannot register {e!r}")
+            _, reg, key, register = kind
+            if key(e) in reg:
+                register(e)  # the same entry again passes; another is refused
+                continue
+            register(e)
+            name = key(e)
+            undo.append(lambda reg=reg, name=name: reg.remove(name))
         yield
     finally:
         for fn in reversed(undo):

@@ -13,7 +13,6 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parents[1] / "src"
-CONFIG = HERE / "waveform" / "waveform.yaml"
 
 
 def test_ganforge_itself_knows_nothing_of_waveforms():
@@ -25,17 +24,7 @@ def test_ganforge_itself_knows_nothing_of_waveforms():
 def run_dir(ganforge_cli, tmp_path_factory):
     out = tmp_path_factory.mktemp("wave") / "run"
     proc = ganforge_cli(
-        "train",
-        CONFIG,
-        "--out",
-        out,
-        "--no-progress",
-        "--set",
-        "eval.every=20",
-        "--set",
-        "eval.metric=spectral",
-        "--set",
-        "eval.n=200",
+        "train", "waveform", "--out", out, "--no-progress", "--set", "eval.every=20"
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
@@ -96,8 +85,8 @@ def test_eval_scores_beside_the_real_floor(run_dir, ganforge_cli):
 
 
 def test_plugin_options_are_validated(ganforge_cli, tmp_path):
-    proc = ganforge_cli("train", CONFIG, "--out", tmp_path / "r", "--set", "waveform.length=3")
+    proc = ganforge_cli("train", "waveform", "--out", tmp_path / "r", "--set", "waveform.length=3")
     assert proc.returncode == 2
     assert "waveform.length must be >= 8" in proc.stderr and "Traceback" not in proc.stderr
-    proc = ganforge_cli("train", CONFIG, "--out", tmp_path / "r", "--set", "model.arch=wave")
+    proc = ganforge_cli("train", "waveform", "--out", tmp_path / "r", "--set", "model.arch=wave")
     assert proc.returncode == 2 and "wave-conv" in proc.stderr  # choices from the registry

@@ -6,6 +6,7 @@ Every key is checked; an unknown key, a wrong type or an out-of-range value rais
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import typing
 from pathlib import Path
@@ -184,12 +185,15 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def list_presets() -> list[tuple[str, str]]:
-    """(name, one-line description) of every bundled preset."""
+    """(name, one-line description) of every bundled preset, then of every preset a
+    plug-in registered (``registry.register_preset``)."""
+    from ganforge.registry import PRESETS
+
     out = []
     for path in sorted(PRESET_DIR.glob("*.yaml")):
         data = yaml.safe_load(path.read_text()) or {}
         out.append((path.stem, str(data.get("description", ""))))
-    return out
+    return out + sorted((name, p.description) for name, p in PRESETS.items())
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -227,6 +231,12 @@ def load_preset_data(name_or_path: str) -> dict[str, Any]:
             raise ConfigError(f"config file {name_or_path} does not exist")
         return read_yaml(path)
     preset = PRESET_DIR / f"{name_or_path}.yaml"
+    from ganforge.registry import PRESETS
+
+    if not preset.is_file() and name_or_path in PRESETS:  # a plug-in's
+        data = copy.deepcopy(PRESETS.get(name_or_path).data)
+        data.setdefault("preset", name_or_path)
+        return data
     if not preset.is_file():
         names = [n for n, _ in list_presets()]
         if ":" in name_or_path:  # a data spec given where the preset goes

@@ -48,15 +48,17 @@ class MetricsLog:
 
 
 def train_record(
-    step: int, stats: dict[str, torch.Tensor], images_seen: int, rate: float, elapsed: float
+    step: int, stats: dict[str, torch.Tensor], samples_seen: int, rate: float, elapsed: float
 ) -> dict[str, Any]:
-    """The ``kind: train`` record of a step; a non-finite loss is a TrainingError."""
+    """The ``kind: train`` record of a step; a non-finite loss is a TrainingError.
+    ``samples_seen``: real samples drawn so far, of any modality (older runs' records call
+    it ``images_seen``; nothing in ganforge reads either)."""
     rec: dict[str, Any] = {"step": step, "kind": "train"}
     for k, v in stats.items():
         rec[k] = float(v)
     if "value" in rec:
         rec["js_lower_bound"] = js_lower_bound(rec["value"])
-    rec["images_seen"] = images_seen
+    rec["samples_seen"] = samples_seen
     rec["it_per_s"] = rate
     rec["elapsed_s"] = round(elapsed, 3)
     for k in ("d_loss", "g_loss"):

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError
-from ganforge.progress import advance
+from ganforge.progress import advance, note
 
 FEATURE_DIM = 128
 INPUT_SIZE = 28
@@ -178,19 +178,20 @@ def load_cached(
 ) -> tuple[nn.Module, dict] | None:
     """A cached net: ``build(meta)`` makes the module, the file fills its weights; None
     when there is no file, or it is damaged or its metadata lacks a key of ``needs`` (then
-    deleted: rebuilt, never trusted)."""
-    if not path.is_file():
-        return None
-    try:
-        meta = read_meta(path)
-        if any(k not in meta for k in needs):
-            raise KeyError("stale cache file")
-        net = build(meta)
-        net.load_state_dict(load_file(str(path)))
-        return net.eval(), meta
-    except Exception:
-        path.unlink(missing_ok=True)
-        return None
+    deleted: rebuilt, never trusted). Every caller trains the net on None: said first, as
+    a :func:`ganforge.progress.note` (a line off a terminal)."""
+    if path.is_file():
+        try:
+            meta = read_meta(path)
+            if any(k not in meta for k in needs):
+                raise KeyError("stale cache file")
+            net = build(meta)
+            net.load_state_dict(load_file(str(path)))
+            return net.eval(), meta
+        except Exception:
+            path.unlink(missing_ok=True)
+    note(f"training the feature network {path.stem} (first use, cached after in {path})")
+    return None
 
 
 def save_classifier(net: ClassifierNet, path: Path, meta: dict) -> Path:

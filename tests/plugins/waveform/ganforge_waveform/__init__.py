@@ -3,11 +3,14 @@
 
 It brings a dataset spec (``sines[:N]``: random sine waves), a config section
 (``waveform.length``, ``waveform.max_cycles``), a network family (``wave-conv``: 1-D
-transposed convolutions against a 1-D convolutional D), a renderer (a picture of the waves),
-a raw format (``.wav``), a training metric and an evaluation with its real-data floor.
+transposed convolutions against a 1-D convolutional D), a metric (``spectral``), a preset
+(``waveform``), a picture of the waves, a raw format (``.wav``) and an evaluation with its
+real-data floor.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ganforge_waveform.data import load_sines
 from ganforge_waveform.modality import WaveformModality
@@ -24,6 +27,7 @@ def register() -> None:
         register_dataset,
         register_metric,
         register_modality,
+        register_preset,
     )
 
     register_modality(WaveformModality())
@@ -48,3 +52,4 @@ def register() -> None:
             ("g_width", "d_width"),
         )
     )
+    register_preset("waveform", Path(__file__).with_name("waveform.yaml"))

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 
 from ganforge.data import load_dataset
 from ganforge.modality import Evaluation, Modality
+from ganforge.progress import plan, stage
 
 SAMPLE_RATE = 8000
 
@@ -37,13 +38,10 @@ def spectral_distance(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 class PeriodicSpectral:
-    """``eval.metric=spectral``: against ``eval.n`` real waves."""
+    """``eval.metric=spectral``: against ``eval.n`` real waves of another draw."""
 
-    def __init__(self, cfg: Any) -> None:
-        opts = cfg.section("waveform")
-        ds = load_dataset(
-            cfg.data.spec, seed=cfg.train.seed + 1, length=opts.length, max_cycles=opts.max_cycles
-        )
+    def __init__(self, cfg: Any, options: dict[str, Any]) -> None:
+        ds = load_dataset(cfg.data.spec, seed=cfg.train.seed + 1, **options)
         self.real = ds.data[: cfg.eval.n]
 
     def sample_count(self) -> int:
@@ -58,6 +56,7 @@ class WaveformModality(Modality):
     description = "1-D waves (channels, length) in [-1, 1]: plots, .wav, spectral distance"
     options = WaveformOptions
     raw_formats = (".npy", ".wav")
+    default_preset = "waveform"  # what `ganforge train --data sines:N` trains
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         opts = cfg.section("waveform")
@@ -96,16 +95,22 @@ class WaveformModality(Modality):
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
     ) -> Evaluation:
-        opts = self.load_options(run.config)
-        real = load_dataset(run.config.data.spec, seed=seed + 1, **opts).data
-        held = load_dataset(run.config.data.spec, seed=seed + 2, **opts).data
-        fake = run.sample(min(n, len(real)), seed=seed)
+        plan("real waves", "generated waves", "scores")
+        stage("real waves")
+        opts = self.load_options(run.config)  # the run's config.yaml, as trained
+        real = load_dataset(run.config.data.spec, seed=seed + 1, **opts).data[:n]
+        held = load_dataset(run.config.data.spec, seed=seed + 2, **opts).data[:n]
+        stage("generated waves", say=f"drawing {len(real)} waves of step {run.step}")
+        fake = run.sample(len(real), seed=seed)
+        stage("scores")
         score = {"value": spectral_distance(real, fake), "floor": spectral_distance(real, held)}
         return Evaluation(
             scores={"spectral_distance": score},
-            notes=["real-data floor: two independent draws of the dataset"],
+            notes=[f"real-data floor: two independent draws of {len(real)} waves"],
             real_picture=self.picture(real[:16], {"title": "real"}),
         )
 
-    def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
-        return PeriodicSpectral(cfg)
+    def periodic_scorer(
+        self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Any:
+        return PeriodicSpectral(cfg, self.load_options(cfg))

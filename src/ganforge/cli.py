@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
 from ganforge.errors import GanforgeError
 
 EXIT_USER_ERROR = 2
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a command ended by it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,17 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(auto picks per "
         "device); train.shared_backward (the simultaneous step; true by default).",
     )
-    t.add_argument(
-        "config",
-        nargs="?",
-        help="preset name or CONFIG.yaml (default: the preset for --data's kind of data, "
-        "else demo)",
-    )
-    t.add_argument(
-        "--data",
-        help="dataset spec (fashion-mnist, folder:PATH, toy:ring8) or a path (./photos, "
-        "./table.csv, ./songs/, ./corpus.txt, ./clips/): its kind is read from its files",
-    )
+    t.add_argument("config", nargs="?", help="preset or CONFIG.yaml (default: --data's, or demo)")
+    t.add_argument("--data", help="dataset spec (toy:ring8, folder:PATH) or a path, its kind "
+                   "read from its files (./photos, ./table.csv, ./songs/, ./corpus.txt, ./clips/)")
     t.add_argument(
         "--set",
         dest="overrides",
@@ -56,14 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="run directory (default runs/PRESET-TIMESTAMP)")
     t.add_argument("--steps", type=int, help="generator steps in total")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument(
-        "--init-from",
-        metavar="RUN",
-        help="a new run starting from RUN's G, D and EMA weights (data of the same shape)",
-    )
-    t.add_argument(
-        "--init-optimizer", action="store_true", help="with --init-from: RUN's Adam state too"
-    )
+    t.add_argument("--init-from", metavar="RUN", help="start from RUN's G, D and EMA weights")
+    t.add_argument("--init-optimizer", action="store_true", help="with --init-from: its Adam too")
     t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -172,9 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--open", action="store_true", help="open it in a browser")
 
     x = sub.add_parser("export", help="a run in another tool's format")
-    xsub = x.add_subparsers(dest="export_format", required=True, parser_class=_Parser)
-    xt = xsub.add_parser("tensorboard", help="event files from metrics.jsonl and the pictures")
-    xt.add_argument("run", help="run directory")
+    xs = x.add_subparsers(dest="export_format", required=True, parser_class=_Parser)
+    xs.add_parser("tensorboard", help="TensorBoard event files of RUN").add_argument("run")
 
     sub.add_parser("presets", help="list the bundled presets")
     sub.add_parser("plugins", help="list the modalities, architectures and losses registered")
@@ -188,23 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train(args: argparse.Namespace) -> int:
     from ganforge import api
-    from ganforge.data.bare_paths import read_bare_path
 
-    config, overrides = args.config, args.overrides
-    # a bare path's own preset is chosen by ganforge.train, which says it with the path
-    if config is None and not args.resume and read_bare_path(args.data) is None:
-        from ganforge.registry import default_preset
-
-        config, chosen = default_preset(args.data) if args.data else ("demo", [])
-        overrides = chosen + overrides  # the user's --set come last and win
-        if args.data and os.environ.get("RANK", "0") == "0":  # torchrun: rank 0 says it
-            print(f"ganforge: training preset {config} on {args.data} (name a preset to change)")
     result = api.train(
-        config,
+        args.config,
         data=args.data,
         out=args.out,
         steps=args.steps,
-        overrides=overrides,
+        overrides=args.overrides,
         resume=args.resume,
         device=args.device,
         progress=False if args.no_progress else None,
@@ -431,27 +404,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganforge`` console script; returns the exit code."""
-    try:
-        try:
-            return _run(build_parser().parse_args(argv))
-        finally:
-            sys.stdout.flush()  # a reader that went away shows here, not at exit
-    except BrokenPipeError:
-        return _reader_gone()
-
-
-def _reader_gone() -> int:
-    """stdout's reader closed it (``ganforge presets | head``): stop quietly with the exit
-    code of a command ended by SIGPIPE (Python's recipe: the rest of stdout to devnull)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # stdout is no file (captured)
-        pass
-    return EXIT_BROKEN_PIPE
-
-
-def _run(args: argparse.Namespace) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except GanforgeError as exc:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from ganforge.errors import GanforgeError
 
 EXIT_USER_ERROR = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a command ended by it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(auto picks per "
         "device); train.shared_backward (the simultaneous step; true by default).",
     )
-    t.add_argument("config", nargs="?", help="preset or CONFIG.yaml (default: --data's, or demo)")
+    t.add_argument(
+        "config",
+        nargs="?",
+        help="preset name or CONFIG.yaml (default: the preset for --data's kind of data, "
+        "else demo)",
+    )
     t.add_argument("--data", help="dataset spec (toy:ring8, folder:PATH) or a path, its kind "
                    "read from its files (./photos, ./table.csv, ./songs/, ./corpus.txt, ./clips/)")
     t.add_argument(
@@ -171,13 +178,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train(args: argparse.Namespace) -> int:
     from ganforge import api
+    from ganforge.data.bare_paths import read_bare_path
 
+    config, overrides = args.config, args.overrides
+    # a bare path's own preset is chosen by ganforge.train, which says it with the path
+    if config is None and not args.resume and read_bare_path(args.data) is None:
+        from ganforge.registry import default_preset
+
+        config, chosen = default_preset(args.data) if args.data else ("demo", [])
+        overrides = chosen + overrides  # the user's --set come last and win
+        if args.data and os.environ.get("RANK", "0") == "0":  # torchrun: rank 0 says it
+            print(f"ganforge: training preset {config} on {args.data} (name a preset to change)")
     result = api.train(
-        args.config,
+        config,
         data=args.data,
         out=args.out,
         steps=args.steps,
-        overrides=args.overrides,
+        overrides=overrides,
         resume=args.resume,
         device=args.device,
         progress=False if args.no_progress else None,
@@ -404,7 +421,27 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganforge`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    try:
+        try:
+            return _run(build_parser().parse_args(argv))
+        finally:
+            sys.stdout.flush()  # a reader that went away shows here, not at exit
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed it (``ganforge presets | head``): stop quietly with the exit
+    code of a command ended by SIGPIPE (Python's recipe: the rest of stdout to devnull)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (captured)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except GanforgeError as exc:

@@ -34,7 +34,7 @@ def runs(tmp_path_factory):
 
     def make(name: str):
         if name not in made:
-            made[name] = TRAIN[name](tmp / name)
+            made[name] = {**TRAIN, **MORE}[name](tmp / name)
         return made[name]
 
     return make
@@ -56,19 +56,24 @@ def _table(out):
     size = rng.choice(["small", "large"], 300, p=[0.7, 0.3])
     frame = pd.DataFrame({"size": size, "weight": np.where(size == "large", 10.0, 2.0)})
     frame["weight"] += rng.normal(0, 0.5, 300).round(3)
-    sets = ["model.g_width=32", "model.d_width=32", "train.batch=100"]
+    sets = ["model.g_width=32", "model.d_width=32", "train.batch=100", "eval.every=0"]
     TableSynthesizer(steps=1, overrides=QUIET + sets).fit(frame, out=out)
     return out
 
 
-def _text(out):
+def _text(out, preset: str = "text-wgan-gp"):
     rng = np.random.default_rng(0)
     lines = [" ".join(rng.choice(WORDS, 3)) for _ in range(300)]
-    corpus = out.parent / "words.txt"
+    corpus = out.parent / f"{out.name}.txt"
     corpus.write_text("\n".join(lines) + "\n")
     sets = ["model.g_width=16", "model.d_width=16", "model.depth=1", "train.batch=16"]
     sets += ["train.n_critic=1", "loss.penalty=none", "text.length=16", "text.samples=32"]
-    return _train("text-wgan-gp", out, 1, sets, data=f"text:{corpus}")
+    sets += ["text.pretrain_seconds=0"]
+    return _train(preset, out, 1, sets, data=f"text:{corpus}")
+
+
+def _text_gru(out):
+    return _text(out, "text")  # G draws its characters itself, at its own temperature
 
 
 def _music(out):
@@ -87,7 +92,7 @@ def _video(out):
     return _train("shapes-motion", out, 1, sets)  # drawn shapes: no digits to load
 
 
-TRAIN = {
+TRAIN = {  # one run per modality; the seed test covers each
     "points": _points,
     "image": _image,
     "table": _table,
@@ -95,6 +100,7 @@ TRAIN = {
     "music": _music,
     "video": _video,
 }
+MORE = {"text-gru": _text_gru}
 
 
 def _same(a, b) -> bool:
@@ -168,6 +174,15 @@ def test_text_is_strings_and_temperature_changes_them(runs):
     assert run.generate(20, seed=0) == greedy  # the run's text.temperature: 0
     with pytest.raises(ConfigError, match="temperature must be in 0..10"):
         run.generate(2, temperature=-1)
+
+
+def test_a_generator_that_draws_text_itself_takes_the_temperature(runs):
+    run = ganforge.load(runs("text-gru"))
+    assert run.config.section("text").temperature == 1.0  # the text preset's
+    drawn = run.generate(8, seed=0)
+    assert drawn == run.generate(8, seed=0, temperature=1.0) == run.generate(8, seed=0)
+    assert drawn != run.generate(8, seed=0, temperature=0)  # greedy: G ignores its noise
+    assert run.generator.temperature == 1.0  # restored after each draw
 
 
 def test_music_is_pretty_midi_and_tempo_and_hold_apply(runs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -423,33 +424,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganforge`` console script; returns the exit code."""
     try:
         try:
-            return _run(build_parser().parse_args(argv))
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args)
         finally:
             sys.stdout.flush()  # a reader that went away shows here, not at exit
-    except BrokenPipeError:
-        return _reader_gone()
-
-
-def _reader_gone() -> int:
-    """stdout's reader closed it (``ganforge presets | head``): stop quietly with the exit
-    code of a command ended by SIGPIPE (Python's recipe: the rest of stdout to devnull)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # stdout is no file (captured)
-        pass
-    return EXIT_BROKEN_PIPE
-
-
-def _run(args: argparse.Namespace) -> int:
-    try:
-        return COMMANDS[args.command](args)
     except GanforgeError as exc:
         print(f"ganforge: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("ganforge: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `ganforge presets | head`: quiet, with SIGPIPE's exit code
+        with contextlib.suppress(OSError, ValueError):  # Python's recipe (not when captured)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

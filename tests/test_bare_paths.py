@@ -68,9 +68,9 @@ def test_each_kind_is_read_from_its_files(kinds, path, spec, preset, kind):
     assert bare.line(True) == f"{path}: {kind} ({spec}:{path}), preset {preset}"
     assert bare.line(False) == f"{path}: {kind} ({spec}:{path})"
     assert find_spec(path)[0].name == spec and find_spec(path)[1] == path
-    config, data, said = bare_data(None, path, resume=False)
+    config, data, said, _ = bare_data(None, path, resume=False)
     assert (config, data, said) == (preset, f"{spec}:{path}", [bare.line(True)])
-    config, _, said = bare_data("my.yaml", path, resume=False)  # a named config stays
+    config, _, said, _ = bare_data("my.yaml", path, resume=False)  # a named config stays
     assert config == "my.yaml" and said == [bare.line(False)]
 
 
@@ -88,7 +88,7 @@ def test_names_and_missing_paths_are_not_bare(kinds):
     assert read_bare_path("toy:ring8") is None and read_bare_path("mnist5k") is None
     assert read_bare_path(f"folder:{kinds / 'photos'}") is None
     assert read_bare_path("./nowhere") is None
-    assert bare_data(None, "toy:ring8", resume=False) == ("demo", "toy:ring8", [])
+    assert bare_data(None, "toy:ring8", resume=False) == ("demo", "toy:ring8", [], [])
     with pytest.raises(DataError, match="unknown dataset './nowhere'"):
         find_spec("./nowhere")
 
@@ -101,7 +101,7 @@ def test_a_path_no_spec_takes_says_what_bare_paths_are_read_by(kinds):
         find_spec("odd")
     text = str(err.value)
     assert text.startswith("cannot tell what the folder odd holds")
-    assert ".mid" in text and ".png" in text and "folder:odd, midi:odd" in text
+    assert ".mid" in text and ".png" in text and "e.g. folder:odd, " in text and "midi:odd" in text
     assert "\n" not in text
     (kinds / "notes.xyz").write_text("?")
     with pytest.raises(DataError, match=r"the file notes.xyz holds: .*\.csv"):

@@ -121,7 +121,8 @@ def train(
     if init_optimizer and init_from is None:
         raise ConfigError("--init-optimizer goes with --init-from RUN")
     source = read_source(init_from, init_optimizer) if init_from is not None else None
-    config, data, said = bare_data(config, data, resume)  # ./photos, ./table.csv
+    config, data, said, chosen = bare_data(config, data, resume)  # ./photos, ./table.csv
+    overrides = chosen + list(overrides or [])  # the user's come last and win
     if resume:
         if out is None:
             raise RunError("--resume needs the run directory: --out RUN")

@@ -1,10 +1,10 @@
 """Bare paths as data (``--data ./photos``, ``./table.csv``, ``./songs/``): the spec that
 takes one and the preset that trains it, read from what the registered specs declare.
 
-A spec takes files by ``DatasetSpec.file_suffixes`` (or by its name: ``csv:`` takes
-``.csv`` files) and folders by ``DatasetSpec.folder_suffixes`` (the spec whose suffixes most
-of a folder's files carry). The preset is the spec's ``preset``, else a preset of the same
-modality (one training this very spec first).
+A spec takes files by ``DatasetSpec.file_suffixes`` (a ``NAME:PATH`` spec declaring none:
+by its name, ``csv:`` takes ``.csv``) and folders by ``DatasetSpec.folder_suffixes`` (the
+spec whose suffixes most of a folder's files carry). The preset is the spec's ``preset``,
+else the one ``ganforge train --data SPEC`` picks (``registry.default_preset``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganforge.registry import DATASETS, MODALITIES, DatasetSpec
+from ganforge.registry import DATASETS, MODALITIES, DatasetSpec, default_preset
 
 MAX_FILES = 5000  # a folder's kind is read from this many of its files at most
 
@@ -29,8 +29,8 @@ class BarePath:
 
     @property
     def preset(self) -> str:
-        """The preset that trains data of this spec ('' when none does)."""
-        return preset_for(self.spec)
+        """The preset that trains data of this spec."""
+        return preset_for(self.spec)[0]
 
     @property
     def explicit(self) -> str:
@@ -107,26 +107,10 @@ def _spec_for_folder(folder: Path) -> DatasetSpec | None:
     return best
 
 
-def _entry_of(spec_text: str) -> DatasetSpec | None:
-    text = spec_text.strip().lower()
-    name = text if text in DATASETS else text.partition(":")[0]
-    return DATASETS.get(name) if name in DATASETS else None
-
-
-def preset_for(spec: DatasetSpec) -> str:
-    """The preset for data of ``spec``: its own ``preset``, else the presets whose data has
-    the same modality, those training this spec first, then by name ('' when none)."""
-    if spec.preset:
-        return spec.preset
-    from ganforge.config import list_presets, load_preset_data  # config reads the registries
-
-    found = []
-    for name, _ in list_presets():
-        data = load_preset_data(name).get("data") or {}
-        entry = _entry_of(str(data.get("spec", ""))) if isinstance(data, dict) else None
-        if entry is not None and entry.modality == spec.modality:
-            found.append((entry.name != spec.name, name))
-    return min(found)[1] if found else ""
+def preset_for(spec: DatasetSpec) -> tuple[str, list[str]]:
+    """The preset for data of ``spec`` and the overrides that go with it: the spec's own
+    ``preset``, else what ``ganforge train --data SPEC`` picks (:func:`default_preset`)."""
+    return (spec.preset, []) if spec.preset else default_preset(f"{spec.name}:")
 
 
 def read_bare_path(text: str | None) -> BarePath | None:
@@ -144,13 +128,16 @@ def read_bare_path(text: str | None) -> BarePath | None:
     return BarePath(text.strip(), spec) if spec is not None else None
 
 
-def bare_data(config: Any, data: str | None, resume: bool) -> tuple[Any, str | None, list[str]]:
-    """``(config, data, lines to say)`` for ``ganforge.train``: a bare path in ``data``
-    written out as its spec and, when no config is named (and not resuming), the preset
-    that trains it; ``config`` None means ``demo`` otherwise."""
+def bare_data(
+    config: Any, data: str | None, resume: bool
+) -> tuple[Any, str | None, list[str], list[str]]:
+    """``(config, data, lines to say, overrides)`` for ``ganforge.train``: a bare path in
+    ``data`` written out as its spec and, when no config is named (and not resuming), the
+    preset that trains it with its overrides; ``config`` None means ``demo`` otherwise."""
     bare = read_bare_path(data)
     if bare is None:
-        return ("demo" if config is None else config), data, []
-    choose = config is None and not resume and bool(bare.preset)
-    config = bare.preset if choose else ("demo" if config is None else config)
-    return config, bare.explicit, [bare.line(choose)]
+        return ("demo" if config is None else config), data, [], []
+    if config is not None or resume:
+        return config, bare.explicit, [bare.line(False)], []
+    preset, overrides = preset_for(bare.spec)
+    return preset, bare.explicit, [bare.line(True)], overrides

@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganforge.errors import ConfigError, RunError
+from ganforge.errors import ConfigError, RunError, needs_extra
 from ganforge.run import RunPaths
 
-INSTALL = "pip install 'ganforge[tensorboard]'"
 EVENTS = "events.out.tfevents.*"
 _PICTURE = re.compile(r"^step-(\d+)\.png$")
 
@@ -34,7 +33,8 @@ def summary_writer_class(asked: str = "log.tensorboard=true") -> Any:
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        raise ConfigError(f"{asked} needs the tensorboard package: {INSTALL}") from None
+        what = f"{asked} needs the tensorboard package"
+        raise ConfigError(needs_extra(what, "tensorboard")) from None
     return SummaryWriter
 
 
@@ -104,12 +104,15 @@ def _as_text(text: str) -> str:
 MEDIA = {".wav": 4, ".txt": 64, ".gif": 16}
 
 
+def media_formats(modality: Any) -> list[str]:
+    """The formats of :data:`MEDIA` the modality's ``save`` writes."""
+    return [s for s in MEDIA if s in getattr(modality, "raw_formats", ())]
+
+
 def write_media(writer: Any, modality: Any, samples: Any, info: dict[str, Any], step: int) -> None:
     """The samples as the modality writes them (its ``save``), for each format of
     :data:`MEDIA` it offers: audio, text, an animated clip."""
-    offered = [s for s in MEDIA if s in getattr(modality, "raw_formats", ())]
-    if not offered:
-        return
+    offered = media_formats(modality)
     with tempfile.TemporaryDirectory() as tmp, torch.random.fork_rng(devices=[]):
         for suffix in offered:
             shown = samples[: MEDIA[suffix]]
@@ -166,7 +169,8 @@ class TensorBoardHook:
     def __call__(self, trainer: Any, step: int) -> None:
         if self.writer is None:
             self.begin(0)
-        if (self.paths.samples / f"step-{step:08d}.png").is_file():  # a picture step
+        picture_step = (self.paths.samples / f"step-{step:08d}.png").is_file()
+        if picture_step and media_formats(self.modality):
             samples = self.pictures.draw(trainer)
             write_media(self.writer, self.modality, samples.cpu(), self.pictures.info, step)
         self.flush()

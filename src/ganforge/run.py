@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,14 @@ class Run:
                 f"{root} is not a ganforge run directory (no config.yaml / run.json); "
                 "give the --out directory of a `ganforge train` run"
             )
-        self.config = config_mod.from_dict(config_mod.read_yaml(self.paths.config))
+        ignored: list[str] = []  # sections of plug-ins no longer installed
+        self.config = config_mod.from_dict(config_mod.read_yaml(self.paths.config), ignored)
+        for name in ignored:
+            print(
+                f"ganforge: {self.paths.config}: section '{name}' ignored: "
+                "no installed plug-in reads it",
+                file=sys.stderr,
+            )
         try:
             self.meta: dict[str, Any] = json.loads(self.paths.meta.read_text(encoding="utf-8"))
             shape = tuple(int(s) for s in self.meta["sample_shape"])

@@ -234,7 +234,7 @@ def _train_locked(
         return _result(paths, _fit(trainer, ctx), rank=ctx.rank)
     try:
         paths.samples.mkdir(exist_ok=True)
-        ckpt.atomic_write_text(paths.config, config_mod.dump(cfg))
+        ckpt.atomic_write_text(paths.config, config_mod.dump(cfg, dataset.modality))
     except OSError as exc:
         raise RunError(
             f"cannot write in {paths.root}: {exc.strerror}; choose another --out"

@@ -82,15 +82,21 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
     return cls(**kwargs)
 
 
-def from_dict(data: dict[str, Any]) -> Config:
-    """Build and validate a Config from nested plain data (missing keys take defaults)."""
+def from_dict(data: dict[str, Any], ignored: list[str] | None = None) -> Config:
+    """Build and validate a Config from nested plain data (missing keys take defaults).
+    With an ``ignored`` list, a section no installed plug-in knows is named there and left
+    out instead of refused (a run recorded while a plug-in, now gone, was installed)."""
     if not isinstance(data, dict):
         raise ConfigError(f"a config must be a mapping of sections; got {data!r}")
     data = _translate_aliases(data)
     extra = modality_sections()
     engine = {k: v for k, v in data.items() if k not in extra}
-    for k in engine:
+    for k in list(engine):
         if k not in fields_of(Config) and isinstance(engine[k], dict):
+            if ignored is not None:
+                ignored.append(str(k))
+                del engine[k]
+                continue
             raise ConfigError(
                 f"unknown config section '{shown(str(k))}'"
                 f"{suggest(str(k), list(ENGINE_SECTIONS) + list(extra))}; a modality's section "
@@ -273,6 +279,7 @@ def resolve(
     return from_dict(data)
 
 
-def dump(cfg: Config) -> str:
-    """The resolved config as YAML text (what is written to a run directory)."""
-    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+def dump(cfg: Config, modality: str | None = None) -> str:
+    """The resolved config as YAML text; with ``modality``, only the engine's sections and
+    that modality's (what is written to a run directory)."""
+    return yaml.safe_dump(cfg.to_dict(modality), sort_keys=False)

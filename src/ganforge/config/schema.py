@@ -141,13 +141,16 @@ class Config:
         """A modality's section (its options dataclass), or None when it has none."""
         return self.sections.get(name)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, modality: str | None = None) -> dict[str, Any]:
+        """Plain data of every section; with ``modality``, of the engine's and that
+        modality's own only (what a run records: it loads without other plug-ins)."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for k, v in d.items()}
         d["optim"]["betas"] = list(self.optim.betas)
         d.pop("sections")
         for name, sub in self.sections.items():
-            d[name] = dataclasses.asdict(sub)
+            if modality is None or name == modality:
+                d[name] = dataclasses.asdict(sub)
         return d
 
 

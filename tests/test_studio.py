@@ -9,10 +9,8 @@ import base64
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -23,93 +21,17 @@ import pytest
 import torch
 
 from ganforge.cli import main
+from helpers.studio_runs import FAST, Studio, build_runs
+from helpers.studio_runs import sets as _sets
 
 CHROMIUM = Path("/usr/bin/chromium")
-FAST = ["log.every=5", "log.sample_every=10", "log.checkpoint_every=10", "log.progress=false"]
-
-
-def _sets(items: list[str]) -> list[str]:
-    return [x for kv in items for x in ("--set", kv)]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """A folder with a toy run and a tiny music run (from a generated MIDI folder)."""
-    import numpy as np
-
-    from helpers.music_files import TINY_MUSIC, chorale_like, write_midi
-
-    root = tmp_path_factory.mktemp("studio") / "runs"
-    args = ["train", "toy-ring8", "--steps", "30", "--out", str(root / "ring")]
-    assert main(args + _sets(FAST)) == 0
-    midi = root.parent / "midi"
-    midi.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(12):
-        write_midi(midi / f"p{i}.mid", chorale_like(rng))
-    args = ["train", "chorales", "--data", f"midi:{midi}", "--steps", "10"]
-    assert main(args + ["--out", str(root / "music" / "bach")] + _sets(TINY_MUSIC)) == 0
-    table = root.parent / "t.csv"
-    rng = np.random.default_rng(0)
-    size = rng.choice(["small", "large"], 600, p=[0.8, 0.2])
-    weight = np.where(size == "large", 10.0, 2.0) + rng.normal(0, 0.5, 600)
-    colour = rng.choice(["red", "blue"], 600)
-    table.write_text(
-        "size,weight,colour\n"
-        + "".join(f"{s},{w:.3f},{c}\n" for s, w, c in zip(size, weight, colour, strict=True))
-    )
-    args = [
-        "train",
-        "tabular",
-        "--data",
-        f"csv:{table}",
-        "--steps",
-        "20",
-        "--out",
-        str(root / "table"),
-    ]
-    small = ["model.g_width=32", "model.d_width=32", "train.batch=100"]
-    assert main(args + _sets(FAST + small)) == 0
-    clips = ["video.size=16", "video.frames=6", "video.clips=200", "model.z_dim=8"]
-    clips += ["model.g_width=8", "model.d_width=8", "train.batch=8", "video.samples=3"]
-    args = ["train", "moving-mnist", "--steps", "4", "--out", str(root / "clips")]
-    assert main(args + _sets(FAST + clips)) == 0
-    return root
-
-
-class Studio:
-    """The studio served by uvicorn in a thread on a free localhost port."""
-
-    def __init__(self, root: Path, token: str | None = None) -> None:
-        import uvicorn
-
-        from ganforge.studio.app import create_app
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(root, token), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 20
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
-        req = urllib.request.Request(self.url + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                return r.status, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read()
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+    """A folder with a toy run, a tiny music run (from a generated MIDI folder), a table
+    and video clips, trained once per session (the other studio test modules share it)."""
+    return build_runs(tmp_path_factory.getbasetemp() / "studio-runs")
 
 
 @pytest.fixture(scope="module")
@@ -191,10 +113,8 @@ def test_refuses_paths_outside_the_runs_folder_and_unbounded_requests(studio, ru
     assert status == 400 and b"n must be 1.." in body
     assert studio.get("/api/runs/ring/sample.png?seed=x")[0] == 400
     assert studio.get("/api/runs/ring/sample.mid")[0] == 400  # points have no MIDI
-    req = urllib.request.Request(studio.url + "/api/runs/ring/eval?n=5", method="POST")
-    with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(req, timeout=30)
-    assert err.value.code == 400
+    own = {"Origin": studio.url}
+    assert studio.get("/api/runs/ring/eval?n=5", own, method="POST")[0] == 400
 
 
 def test_a_token_guards_every_request_when_one_is_set(runs):
@@ -205,7 +125,7 @@ def test_a_token_guards_every_request_when_one_is_set(runs):
         assert s.get("/api/runs?token=wrong")[0] == 403
         assert s.get("/api/runs?token=%C3%A9t%C3%A9")[0] == 403  # not ASCII: refused, no error
         assert s.get("/api/runs?token=s3cret")[0] == 200
-        assert s.get("/api/runs", {"Cookie": "ganforge_studio=s3cret"})[0] == 200
+        assert s.get("/api/runs", {"Cookie": f"ganforge_studio_{s.port}=s3cret"})[0] == 200
     finally:
         s.close()
 
@@ -258,6 +178,20 @@ def _slide(page, selector: str, value: str) -> None:
     )
 
 
+def _shown(page, element: str, asked: str = "") -> None:
+    """Wait until ``element`` shows what was asked for (``asked`` in the address it drew),
+    loaded and not waiting (the page fetches each drawing, then shows its bytes)."""
+    page.wait_for_function(
+        """([id, asked]) => {
+          const e = document.getElementById(id);
+          if (!e || !(e.dataset.src || "").includes(asked)) return false;
+          if (e.closest(".view").getAttribute("aria-busy") === "true") return false;
+          return e.tagName === "IMG" ? e.complete && e.naturalWidth > 0 : e.src.startsWith("blob:");
+        }""",
+        arg=[element, asked],
+    )
+
+
 def _points(page, chart: str) -> int:
     d = page.locator(f"#{chart} path.series").first.get_attribute("d") or ""
     return d.count("L") + 1 if d else 0
@@ -283,7 +217,7 @@ def test_the_live_chart_grows_while_a_run_trains(page, runs):
         )
         assert _points(page, "chart-d") > first
         assert page.locator("#run-table tr[data-run='live'] .status-training").count() == 1
-        assert page.locator("#chart-d line[stroke-dasharray]").count() == 1  # the 1/2 line
+        assert page.locator("#chart-d svg > line[stroke-dasharray]").count() == 1  # the 1/2 line
     finally:
         proc.terminate()
         proc.wait(30)
@@ -292,33 +226,16 @@ def test_the_live_chart_grows_while_a_run_trains(page, runs):
 def test_a_slider_draws_a_new_sample_and_a_wav_plays(page):
     page.click("#run-table tr[data-run='music/bach']")
     page.click("#tabs button[data-tab='explore']")
-    page.wait_for_function(
-        "document.getElementById('walk-image').complete && "
-        "document.getElementById('walk-image').naturalWidth > 0"
-    )
-    before = page.get_attribute("#walk-image", "src")
+    _shown(page, "walk-image")
     _slide(page, "#walk-t", "0.5")
-    page.wait_for_function(
-        f"document.getElementById('walk-image').getAttribute('src') !== {json.dumps(before)} "
-        "&& document.getElementById('walk-image').complete "
-        "&& document.getElementById('walk-image').naturalWidth > 0"
-    )
-    assert "t=0.5" in page.get_attribute("#walk-image", "src")
+    _shown(page, "walk-image", "t=0.5")
     page.eval_on_selector("#d0", "(e) => { e.value = '2'; e.dispatchEvent(new Event('change')); }")
-    page.wait_for_function(
-        "document.getElementById('slide-image').getAttribute('src').includes('d0=2') "
-        "&& document.getElementById('slide-image').complete "
-        "&& document.getElementById('slide-image').naturalWidth > 0"
-    )
+    _shown(page, "slide-image", "d0=2")
     page.eval_on_selector(
         "#truncation", "(e) => { e.value = '1.5'; e.dispatchEvent(new Event('change')); }"
     )
-    page.wait_for_function(
-        "document.getElementById('explore-image').getAttribute('src').includes('truncation=1.5') "
-        "&& document.getElementById('explore-image').complete "
-        "&& document.getElementById('explore-image').naturalWidth > 0"
-    )
-    page.wait_for_selector("#explore-audio[src*='truncation=1.5']")
+    _shown(page, "explore-image", "truncation=1.5")
+    _shown(page, "explore-audio", "truncation=1.5")
     rms = page.evaluate(
         """async () => {
           const src = document.getElementById('explore-audio').src;
@@ -346,7 +263,7 @@ def test_a_csv_downloads_and_the_samples_scrub_through_time(page, tmp_path):
     page.wait_for_function("document.getElementById('time-slider').max > 0")
     _slide(page, "#time-slider", "0")
     assert "step 10" in page.inner_text("#time-step")
-    assert page.get_attribute("#time-image", "src").endswith("samples/step-00000010.png")
+    _shown(page, "time-image", "samples/step-00000010.png")
     page.wait_for_function(
         "document.getElementById('time-gif').complete "
         "&& document.getElementById('time-gif').naturalWidth > 0"
@@ -503,11 +420,7 @@ def test_a_video_run_plays_its_clips_in_the_explore_view(page, studio):
     assert page.is_visible("#explore-animation") and not page.is_visible("#explore-frame")
     # walk the content with the motion held
     page.select_option("#walk-keep", label="only content (the rest held)")
-    page.wait_for_function("document.getElementById('walk-image').src.includes('keep=motion')")
-    page.wait_for_function(
-        "document.getElementById('walk-image').complete "
-        "&& document.getElementById('walk-image').naturalWidth > 0"
-    )
+    _shown(page, "walk-image", "keep=motion")
 
 
 def test_a_walk_holds_the_latent_parts_it_is_asked_to_keep(studio, runs):

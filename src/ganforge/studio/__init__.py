@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, needs_extra
 
 LOCALHOST = "127.0.0.1"
 
@@ -20,8 +20,9 @@ def serve(
     port: int = 8765,
     open_browser: bool = False,
 ) -> None:
-    """Serve the studio over ``runs_dir`` until interrupted. Bound to localhost unless
-    ``host`` says otherwise; then a token printed at start is required."""
+    """Serve the studio over ``runs_dir`` until interrupted, bound to localhost unless
+    ``host`` says otherwise. Every start makes a secret token: the printed address carries
+    it, and the page, once opened there, keeps it as a cookie."""
     root = Path(runs_dir).expanduser()
     if not root.is_dir():
         raise ConfigError(
@@ -34,16 +35,24 @@ def serve(
 
         from ganforge.studio.app import create_app
     except ImportError as e:
-        raise ConfigError(
-            "the studio needs its extra: pip install 'ganforge[studio]' (make venv installs it)"
-        ) from e
-    token = None if host in (LOCALHOST, "localhost", "::1") else secrets.token_urlsafe(16)
-    url = f"http://{host if host != '0.0.0.0' else LOCALHOST}:{port}/"
-    print(f"ganforge studio: {root.resolve()} at {url}" + (f"?token={token}" if token else ""))
-    if token:
-        print("ganforge studio: reachable from other machines; the token above is required")
+        raise ConfigError(needs_extra("the studio needs starlette and uvicorn", "studio")) from e
+    import torch
+
+    from ganforge.studio.guard import WILDCARDS, host_names
+    from ganforge.studio.work import pool_size
+
+    workers, threads = pool_size()
+    torch.set_num_threads(threads)  # the workers together use each core once
+    token = secrets.token_urlsafe(16)
+    shown = LOCALHOST if host in WILDCARDS else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    url = f"http://{shown}:{port}/?token={token}"
+    print(f"ganforge studio: {root.resolve()} at {url}")
+    if host not in (LOCALHOST, "localhost", "::1"):
+        print("ganforge studio: reachable from other machines; only with the token above")
     if open_browser:
         import webbrowser
 
-        webbrowser.open(url + (f"?token={token}" if token else ""))
-    uvicorn.run(create_app(root, token), host=host, port=port, log_level="warning")
+        webbrowser.open(url)
+    app = create_app(root, token, host_names(host), host in WILDCARDS, workers)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

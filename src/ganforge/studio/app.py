@@ -8,20 +8,23 @@ FastAPI is built on, and uvicorn serves it.
 Safety: files are served only from inside the runs folder (resolved paths, no traversal,
 no symlinks out), nothing in a run is executed (runs load as safetensors / JSON / YAML),
 samples are bounded per request, run files are served sandboxed (a ``report.html`` runs no
-script), and with a token every request must carry it (the query ``token=`` once, then a
-cookie).
+script), and :mod:`ganforge.studio.guard` refuses other hosts' names, requests without the
+start's token and changes asked from other origins.
+
+Draws (torch, PIL, WAV, GIF) run in a bounded pool of worker threads
+(:mod:`ganforge.studio.work`), file reading in threads of its own: the event loop only
+routes, so the live-game poll answers while pictures are drawn.
 """
 
 from __future__ import annotations
 
 import io
-import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -30,10 +33,11 @@ from starlette.staticfiles import StaticFiles
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.modality import Modality
 from ganforge.studio import explore
+from ganforge.studio.guard import LOCAL_NAMES, Guard
 from ganforge.studio.runs import find_runs, read_records, sample_steps, summary
+from ganforge.studio.work import Pool, light, pool_size
 
 STATIC = Path(__file__).parent / "static"
-COOKIE = "ganforge_studio"
 AUDIO = {".wav": "audio/wav"}
 ANIMATED = {".gif"}  # sample formats shown moving in the explore view (video clips)
 TYPES = {
@@ -67,29 +71,21 @@ def inside(root: Path, rel: str) -> Path:
     return target
 
 
-class TokenGate(BaseHTTPMiddleware):
-    """Every request carries the token (``?token=`` sets a cookie for the rest)."""
+def create_app(
+    root: Path,
+    token: str | None = None,
+    hosts: frozenset[str] = LOCAL_NAMES,
+    any_address: bool = False,
+    workers: int | None = None,
+) -> Starlette:
+    """The studio over the runs under ``root``: answering to ``hosts`` (and any IP address
+    with ``any_address``), asking for ``token`` when one is given, drawing in ``workers``
+    threads (default :func:`work.pool_size`)."""
+    from ganforge.plugins import load_plugins
 
-    def __init__(self, app: Any, token: str) -> None:
-        super().__init__(app)
-        self.token = token.encode()
-
-    async def dispatch(self, request: Request, call_next: Any) -> Response:
-        given = (request.query_params.get("token") or "").encode()
-        cookie = (request.cookies.get(COOKIE) or "").encode()
-        if not (
-            secrets.compare_digest(given, self.token) or secrets.compare_digest(cookie, self.token)
-        ):
-            return PlainTextResponse("a token is needed: open the address the studio printed", 403)
-        response = await call_next(request)
-        if secrets.compare_digest(given, self.token):
-            response.set_cookie(COOKIE, self.token.decode(), httponly=True, samesite="strict")
-        return response
-
-
-def create_app(root: Path, token: str | None = None) -> Starlette:
-    """The studio over the runs under ``root``."""
     root = Path(root).resolve()
+    pool = Pool(workers or pool_size()[0])
+    load_plugins()  # here, once: two draws loading a run at once would each find it half done
 
     def run_dir(request: Request) -> Path:
         path = inside(root, request.path_params["run"])
@@ -106,22 +102,47 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         except ValueError:
             raise ConfigError(f"{key} must be a number; got {text!r}") from None
 
+    def slow(handler: Callable[[Request], Response]) -> Callable[[Request], Any]:
+        """``handler`` run in the worker pool (a draw, a run's loading)."""
+
+        async def endpoint(request: Request) -> Response:
+            return await pool.run(request, lambda: handler(request))
+
+        return endpoint
+
+    def quick(handler: Callable[[Request], Response]) -> Callable[[Request], Any]:
+        """``handler`` on the event loop: a read of a few lines, answered at once (a hop to
+        a thread and back costs more than the read while draws hold the GIL)."""
+
+        async def endpoint(request: Request) -> Response:
+            return handler(request)
+
+        return endpoint
+
+    def reading(handler: Callable[[Request], Response]) -> Callable[[Request], Any]:
+        """``handler`` (reading every run's files) in a thread outside the draws' pool."""
+
+        async def endpoint(request: Request) -> Response:
+            return await light(lambda: handler(request))
+
+        return endpoint
+
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    async def runs(request: Request) -> Response:
+    def runs(request: Request) -> Response:
         return JSONResponse(
             {"root": str(root), "runs": [summary(root, r) for r in find_runs(root)]}
         )
 
-    async def records(request: Request) -> Response:
+    def records(request: Request) -> Response:
         since = number(request, "since", 0)
         return JSONResponse({"records": read_records(run_dir(request), since)})
 
-    async def steps(request: Request) -> Response:
+    def steps(request: Request) -> Response:
         return JSONResponse({"steps": sample_steps(run_dir(request))})
 
-    async def info(request: Request) -> Response:
+    def info(request: Request) -> Response:
         path = run_dir(request)
         run = explore.load(path)
         modality = run.modality_obj
@@ -161,7 +182,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
         )
         return run, samples, info
 
-    async def sample(request: Request) -> Response:
+    def sample(request: Request) -> Response:
         suffix = "." + request.path_params["ext"].lower()
         run, samples, info = _draw(request)
         if suffix == ".png":
@@ -178,7 +199,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
             headers={"Content-Disposition": f'inline; filename="samples{suffix}"'},
         )
 
-    async def slide(request: Request) -> Response:
+    def slide(request: Request) -> Response:
         from ganforge.studio.directions import DIRECTIONS, moved
 
         path = run_dir(request)
@@ -188,19 +209,18 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
             raise ConfigError("each direction moves -3..3")
         n = number(request, "n", 8)
         explore.bound_check(run, n)
-        with explore._LOCK:
+        with explore.using(run):
             samples = run.sample(z=moved(run, str(path), number(request, "seed", 0), n, amounts))
         title = "principal directions " + ", ".join(f"{a:+.1f}" for a in amounts)
         return Response(explore.png(samples, run, dict(run.info), title), media_type="image/png")
 
-    async def toy_view(request: Request) -> Response:
+    def toy_view(request: Request) -> Response:
         from ganforge.studio.toy import snapshot
 
         run = explore.load(run_dir(request))
-        with explore._LOCK:
-            return JSONResponse(snapshot(run, number(request, "checkpoint", -1)))
+        return JSONResponse(snapshot(run, number(request, "checkpoint", -1)))
 
-    async def evaluation(request: Request) -> Response:
+    def evaluation(request: Request) -> Response:
         from ganforge.studio import jobs
 
         path = run_dir(request)
@@ -208,11 +228,11 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
             return JSONResponse(jobs.start_eval(path, number(request, "n", 2000)))
         return JSONResponse(jobs.status(path))
 
-    async def nearest(request: Request) -> Response:
+    def nearest(request: Request) -> Response:
         run, samples, info = _draw(request)
         return Response(explore.pair_picture(run, samples, info), media_type="image/png")
 
-    async def extras(request: Request) -> Response:
+    def extras(request: Request) -> Response:
         import base64
 
         run, samples, info = _draw(request)
@@ -223,7 +243,7 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
             pictures.append({"caption": caption, "png": base64.b64encode(buf.getvalue()).decode()})
         return JSONResponse({"pictures": pictures})
 
-    async def walk(request: Request) -> Response:
+    def walk(request: Request) -> Response:
         run = explore.load(run_dir(request))
         a, b = number(request, "a", 0), number(request, "b", 1)
         t, n = number(request, "t", 0.0, float), number(request, "n", 8)
@@ -246,23 +266,24 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
 
     routes = [
         Route("/", index),
-        Route("/api/runs", runs),
-        Route("/api/runs/{run:path}/records", records),
-        Route("/api/runs/{run:path}/steps", steps),
-        Route("/api/runs/{run:path}/info", info),
-        Route("/api/runs/{run:path}/sample.{ext}", sample),
-        Route("/api/runs/{run:path}/walk.png", walk),
-        Route("/api/runs/{run:path}/nearest.png", nearest),
-        Route("/api/runs/{run:path}/toy.json", toy_view),
-        Route("/api/runs/{run:path}/slide.png", slide),
-        Route("/api/runs/{run:path}/extras.json", extras),
-        Route("/api/runs/{run:path}/eval", evaluation, methods=["GET", "POST"]),
+        Route("/api/runs", reading(runs)),
+        Route("/api/runs/{run:path}/records", quick(records)),
+        Route("/api/runs/{run:path}/steps", quick(steps)),
+        Route("/api/runs/{run:path}/info", slow(info)),
+        Route("/api/runs/{run:path}/sample.{ext}", slow(sample)),
+        Route("/api/runs/{run:path}/walk.png", slow(walk)),
+        Route("/api/runs/{run:path}/nearest.png", slow(nearest)),
+        Route("/api/runs/{run:path}/toy.json", slow(toy_view)),
+        Route("/api/runs/{run:path}/slide.png", slow(slide)),
+        Route("/api/runs/{run:path}/extras.json", slow(extras)),
+        Route("/api/runs/{run:path}/eval", quick(evaluation), methods=["GET", "POST"]),
         Route("/api/runs/{run:path}/file/{path:path}", file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    guard = Middleware(Guard, token=token, hosts=hosts, any_address=any_address)
     return Starlette(
         routes=routes,
-        middleware=[Middleware(TokenGate, token=token)] if token else [],
+        middleware=[guard],
         exception_handlers={
             PermissionError: refused,
             FileNotFoundError: missing,

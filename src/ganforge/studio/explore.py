@@ -16,24 +16,37 @@ from ganforge.errors import ConfigError
 
 MAX_SAMPLES = 64  # per request; a modality that pictures more (tables: rows) gets that
 LIMIT = 10000
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # the caches below
 _RUNS: dict[Path, tuple[Path, Any]] = {}
+_LOADING: dict[Path, threading.Lock] = {}
+_USING: dict[int, threading.Lock] = {}
 
 
 def load(run_dir: Path) -> Any:
-    """The run at its latest checkpoint (reloaded when a newer checkpoint appears)."""
+    """The run at its latest checkpoint (reloaded when a newer checkpoint appears); two
+    requests for one run load it once, other runs load meanwhile."""
     from ganforge.engine import checkpoint as ckpt
     from ganforge.run import Run
 
     run_dir = Path(run_dir)
-    latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
     with _LOCK:
+        loading = _LOADING.setdefault(run_dir, threading.Lock())
+    with loading:
+        latest = ckpt.latest_checkpoint(run_dir / "checkpoints")
         cached = _RUNS.get(run_dir)
         if cached is not None and cached[0] == latest:
             return cached[1]
         run = Run(run_dir)
-        _RUNS[run_dir] = (latest, run)
+        with _LOCK:
+            _RUNS[run_dir] = (latest, run)
         return run
+
+
+def using(run: Any) -> threading.Lock:
+    """The lock held while ``run``'s generator draws (a draw may set its temperature);
+    draws from other runs go on meanwhile."""
+    with _LOCK:
+        return _USING.setdefault(id(run.generator), threading.Lock())
 
 
 def bound(run: Any) -> int:
@@ -87,7 +100,7 @@ def draw(
         info["asked"] = {next(iter(asked)): value}
     z = None if several else latents(run, _bounded(n, run), seed, truncation)
     try:
-        with _LOCK:
+        with using(run):
             if several:
                 samples, drawn = run.modality_obj.sample_asked(run, _bounded(n, run), asked, seed)
                 info["asked"] = drawn["asked"]
@@ -142,7 +155,7 @@ def walk(
     za = sample_latent(G, _bounded(n, run), generator=torch.Generator().manual_seed(a))
     zb = sample_latent(G, n, generator=torch.Generator().manual_seed(b))
     check_keep(za, keep)
-    with _LOCK:
+    with using(run):
         samples = run.sample(z=interpolate_latent(G, za, zb, t, keep))
     return samples, dict(run.info)
 
@@ -156,6 +169,7 @@ def latent_parts(run: Any) -> list[str]:
 
 
 _DATA: dict[Path, torch.Tensor] = {}
+_DATA_LOCK = threading.Lock()  # one run's data loads at a time, once
 MAX_REFERENCE = 20000
 
 
@@ -165,13 +179,15 @@ def training_samples(run: Any) -> torch.Tensor:
     from ganforge.data.specs import load_dataset
 
     key = Path(run.paths.root)
-    if key not in _DATA:
-        cfg = run.config
-        ds = load_dataset(cfg.data.spec, seed=cfg.train.seed, **run.modality_obj.load_options(cfg))
-        pick = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))
-        pick = pick[:MAX_REFERENCE].sort().values
-        _DATA[key] = ds.to_model(ds.data[pick]).float()
-    return _DATA[key]
+    with _DATA_LOCK:
+        if key not in _DATA:
+            cfg = run.config
+            options = run.modality_obj.load_options(cfg)
+            ds = load_dataset(cfg.data.spec, seed=cfg.train.seed, **options)
+            pick = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))
+            pick = pick[:MAX_REFERENCE].sort().values
+            _DATA[key] = ds.to_model(ds.data[pick]).float()
+        return _DATA[key]
 
 
 def nearest(run: Any, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

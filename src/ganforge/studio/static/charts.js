@@ -69,5 +69,52 @@ function lineChart(container, spec) {
     label.textContent = s.name;
     lx += 22 + 6 * s.name.length;
   });
+  readout(container, svg, spec, { X, Y, x0, x1, m, w, h });
   return svg;
+}
+
+// The values under the pointer: a line at the nearest logged step, a dot on each series
+// and a box naming the step and each series' value there.
+function readout(container, svg, spec, frame) {
+  const { X, Y, x0, x1, m, w, h } = frame;
+  const lines = spec.series.map((s, i) => ({ s, i, good: s.points.filter((p) => Number.isFinite(p[1])) })).filter((l) => l.good.length);
+  const hit = el("rect", { x: m.l, y: m.t, width: w - m.l - m.r, height: h - m.t - m.b, fill: "transparent", class: "hit" }, svg);
+  const tip = el("g", { class: "tooltip", visibility: "hidden", "pointer-events": "none" }, svg);
+  const rule = el("line", { y1: m.t, y2: h - m.b, stroke: "#888", "stroke-dasharray": "2 2" }, tip);
+  const dots = lines.map((l) => el("circle", { r: 3, fill: l.s.color || PALETTE[l.i % PALETTE.length] }, tip));
+  const box = el("rect", { fill: "rgba(255,255,255,0.95)", stroke: "#bbb", rx: 3 }, tip);
+  const text = el("text", {}, tip);
+  const nearest = (pts, x) => pts.reduce((a, b) => (Math.abs(b[0] - x) < Math.abs(a[0] - x) ? b : a));
+  const show = (x) => {
+    const step = nearest(lines.flatMap((l) => l.good), x)[0];
+    const rows = [`${spec.xLabel || "step"} ${fmt(step)}`];
+    lines.forEach((l, k) => {
+      const p = nearest(l.good, step);
+      dots[k].setAttribute("cx", X(p[0]));
+      dots[k].setAttribute("cy", Y(p[1]));
+      rows.push(`${l.s.name}: ${fmt(p[1])}`);
+    });
+    rule.setAttribute("x1", X(step));
+    rule.setAttribute("x2", X(step));
+    text.replaceChildren(...rows.map((r, k) => {
+      const t = el("tspan", { x: 0, dy: k ? 14 : 0 });
+      t.textContent = r;
+      return t;
+    }));
+    const bw = 12 + 6.4 * Math.max(...rows.map((r) => r.length)), bh = 8 + 14 * rows.length;
+    const bx = X(step) + 10 + bw > w - m.r ? X(step) - 10 - bw : X(step) + 10;
+    box.setAttribute("x", bx); box.setAttribute("y", m.t + 4);
+    box.setAttribute("width", bw); box.setAttribute("height", bh);
+    text.setAttribute("transform", `translate(${bx + 6}, ${m.t + 18})`);
+    tip.setAttribute("visibility", "visible");
+    container.dataset.hoverX = x;
+  };
+  const dataX = (ev) => {
+    const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(svg.getScreenCTM().inverse());
+    return x0 + ((p.x - m.l) / (w - m.l - m.r)) * (x1 - x0);
+  };
+  hit.addEventListener("mousemove", (ev) => show(dataX(ev)));
+  hit.addEventListener("mouseleave", () => { tip.setAttribute("visibility", "hidden"); delete container.dataset.hoverX; });
+  // a chart redrawn under a resting pointer (the live game) keeps its readout
+  if (container.dataset.hoverX !== undefined && lines.length) show(+container.dataset.hoverX);
 }

@@ -2,11 +2,13 @@
 "use strict";
 
 const state = { runs: [], current: null, records: [], line: 0, info: null, steps: [] };
-const $ = (id) => document.getElementById(id);
-const enc = (name) => name.split("/").map(encodeURIComponent).join("/");
 // a run's names (classes, metrics) go into the page as text, never as HTML
 const options = (select, pairs) => select.replaceChildren(...pairs.map(([text, value]) => new Option(text, value)));
-const api = (path) => fetch(path).then((r) => (r.ok ? r.json() : r.text().then((t) => Promise.reject(new Error(t)))));
+// polling: the live game while its run trains, the runs table; only while the tab is seen
+const POLL_MS = window.studioPollMs || 2000, RUNS_MS = window.studioRunsMs || 10000;
+const visible = () => document.visibilityState === "visible";
+const live = () => (state.runs.find((r) => r.name === state.current) || {}).status === "training";
+const activeTab = () => document.querySelector("#tabs button.active").dataset.tab;
 
 function series(records, keys, names) {
   return keys
@@ -15,18 +17,29 @@ function series(records, keys, names) {
 }
 
 // ------------------------------------------------------------------ tabs
-document.querySelectorAll("#tabs button").forEach((b) =>
-  b.addEventListener("click", () => {
-    document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x === b));
-    document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.id === b.dataset.tab));
-    redraw();
-  })
-);
+function openTab(name) {
+  const button = document.querySelector(`#tabs button[data-tab="${CSS.escape(name)}"]`);
+  if (!button) return;
+  document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x === button));
+  document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.id === name));
+  remember(state.current, name);
+  redraw();
+}
+document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => openTab(b.dataset.tab)));
 
 // ------------------------------------------------------------------ runs
 async function loadRuns() {
-  const data = await api("/api/runs");
+  let data;
+  try {
+    data = await api("/api/runs");
+  } catch (e) {
+    say(`the runs could not be listed: ${e.message}`, "runs");
+    return;
+  }
+  unsay("runs");
+  const wasLive = live();
   state.runs = data.runs;
+  if (wasLive && !live()) poll();  // the run just ended: its last records
   $("root").textContent = data.root;
   const body = document.querySelector("#run-table tbody");
   const checked = new Set([...body.querySelectorAll("input:checked")].map((c) => c.value));
@@ -51,13 +64,24 @@ async function loadRuns() {
     tr.addEventListener("click", () => select(run.name));
     body.appendChild(tr);
   }
-  if (!state.current && data.runs.length) select(data.runs[0].name);
+  if (!state.current && data.runs.length) {
+    const want = asked().run;
+    if (want && !data.runs.some((r) => r.name === want)) say(`no run named ${want} here; showing ${data.runs[0].name}`);
+    select(data.runs.some((r) => r.name === want) ? want : data.runs[0].name);
+  }
 }
 
 async function drawCompare() {
   const names = [...document.querySelectorAll("#run-table tbody input:checked")].map((c) => c.value);
   const key = $("compare-key").value || "d_loss";
-  const all = await Promise.all(names.map((n) => api(`/api/runs/${enc(n)}/records`)));
+  let all;
+  try {
+    all = await Promise.all(names.map((n) => api(`/api/runs/${enc(n)}/records`)));
+  } catch (e) {
+    say(`the curves could not be read: ${e.message}`, "compare");
+    return;
+  }
+  unsay("compare");
   const ss = all.map((d, i) => ({ name: names[i], points: d.records.filter((r) => key in r).map((r) => [r.step, r[key]]) }));
   lineChart($("compare-chart"), { title: names.length ? key : "tick runs to compare their curves", series: ss });
 }
@@ -66,13 +90,22 @@ $("compare-key").addEventListener("change", drawCompare);
 // ------------------------------------------------------------------ one run
 async function select(name) {
   state.current = name;
+  state.chosen = (state.chosen || 0) + 1;
   state.records = [];
   state.line = 0;
   document.querySelectorAll("#run-table tbody tr").forEach((tr) => tr.classList.toggle("selected", tr.dataset.run === name));
   $("game-title").textContent = name;
+  remember(name, activeTab());
   state.info = null;  // nothing draws with the last run's info while this one's loads
-  const info = await api(`/api/runs/${enc(name)}/info`);
-  if (name !== state.current) return;  // another run was chosen meanwhile
+  let info;
+  try {
+    info = await latestJSON("info", `/api/runs/${enc(name)}/info`);
+  } catch (e) {
+    if (name === state.current) say(`run ${name} could not be loaded: ${e.message}`, "run");
+    return;
+  }
+  if (!info || name !== state.current) return;  // another run was chosen meanwhile
+  unsay("run");
   state.info = info;
   setupExplore(info);
   await poll();
@@ -83,15 +116,25 @@ async function select(name) {
 }
 
 async function poll() {
-  if (!state.current) return;
-  const name = state.current;
-  const data = await api(`/api/runs/${enc(name)}/records?since=${state.line}`);
-  if (name !== state.current) return;
+  const name = state.current, chosen = state.chosen;
+  if (!name || state.polling === chosen) return;  // one poll at a time per choice of run
+  state.polling = chosen;
+  let data, steps;
+  try {
+    data = await api(`/api/runs/${enc(name)}/records?since=${state.line}`);
+    steps = await api(`/api/runs/${enc(name)}/steps`);
+  } catch (e) {
+    if (chosen === state.chosen) say(`the records of ${name} could not be read: ${e.message}`, "records");
+    return;
+  } finally {
+    if (state.polling === chosen) state.polling = null;
+  }
+  if (chosen !== state.chosen) return;
+  unsay("records");
   if (data.records.length) {
     state.records = state.records.concat(data.records);
     state.line = data.records[data.records.length - 1]._line + 1;
   }
-  const steps = await api(`/api/runs/${enc(name)}/steps`);
   state.steps = steps.steps;
   fillCompareKeys();
   redraw();
@@ -134,7 +177,7 @@ function redraw() {
     const latest = state.steps[state.steps.length - 1];
     if (latest) {
       const src = `/api/runs/${enc(state.current)}/file/${latest.file}`;
-      if ($("latest").dataset.src !== src) { $("latest").src = src; $("latest").dataset.src = src; }
+      if ($("latest").dataset.src !== src) showFile($("latest"), src, "latest");
       $("latest-caption").textContent = `samples at step ${latest.step}`;
     }
   }
@@ -155,7 +198,8 @@ function drawTime() {
   const item = state.steps[+s.value];
   if (!item) { $("time-step").textContent = "no pictures yet"; return; }
   $("time-step").textContent = `step ${item.step} (${+s.value + 1} of ${state.steps.length})`;
-  $("time-image").src = `/api/runs/${enc(state.current)}/file/${item.file}`;
+  const src = `/api/runs/${enc(state.current)}/file/${item.file}`;
+  if ($("time-image").dataset.src !== src) showFile($("time-image"), src, "time");
   const gif = `/api/runs/${enc(state.current)}/file/progress.gif`;
   if ($("time-gif").dataset.src !== gif) { $("time-gif").src = gif; $("time-gif").dataset.src = gif; }
 }
@@ -194,24 +238,16 @@ function drawExplore(force) {
   if (force !== true && key === state.drawn) return;
   state.drawn = key;
   const base = `/api/runs/${enc(state.current)}`;
-  $("explore-image").src = `${base}/sample.png?${query()}`;
-  $("extras").innerHTML = "";
-  api(`${base}/extras.json?${query()}`).then((d) => {
-    for (const p of d.pictures) {
-      const fig = document.createElement("figure");
-      fig.innerHTML = `<img alt=""><figcaption></figcaption>`;
-      fig.querySelector("img").src = `data:image/png;base64,${p.png}`;
-      fig.querySelector("figcaption").textContent = p.caption;
-      $("extras").appendChild(fig);
-    }
-  }).catch(() => {});
+  showFile($("explore-image"), `${base}/sample.png?${query()}`, "explore");
+  drawExtras(`${base}/extras.json?${query()}`);
   $("audio-box").innerHTML = "";
+  setError($("audio-box"), "");
   for (const ext of state.info.audio) {
     const audio = document.createElement("audio");
     audio.controls = true;
-    audio.src = `${base}/sample${ext}?${query()}`;
     audio.id = "explore-audio";
     $("audio-box").appendChild(audio);
+    showFile(audio, `${base}/sample${ext}?${query()}`, `audio${ext}`);
   }
   for (const ext of state.info.animated || []) {
     const box = document.createElement("div");
@@ -231,6 +267,31 @@ function drawExplore(force) {
     $("downloads").appendChild(a);
   }
 }
+// The modality's own pictures of the draw (a table's correlation differences), or its error.
+async function drawExtras(url) {
+  const box = $("extras");
+  setBusy(box, true);
+  let d;
+  try {
+    d = await latestJSON("extras", url);
+  } catch (e) {
+    box.replaceChildren();
+    setError(box, `the extra pictures failed: ${e.message}`);
+    setBusy(box, false);
+    return;
+  }
+  if (!d) return;  // a newer draw's pictures come instead
+  setBusy(box, false);
+  setError(box, "");
+  box.replaceChildren(...d.pictures.map((p) => {
+    const fig = document.createElement("figure");
+    fig.innerHTML = `<img alt=""><figcaption></figcaption>`;
+    fig.querySelector("img").src = `data:image/png;base64,${p.png}`;
+    fig.querySelector("figcaption").textContent = p.caption;
+    return fig;
+  }));
+}
+
 // An animation drawn once, shown moving; where the browser decodes frames (WebCodecs'
 // ImageDecoder) a slider stops it on any frame.
 let scrubbing = 0, openDecoder = null;
@@ -238,13 +299,8 @@ async function scrubber(url) {
   const mine = ++scrubbing;
   if (openDecoder) { openDecoder.close(); openDecoder = null; }  // the last draw's frames
   const img = $("explore-animation");
-  img.dataset.src = url;  // what this picture shows, from the start
-  const r = await fetch(url);
-  if (mine !== scrubbing) return;
-  if (!r.ok) { $("audio-box").textContent = await r.text(); return; }
-  const blob = await r.blob();
-  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
-  img.src = URL.createObjectURL(blob);
+  const blob = await showFile(img, url, "animation");
+  if (mine !== scrubbing || !blob) return;
   if (!("ImageDecoder" in window)) return;
   const decoder = new ImageDecoder({ data: await blob.arrayBuffer(), type: blob.type || "image/gif" });
   if (mine !== scrubbing) { decoder.close(); return; }
@@ -278,25 +334,28 @@ function drawWalk() {
   $("walk-t-value").textContent = t;
   const q = new URLSearchParams({ a: $("walk-a").value, b: $("walk-b").value, t, n: 8 });
   if ($("walk-keep").value) q.set("keep", $("walk-keep").value);
-  $("walk-image").src = `/api/runs/${enc(state.current)}/walk.png?${q}`;
+  showFile($("walk-image"), `/api/runs/${enc(state.current)}/walk.png?${q}`, "walk");
 }
 function drawSlide() {
   if (!state.current) return;
   const q = new URLSearchParams({ seed: $("seed").value || 0, n: 8, d0: $("d0").value, d1: $("d1").value, d2: $("d2").value });
-  $("slide-image").src = `/api/runs/${enc(state.current)}/slide.png?${q}`;
+  showFile($("slide-image"), `/api/runs/${enc(state.current)}/slide.png?${q}`, "slide");
 }
 document.querySelectorAll(".direction").forEach((r) => r.addEventListener("change", drawSlide));
 $("draw").addEventListener("click", () => { drawExplore(true); drawSlide(); });
 $("nearest").addEventListener("click", () => {
-  $("nearest-image").hidden = false;
-  $("nearest-image").src = `/api/runs/${enc(state.current)}/nearest.png?${query()}`;
+  $("nearest-view").hidden = false;
+  showFile($("nearest-image"), `/api/runs/${enc(state.current)}/nearest.png?${query()}`, "nearest");
 });
 $("random-seed").addEventListener("click", () => { $("seed").value = Math.floor(Math.random() * 100000); drawExplore(); });
 $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
 $("temperature").addEventListener("change", () => drawExplore());
 $("truncation").addEventListener("input", () => { const t = +$("truncation").value; $("truncation-value").textContent = t > 0 ? `\u00b1${t}` : "off"; });
 $("truncation").addEventListener("change", () => drawExplore());
-["walk-a", "walk-b", "walk-t"].forEach((id) => $(id).addEventListener("input", drawWalk));
+// the number beside the walk slider follows the drag; the picture is asked for once it rests
+const walkLater = debounced(drawWalk, 200);
+$("walk-t").addEventListener("input", () => { $("walk-t-value").textContent = $("walk-t").value; walkLater(); });
+["walk-a", "walk-b"].forEach((id) => $(id).addEventListener("input", walkLater));
 $("walk-keep").addEventListener("change", drawWalk);
 
 // ------------------------------------------------------------------ 2-D game (GAN Lab style)
@@ -306,13 +365,18 @@ async function drawToy(index) {
   if (!state.current) return;
   const canvas = $("toy-canvas"), ctx = canvas.getContext("2d");
   let d;
+  setBusy(canvas, true);
   try {
-    d = await api(`/api/runs/${enc(state.current)}/toy.json?checkpoint=${index}`);
+    d = await latestJSON("toy", `/api/runs/${enc(state.current)}/toy.json?checkpoint=${index}`);
   } catch (e) {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    $("toy-step").textContent = e.message;
+    setError(canvas, e.message);
+    setBusy(canvas, false);
     return;
   }
+  if (!d) return;
+  setBusy(canvas, false);
+  setError(canvas, "");
   toy.data = d;
   $("toy-slider").max = d.count - 1;
   $("toy-slider").value = d.index;
@@ -340,7 +404,7 @@ async function drawToy(index) {
     ctx.beginPath(); ctx.moveTo(X(x), Y(y)); ctx.lineTo(X(x) + gx * scale, Y(y) - gy * scale); ctx.stroke();
   });
 }
-$("toy-slider").addEventListener("input", () => drawToy(+$("toy-slider").value));
+$("toy-slider").addEventListener("input", debounced(() => drawToy(+$("toy-slider").value), 150));
 $("toy-play").addEventListener("click", () => {
   if (toy.timer) { clearInterval(toy.timer); toy.timer = null; $("toy-play").textContent = "play"; return; }
   $("toy-play").textContent = "pause";
@@ -361,7 +425,14 @@ function drawEvaluation() {
 async function evalStatus(given) {
   if (!state.current) return;
   const name = state.current;
-  const st = given || (await api(`/api/runs/${enc(name)}/eval`));
+  let st = given;
+  if (!st) {
+    try {
+      st = await api(`/api/runs/${enc(name)}/eval`);
+    } catch (e) {
+      st = { state: "failed", error: e.message };
+    }
+  }
   const words = {
     idle: "",
     running: `evaluating ${st.n} samples: ${st.stage || "starting"}, ${Math.round(st.percent || 0)}% after ${st.elapsed} s`,
@@ -374,17 +445,28 @@ async function evalStatus(given) {
   $("eval-run").disabled = st.state === "running";
   if (st.state === "running") setTimeout(evalStatus, 1000);
   if (st.state === "done" && name === state.current) {
-    state.info = await api(`/api/runs/${enc(name)}/info`);
+    state.info = await api(`/api/runs/${enc(name)}/info`).catch((e) => { say(e.message); return state.info; });
     $("report").dataset.src = "";
     drawEvaluation();
   }
 }
 $("eval-run").addEventListener("click", async () => {
-  const r = await fetch(`/api/runs/${enc(state.current)}/eval?n=${$("eval-n").value}`, { method: "POST" });
-  evalStatus(r.ok ? await r.json() : { state: "failed", error: await r.text() });
+  $("eval-status").textContent = "starting the evaluation...";
+  try {
+    evalStatus(await api(`/api/runs/${enc(state.current)}/eval?n=${$("eval-n").value}`, { method: "POST" }));
+  } catch (e) {
+    evalStatus({ state: "failed", error: e.message });
+  }
 });
 
 // ------------------------------------------------------------------ start
+if (asked().tab) openTab(asked().tab);
+remember(null, null);  // the token leaves the address bar (the cookie holds it)
 loadRuns().then(drawCompare);
-setInterval(() => { poll(); }, 2000);
-setInterval(() => { loadRuns(); }, 10000);
+setInterval(() => { if (visible() && live()) poll(); }, POLL_MS);
+setInterval(() => { if (visible()) loadRuns(); }, RUNS_MS);
+document.addEventListener("visibilitychange", () => {
+  if (!visible()) return;
+  loadRuns();
+  if (live()) poll();
+});

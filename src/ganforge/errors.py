@@ -13,6 +13,12 @@ def closest(word: str, options: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
+def needs_extra(what: str, extra: str) -> str:
+    """The one line for an optional package that is not installed: ``what`` needs it, and
+    the command that installs ganforge's extra holding it."""
+    return f"{what}: pip install 'ganforge[{extra}]'"
+
+
 class GanforgeError(Exception):
     """A problem with the user's input (config, data, run directory), not a bug in ganforge.
 

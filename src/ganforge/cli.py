@@ -230,7 +230,12 @@ def _train(args: argparse.Namespace) -> int:
             f"{result.skipped_files[0]} (all listed in {result.run_dir / 'run.json'})"
         )
     m = result.metrics
-    if "d_real" in m:
+    if "critic_gap" in m:  # a critic's scores are no probabilities: no 0.5 to compare with
+        print(
+            f"  critic: E[D(x)] = {m['critic_real']:.3f}, E[D(G(z))] = {m['critic_fake']:.3f}, "
+            f"gap {m['critic_gap']:.3f} (0 when G matches the data)"
+        )
+    elif "d_real" in m:
         print(f"  D(x) = {m['d_real']:.3f}, D(G(z)) = {m['d_fake']:.3f} (equilibrium: 0.5, 0.5)")
     if "modes_covered" in m:
         print(

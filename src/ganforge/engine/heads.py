@@ -71,6 +71,9 @@ def g_objective(loss: GANLoss, fake: Any, weights: dict[str, float]) -> Tensor:
 
 def game_stats(loss: GANLoss, real: Any, fake: Any, weights: dict[str, float]) -> dict[str, Tensor]:
     """D(x), D(G(z)) (and V(D, G) for the BCE games) per head, and their weighted means.
+    For a loss whose D output is no probability (a critic: hinge, Wasserstein) also the
+    critic's mean raw scores ``critic_real``, ``critic_fake`` and their ``critic_gap``
+    (the Wasserstein estimate for a Wasserstein critic; 0 when G matches the data).
 
     One head: ``d_real``, ``d_fake``, ``value``. Several: also ``d_real.NAME`` and so on.
     """
@@ -80,6 +83,9 @@ def game_stats(loss: GANLoss, real: Any, fake: Any, weights: dict[str, float]) -
         s = {"d_real": torch.sigmoid(r).mean(), "d_fake": torch.sigmoid(f).mean()}
         if loss.bce:
             s["value"] = game_value(r, f)
+        else:
+            s["critic_real"], s["critic_fake"] = r.float().mean(), f.float().mean()
+            s["critic_gap"] = s["critic_real"] - s["critic_fake"]
         per[k] = s
     if list(per) == [""]:
         return per[""]

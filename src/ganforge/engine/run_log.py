@@ -74,7 +74,10 @@ def train_record(
 def postfix(rec: dict[str, Any]) -> dict[str, str]:
     """The progress bar's short figures."""
     out = {}
-    for key, short in (("d_loss", "D"), ("g_loss", "G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+    # a critic's scores are no probabilities: its gap, not sigmoid(score), says how it goes
+    probabilities = (("d_real", "D(x)"), ("d_fake", "D(G(z))"))
+    beliefs = (("critic_gap", "gap"),) if "critic_gap" in rec else probabilities
+    for key, short in (("d_loss", "D"), ("g_loss", "G"), *beliefs):
         if key in rec:
             out[short] = f"{rec[key]:.3f}"
     if "p" in rec:

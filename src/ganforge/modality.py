@@ -137,6 +137,11 @@ class Modality:
             return [ClassLoss(cfg.loss.class_weight)]
         return []
 
+    def training_length(self, cfg: Config, dataset: Dataset) -> str | None:
+        """Where ``train.steps`` is 0, set it from the data (a table's rows, say) and return
+        the line that says so; None where nothing was set. Default: left as it is."""
+        return None
+
     def warm_start_plan(self, cfg: Config, G: Any) -> str | None:
         """One line printed before ``warm_start`` runs: what it will do, how long, and the
         setting that skips it. Default: None (no warm start)."""

@@ -175,6 +175,8 @@ def _train_in_job(
         )
     # a loader's own lines (e.g. what it detected), then what was adjusted to fit
     notes = list(dataset.info.pop("notes", [])) + _fit_data_to_model(cfg, modality, dataset, ctx)
+    length = modality.training_length(cfg, dataset)  # train.steps 0: sized to the data
+    notes += [length] if length else []
     if ctx.is_main:
         for note in notes:
             print(f"ganforge: {note}", flush=True)

@@ -39,6 +39,10 @@ class TableOptions:
     # G's rows must agree with a classifier of the (labelled) target fitted to real rows
     target_weight: float = field(default=0.0, metadata={"range": (0.0, None, True)})
     rows: int = field(default=2000, metadata={"range": (50, None, True)})  # per picture
+    # train.steps 0: passes over the training rows, clamped to min_steps..max_steps (.length)
+    epochs: float = field(default=100.0, metadata={"range": (0.0, None, False)})
+    min_steps: int = field(default=2000, metadata={"range": (1, None, True)})
+    max_steps: int = field(default=30000, metadata={"range": (0, None, True)})  # 0: none
 
 
 def transformer(info: dict[str, Any]) -> TableTransformer:
@@ -123,6 +127,12 @@ class TableModality(Modality):
         from ganforge.modalities.table.asked import sample_several
 
         return sample_several(self, run, n, asked, seed)
+
+    def training_length(self, cfg: Any, dataset: Any) -> str | None:
+        """``train.steps`` 0: passes over the training rows, clamped (see :mod:`.length`)."""
+        from ganforge.modalities.table.length import length_line
+
+        return length_line(cfg, len(dataset)) if cfg.train.steps == 0 else None
 
     def aux_losses(self, cfg: Any, dataset: Any = None) -> list[Any]:
         table = (dataset.info if dataset is not None else {}).get("table", {})

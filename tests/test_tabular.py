@@ -192,8 +192,10 @@ def test_save_load_round_trip_gives_the_same_rows(fitted, tmp_path):
     again = TableSynthesizer.load(tmp_path / "saved").sample(50, seed=3)
     pd.testing.assert_frame_equal(before, again)
     assert not list((tmp_path / "saved").rglob("*.pkl"))
-    with pytest.raises(ConfigError, match="already exists"):
-        fitted.save(tmp_path / "saved")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not a saved synthesizer"):
+        fitted.save(tmp_path / "notes")
 
 
 def test_evaluate_scores_each_beside_its_floor(fitted):

@@ -76,34 +76,48 @@ def column_shapes(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str
     return float(np.mean(scores)) if scores else 0.0
 
 
-def _binned(train: pd.Series, s: pd.Series, kind: str) -> pd.Series:
+def _codes(train: pd.Series, other: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both columns as integer codes of one shared vocabulary: labels as they are, numbers
+    by the training rows' decile bin; missing values a code of their own."""
     if kind not in NUMERIC:
-        return _labels(s)
+        codes, _ = pd.factorize(pd.concat([_labels(train), _labels(other)], ignore_index=True))
+        return codes[: len(train)], codes[len(train) :]
     edges = np.unique(np.nanquantile(_numbers(train), np.linspace(0, 1, 11)))
-    x = _numbers(s)
-    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(len(edges) - 2, 0))
-    return pd.Series(np.where(np.isnan(x), "<missing>", idx.astype(str)))
+    out = []
+    for s in (train, other):
+        x = _numbers(s)
+        idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(len(edges) - 2, 0))
+        out.append(np.where(np.isnan(x), len(edges), idx))
+    return out[0], out[1]
+
+
+def _joint_tv(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    """Total variation between the training and other rows' joint (a, b) frequencies."""
+    width = int(max(b[0].max(initial=0), b[1].max(initial=0))) + 1
+    joint = np.concatenate([a[0] * width + b[0], a[1] * width + b[1]])
+    codes, _ = pd.factorize(joint)
+    n = len(a[0])
+    pt = np.bincount(codes[:n], minlength=codes.max() + 1) / max(n, 1)
+    po = np.bincount(codes[n:], minlength=codes.max() + 1) / max(len(joint) - n, 1)
+    return float(0.5 * np.abs(pt - po).sum())
 
 
 def pair_trends(train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str]) -> float:
     cols = [c for c, k in kinds.items() if k != "id"]
-    binned = {
-        c: (_binned(train[c], train[c], kinds[c]), _binned(train[c], other[c], kinds[c]))
-        for c in cols
-    }
+    # each column converted once: a wide table has thousands of pairs
+    codes = {c: _codes(train[c], other[c], kinds[c]) for c in cols}
+    numbers = {c: (_numbers(train[c]), _numbers(other[c])) for c in cols if kinds[c] in NUMERIC}
     scores = []
     for a, b in itertools.combinations(cols, 2):
-        if kinds[a] in NUMERIC and kinds[b] in NUMERIC:
-            scores.append(abs(_corr(train, a, b) - _corr(other, a, b)) / 2)
+        if a in numbers and b in numbers:
+            real = _corr_of(numbers[a][0], numbers[b][0])
+            scores.append(abs(real - _corr_of(numbers[a][1], numbers[b][1])) / 2)
         else:
-            ra = binned[a][0] + "\x1f" + binned[b][0]
-            oa = binned[a][1] + "\x1f" + binned[b][1]
-            scores.append(_tv(ra.reset_index(drop=True), oa.reset_index(drop=True)))
+            scores.append(_joint_tv(codes[a], codes[b]))
     return float(np.mean(scores)) if scores else 0.0
 
 
-def _corr(frame: pd.DataFrame, a: str, b: str) -> float:
-    x, y = _numbers(frame[a]), _numbers(frame[b])
+def _corr_of(x: np.ndarray, y: np.ndarray) -> float:
     ok = ~(np.isnan(x) | np.isnan(y))
     if ok.sum() < 3 or np.std(x[ok]) == 0 or np.std(y[ok]) == 0:
         return 0.0

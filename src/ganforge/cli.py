@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument(
         "--host",
         default="127.0.0.1",
-        help="bind address (default localhost; any other prints a token that is required)",
+        help="bind address (default localhost); the printed address carries the start's token",
     )
     st.add_argument("--open", action="store_true", help="open it in a browser")
 

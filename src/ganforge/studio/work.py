@@ -81,10 +81,6 @@ class Pool:
         except Superseded:
             return PlainTextResponse("superseded by a newer request", SUPERSEDED)
 
-    @property
-    def busy(self) -> int:
-        return int(self.limiter.borrowed_tokens)
-
 
 def light(work: Callable[[], Any]) -> Any:
     """``work`` (quick file reading) in a thread of anyio's default pool."""

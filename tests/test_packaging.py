@@ -71,7 +71,7 @@ def test_constraints_pin_every_declared_package_within_its_bounds():
         name = canonicalize_name(req.name)
         if name == "ganforge":
             continue
-        assert name in pins, f"constraints.txt does not pin {name}"
+        assert name in pins, f"constraints.txt does not pin {name} (make constraints)"
         assert req.specifier.contains(pins[name], prereleases=True), (
             f"{name}=={pins[name]} in constraints.txt is outside pyproject's {req}"
         )

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ganforge.config import resolve
-from ganforge.engine.trainer import resolve_device
+from ganforge.engine.device import resolve_device
 from ganforge.errors import TrainingError
 from ganforge.metrics.fid import fid
 from ganforge.metrics.kid import kid

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from ganforge.config import Config
 from ganforge.engine import checkpoint as ckpt
+from ganforge.engine.device import resolve_device
 from ganforge.engine.distributed import (
     SINGLE,
     DistContext,
@@ -47,31 +48,8 @@ from ganforge.engine.protocols import batch_size, to_device
 from ganforge.engine.run_log import MetricsLog, postfix, train_record
 from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
 from ganforge.engine.train_state import RANK_SEED_STRIDE, TrainState
-from ganforge.errors import TrainingError
 
 Hook = Callable[["Trainer", int], "dict[str, Any] | None"]
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> cuda when available, else mps (Apple silicon) when available, else cpu."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("mps" if mps_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("train.device=cuda but no CUDA GPU is visible; use --device cpu")
-    if name == "mps" and not mps_available():
-        raise TrainingError(
-            "train.device=mps but PyTorch offers no MPS device here (Apple silicon); "
-            "use --device cpu"
-        )
-    return torch.device(name)
-
-
-def mps_available() -> bool:
-    """Whether PyTorch offers Apple's Metal (MPS) device in this process."""
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())
 
 
 class Trainer(TrainState, Rollback):

@@ -7,9 +7,11 @@ decodes to exactly that value; the other values are fitted by a variational Gaus
 mixture (scikit-learn's ``BayesianGaussianMixture``, on a subsample of at most
 ``fit_rows``), where each value becomes ``alpha = (x - mu_k) / (4 sigma_k)`` in (-1, 1) and
 a one-hot mode ``k`` drawn from its posterior. Values no component reaches within alpha's
-range get a component of their own (heavy tails come back whole, not clipped). Missing
-values get a two-way indicator span. Decoding keeps the column's bounds and its precision
-(the fewest decimals, or tens / hundreds for round numbers, that write every real value).
+range get a component of their own (heavy tails come back whole, not clipped). A missing
+value is one more mode (runs written before kept a two-way indicator span and filled the
+value in, which tied missing rows to the mode of the filled value: that value came out too
+often). Decoding keeps the column's bounds and its precision (the fewest decimals, or tens
+/ hundreds for round numbers, that write every real value).
 
 In float64 the encoding inverts exactly for every value whose precision is known; in the
 float32 matrix training uses, alpha carries 24 bits, so a value comes back to within
@@ -44,6 +46,7 @@ class NumericCodec:
         self.missing = bool(state["missing"])
         self.day_resolution = bool(state.get("day_resolution", False))
         self.decimals = state.get("decimals")
+        self.missing_mode = self.missing and bool(state.get("missing_mode", False))
 
     @classmethod
     def fit(
@@ -63,7 +66,6 @@ class NumericCodec:
             sub = rest if rest.size <= fit_rows else rng.choice(rest, fit_rows, False)
             means, stds, weights = _fit_modes(sub, max_modes, int(rng.integers(2**31)))
             means, stds, weights = _cover(rest, means, stds, weights)
-        top_spike = spikes[np.argmax(counts[is_spike])] if spikes.size else None
         state = {
             "means": means.tolist(),
             "stds": stds.tolist(),
@@ -73,8 +75,9 @@ class NumericCodec:
             "low": float(present.min()),
             "high": float(present.max()),
             "whole": bool(kind == "integer" or np.all(np.mod(distinct, 1) == 0)),
-            "fill": float(np.median(present) if top_spike is None else top_spike),
+            "fill": float(np.median(present)),
             "missing": bool(np.isnan(x).any()),
+            "missing_mode": True,
             "decimals": _decimals(distinct, coarser=kind != "datetime"),
         }
         return cls(name, kind, state)
@@ -93,19 +96,20 @@ class NumericCodec:
             "missing": self.missing,
             "day_resolution": self.day_resolution,
             "decimals": self.decimals,
+            "missing_mode": self.missing_mode,
         }
 
     @property
     def modes(self) -> int:
-        """Width of the mode span: the mixture's components, then the spikes."""
-        return len(self.means) + len(self.spikes)
+        """Width of the mode span: the mixture's components, the spikes, missing."""
+        return len(self.means) + len(self.spikes) + int(self.missing_mode)
 
     def spans(self) -> list[dict[str, Any]]:
         out = [
             {"column": self.name, "role": "alpha", "size": 1, "activation": "tanh"},
             {"column": self.name, "role": "mode", "size": self.modes, "activation": "softmax"},
         ]
-        if self.missing:
+        if self.missing and not self.missing_mode:
             out.append({"column": self.name, "role": "missing", "size": 2, "activation": "softmax"})
         return out
 
@@ -127,15 +131,18 @@ class NumericCodec:
     def encode(
         self, x: np.ndarray, rng: np.random.Generator, dtype: Any = np.float32
     ) -> np.ndarray:
-        """(N, width): alpha, the one-hot mode (a spike's own, else a component drawn from
-        its posterior), missing."""
+        """(N, width): alpha and the one-hot mode (a spike's own, missing's own, else a
+        component drawn from its posterior)."""
         missing = np.isnan(x)
         x = np.where(missing, self.fill, x)
         k, modes = len(self.means), self.modes
-        out = np.zeros((len(x), 1 + modes + (2 if self.missing else 0)), dtype)
-        spike = self.spike_of(x)
+        flag = 2 if self.missing and not self.missing_mode else 0
+        out = np.zeros((len(x), 1 + modes + flag), dtype)
+        spike = np.where(missing & self.missing_mode, -2, self.spike_of(x))
         out[spike >= 0, 1 + k + spike[spike >= 0]] = 1.0
-        rows = np.flatnonzero(spike < 0) if k else np.zeros(0, np.int64)
+        if self.missing_mode:
+            out[missing, modes] = 1.0
+        rows = np.flatnonzero(spike == -1) if k else np.zeros(0, np.int64)
         for start in range(0, len(rows), 262144):  # bounded memory on millions of rows
             at = rows[start : start + 262144]
             part = x[at]
@@ -150,7 +157,7 @@ class NumericCodec:
             alpha = (part - self.means[mode]) / (4 * self.stds[mode])
             out[at, 0] = np.clip(alpha, -0.99, 0.99)
             out[at, 1 + mode] = 1.0
-        if self.missing:
+        if flag:
             out[np.arange(len(x)), 1 + modes + missing.astype(np.int64)] = 1.0
         return out
 
@@ -164,7 +171,8 @@ class NumericCodec:
             comp = np.minimum(mode, k - 1)
             x = np.clip(block[:, 0], -1, 1) * 4 * self.stds[comp] + self.means[comp]
         if self.spikes.size:
-            x = np.where(mode >= k, self.spikes[np.clip(mode - k, 0, None)], x)
+            spike = np.clip(mode - k, 0, len(self.spikes) - 1)
+            x = np.where(mode >= k, self.spikes[spike], x)
         x = np.clip(x, self.low, self.high)
         if self.kind == "datetime" and self.day_resolution:
             x = np.round(x / 86400) * 86400
@@ -172,7 +180,9 @@ class NumericCodec:
             x = np.round(x, self.decimals)
         elif self.whole:
             x = np.round(x)
-        if self.missing:
+        if self.missing_mode:
+            x = np.where(mode == modes - 1, np.nan, x)
+        elif self.missing:
             x = np.where(block[:, 1 + modes : 3 + modes].argmax(1) == 1, np.nan, x)
         return x
 

@@ -155,3 +155,22 @@ def test_the_train_record_counts_samples_of_any_modality():
 def test_unknown_plugin_names_stay_one_line(capsys):
     with pytest.raises(ConfigError, match="unknown preset 'pl-nope'"):
         load_preset_data("pl-nope")
+
+
+def test_plugins_load_completely_for_every_thread(tmp_path):
+    """A thread that asks for the registry while another is still loading waits for it: the
+    studio's workers once saw a half-filled registry ('model.arch must be one of ; ...')."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading; from ganforge import plugins, registry\n"
+        "seen = []\n"
+        "def look(): seen.append(sorted(registry.ARCHITECTURES.names()))\n"
+        "ts = [threading.Thread(target=look) for _ in range(8)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print(len({tuple(s) for s in seen}), 'mlp' in seen[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "True"]

@@ -16,6 +16,7 @@ them; an entry point whose value was already called is skipped.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
@@ -36,6 +37,7 @@ BUILTIN: tuple[tuple[str, str], ...] = (
 _done: set[str] = set()
 _loading = False
 _complete = False
+_LOCK = threading.RLock()
 
 
 def _resolve(value: str) -> Callable[[], object]:
@@ -64,19 +66,25 @@ def _call(value: str, name: str) -> None:
 
 
 def load_plugins() -> None:
-    """Run the built-in and installed plug-ins' ``register`` once per process."""
+    """Run the built-in and installed plug-ins' ``register`` once per process.
+
+    Thread-safe: another thread waits until every plug-in is in (the studio loads runs in a
+    worker pool); a ``register`` that looks something up in this thread returns at once."""
     global _loading, _complete
-    if _loading or _complete:
+    if _complete:
         return
-    _loading = True
-    try:
-        for name, value in BUILTIN:
-            _call(value, name)
-        for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-            _call(ep.value, ep.name)
-        _complete = True
-    finally:
-        _loading = False
+    with _LOCK:
+        if _loading or _complete:
+            return
+        _loading = True
+        try:
+            for name, value in BUILTIN:
+                _call(value, name)
+            for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+                _call(ep.value, ep.name)
+            _complete = True
+        finally:
+            _loading = False
 
 
 def loaded() -> list[str]:

@@ -1,5 +1,6 @@
 import os
 import signal
+from pathlib import Path
 
 import pytest
 import torch
@@ -56,3 +57,21 @@ def _same_training_with_each(tmp_path, preset, key, over, steps):
         runs[value] = res.metrics
     for k in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert runs["on"][k] == pytest.approx(runs["off"][k], rel=1e-3, abs=1e-4)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (the page tests)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing: .ci/run installs it (apt, as root)")
+        pytest.skip("no /usr/bin/chromium here (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 import torch
@@ -23,8 +21,6 @@ import torch
 from ganforge.cli import main
 from helpers.studio_runs import FAST, Studio, build_runs
 from helpers.studio_runs import sets as _sets
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -140,18 +136,6 @@ def test_serve_binds_localhost_by_default_and_refuses_a_missing_folder(tmp_path,
 
 
 # ---------------------------------------------------------------- in a real browser
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is missing: .ci/run installs it (apt, as root)")
-        pytest.skip("no /usr/bin/chromium here (CI installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

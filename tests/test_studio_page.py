@@ -19,7 +19,6 @@ import pytest
 
 from helpers.studio_runs import Studio, build_runs
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = os.environ.get("GANFORGE_STUDIO_SHOTS")
 FAST_POLL = "window.studioPollMs = 250; window.studioRunsMs = 500;"
 
@@ -36,18 +35,6 @@ def studio(runs):
     s.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is missing: .ci/run installs it (apt, as root)")
-        pytest.skip("no /usr/bin/chromium here (CI installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str, init: str = ""):

@@ -256,7 +256,7 @@ def _train_locked(
 
     info = {**meta["info"], "class_names": meta["class_names"]}
     pictures = SampleHook(paths, modality, info, cfg, G, data)
-    hooks: list[Any] = [pictures]
+    hooks: list[Any] = [pictures] if cfg.log.pictures else []
     if cfg.eval.every:
         scorer = periodic_scorer_for(modality, cfg, dataset.sample_shape, info)
         hooks.append(PeriodicEval(paths.root, cfg, scorer, modality, meta))
@@ -281,9 +281,11 @@ def _train_locked(
             board.close()  # the final step's eval records too
 
     gif = build_gif(paths)
-    eq = plot_equilibrium(paths.metrics, paths.equilibrium, title=f"{cfg.preset or 'run'}")
+    eq = None
+    if cfg.log.pictures:
+        eq = plot_equilibrium(paths.metrics, paths.equilibrium, title=f"{cfg.preset or 'run'}")
     last_eval = _last_eval(paths)
-    final = pictures.final(trainer, last_eval) if trainer.step > 0 else None
+    final = pictures.final(trainer, last_eval) if trainer.step > 0 and cfg.log.pictures else None
     return _result(
         paths,
         summary,

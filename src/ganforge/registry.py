@@ -199,18 +199,20 @@ def _add_preset(preset: Preset, replace: bool = False) -> Preset:
 
 def default_preset(spec: str) -> tuple[str, list[str]]:
     """The preset ``ganforge train --data SPEC`` trains when none is named, and the
-    overrides that go with it: the spec's modality's ``default_preset``; else the first
-    preset (as ``ganforge presets`` lists them) on the same dataset, else on data of that
-    modality; else ``demo``, with ``model.arch`` set to the modality's ``default_arch``."""
+    overrides that go with it: the spec's own ``preset``; else its modality's
+    ``default_preset``; else the first preset (as ``ganforge presets`` lists them) on the
+    same dataset, else on data of that modality; else ``demo``, with ``model.arch`` set to
+    the modality's ``default_arch``."""
     from ganforge.config.loading import list_presets, load_preset_data
 
     modality = _spec_modality(spec)
     if modality is None or modality not in MODALITIES:
         return "demo", []  # training names what is wrong with the spec
     chosen = MODALITIES.get(modality)
-    if chosen.default_preset:
-        return chosen.default_preset, []
     name = _spec_name(spec)
+    own = DATASETS.get(name).preset or chosen.default_preset
+    if own:
+        return own, []
     same_data, same_modality = [], []
     for preset, _ in list_presets():
         data = load_preset_data(preset).get("data")

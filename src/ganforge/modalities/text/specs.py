@@ -44,6 +44,7 @@ SPECS = (
         partial(_load, "wordnet"),
         "WordNet 3.0 glosses and example sentences, ~184k lines",
         "Debian wordnet-base",
+        preset="text",
     ),
     DatasetSpec(
         "python-docs",
@@ -51,6 +52,7 @@ SPECS = (
         partial(_load, "python-docs"),
         "the prose of Python's help topics, ~5.5k lines (in every Python)",
         "Python's pydoc_data",
+        preset="text",
     ),
 )
 

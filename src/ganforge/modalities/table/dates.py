@@ -9,6 +9,7 @@ coarsest of year, month, day, minute, second that every value sits on).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import numpy as np
@@ -29,8 +30,18 @@ _UNPADDED = (("%d", "%-d"), ("%m", "%-m"), ("%H", "%-H"))
 
 
 def _parse_format(fmt: str) -> str:
-    """The parsing form of a writing format (``%-d`` writes ``3``; ``%d`` reads it)."""
-    return fmt.replace("%-", "%")
+    """The parsing form of a writing format (``%-d`` writes ``3``, ``%3f`` milliseconds;
+    ``%d`` and ``%f`` read them)."""
+    return re.sub(r"%\df", "%f", fmt.replace("%-", "%"))
+
+
+def strftime(dates: pd.Series, fmt: str) -> pd.Series:
+    """``dates.dt.strftime`` that also writes ``%3f`` (a fraction of a second in 3 digits,
+    only at the end of a format)."""
+    digits = re.search(r"%(\d)f$", fmt)
+    if digits is None:
+        return dates.dt.strftime(fmt)
+    return dates.dt.strftime(fmt[: digits.start()] + "%f").str[: int(digits.group(1)) - 6]
 
 
 def detect_format(values: pd.Series, sample: int = 500) -> str | None:
@@ -52,10 +63,20 @@ def detect_format(values: pd.Series, sample: int = 500) -> str | None:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         if parsed.isna().any():
             continue
-        for write in (fmt, *_unpadded_variants(fmt)):
-            if (parsed.dt.strftime(write) == text).all():
+        for write in (fmt, *_unpadded_variants(fmt), *_fraction_variants(fmt, text)):
+            if (strftime(parsed, write) == text).all():
                 return write
     return None
+
+
+def _fraction_variants(fmt: str, text: pd.Series) -> list[str]:
+    """``%f`` at the end written with as many digits as the values have (1 to 5)."""
+    if not fmt.endswith("%f"):
+        return []
+    digits = text.str.extract(r"\.(\d+)$")[0].str.len()
+    if digits.isna().any() or digits.nunique() != 1 or not 1 <= digits.iloc[0] <= 5:
+        return []
+    return [f"{fmt[:-2]}%{int(digits.iloc[0])}f"]
 
 
 def _unpadded_variants(fmt: str) -> list[str]:
@@ -137,7 +158,7 @@ def write(dates: pd.Series, fmt: str | None, dtype: str, tz: str | None) -> pd.S
     """Dates as the real column held them: text in its format, or datetimes in its
     dtype and time zone."""
     if fmt is not None:
-        return dates.dt.strftime(fmt).astype(object).where(dates.notna(), np.nan)
+        return strftime(dates, fmt).astype(object).where(dates.notna(), np.nan)
     if tz:
         dates = dates.dt.tz_localize("UTC").dt.tz_convert(tz)
     elif dtype.startswith("datetime64["):

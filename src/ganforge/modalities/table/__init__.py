@@ -41,7 +41,7 @@ class TableOptions:
     rows: int = field(default=2000, metadata={"range": (50, None, True)})  # per picture
     # train.steps 0: passes over the training rows, clamped to min_steps..max_steps (.length)
     epochs: float = field(default=100.0, metadata={"range": (0.0, None, False)})
-    min_steps: int = field(default=2000, metadata={"range": (1, None, True)})
+    min_steps: int = field(default=4000, metadata={"range": (1, None, True)})
     max_steps: int = field(default=30000, metadata={"range": (0, None, True)})  # 0: none
 
 

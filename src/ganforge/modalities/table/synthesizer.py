@@ -43,7 +43,7 @@ class TableSynthesizer:
     ``metadata`` (SDV single-table metadata: a dict, a JSON path or SDV's object) sets
     column kinds, as :meth:`fit`'s does. ``epochs`` (passes over the training rows) or
     ``steps`` set the training length; by default it is sized to the table (the
-    ``tabular`` preset: 100 passes, clamped to 2,000..30,000 steps; said in one line at
+    ``tabular`` preset: 100 passes, clamped to 4,000..30,000 steps; said in one line at
     the start). ``max_seconds`` caps it in time. ``columns`` overrides detected kinds
     (``{"zip": "categorical"}``); ``holdout`` is the share of rows kept out of training
     for :meth:`evaluate` (0 trains on every row). ``overrides`` are any ``key=value``

@@ -88,6 +88,20 @@ def test_quality_ranks_tables_a_saturated_detector_cannot():
     assert auc < 0.6 and loss > 0.6  # real rows: near chance, ln 2 = 0.693
 
 
+def test_pair_trends_compare_rows_by_position_not_by_index():
+    """Evaluation scores rows sampled out of a table (their index is not 0..n-1): a label
+    column and a number column must still be paired row by row."""
+    from ganforge.modalities.table.quality import pair_trends
+
+    kinds = {"size": "categorical", "weight": "continuous"}
+    a, b = table(2000, 0)[list(kinds)], table(2000, 1)[list(kinds)]
+    rng = np.random.default_rng(0)
+    sampled_a, sampled_b = a.iloc[rng.permutation(2000)], b.iloc[rng.permutation(2000)]
+    plain = pair_trends(a, b, kinds)
+    assert plain < 0.05  # same process: close joint frequencies
+    assert pair_trends(sampled_a, sampled_b, kinds) == pytest.approx(plain)
+
+
 def test_the_periodic_quality_score_logs_its_parts(tmp_path):
     out = tmp_path / "run"
     TableSynthesizer(steps=20, batch=100, overrides=TINY, eval_every=10, metric="quality").fit(

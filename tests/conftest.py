@@ -5,16 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganforge.engine.performance import cpu_has_native_bf16
-
 # Two cores: keep tests from oversubscribing them.
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
-#: for tests that train in bf16 for long: where bf16 is emulated (AVX2-only CPUs) oneDNN falls
-#: back to reference kernels, hundreds of times slower than fp32
-needs_native_bf16 = pytest.mark.skipif(
-    not cpu_has_native_bf16(), reason="bf16 is emulated on this CPU (no AVX-512 / AMX)"
-)
 
 
 def _end_run(signum, frame):

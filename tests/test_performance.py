@@ -6,12 +6,12 @@ import pytest
 import torch
 
 import ganforge
-from conftest import needs_native_bf16
 from ganforge.config import resolve
 from ganforge.engine.performance import SpeedPlan, cpu_has_native_bf16, plan_speed, to_layout
 from ganforge.nets import MLPDiscriminator, MLPGenerator
 from ganforge.nets.dcgan_tf import TFTutorialDiscriminator, TFTutorialGenerator
 from ganforge.nets.dropout import FastDropout, keep_threshold
+from helpers.cpu import needs_native_bf16
 
 
 def test_keep_threshold_rounds_the_keep_rate_to_16_bits():

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import ganforge
-from conftest import needs_native_bf16
 from ganforge.engine import checkpoint as ckpt
+from helpers.cpu import needs_native_bf16
 
 
 def test_toy_ring8_preset_covers_all_modes(tmp_path):

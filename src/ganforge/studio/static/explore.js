@@ -105,6 +105,7 @@ async function scrubber(url) {
   if (mine !== scrubbing) return;
   const count = decoder.tracks.selectedTrack.frameCount;
   const slider = $("scrub"), canvas = $("explore-frame");
+  if (!slider || !canvas) return;  // the view was redrawn while the frames were parsed
   slider.max = count - 1;
   $("scrub-row").hidden = false;
   const moving = () => { canvas.hidden = true; img.hidden = false; $("scrub-label").textContent = `moving: ${count} frames`; };

@@ -138,7 +138,7 @@ class TensorBoardHook:
         self.picture_step = -1
 
     def begin(self, step: int) -> None:
-        """Start writing at ``step`` (a resumed run: what the earlier session wrote past its
+        """Start writing at ``step`` (a resumed run: what the interrupted training wrote past its
         checkpoint is purged from view, the log read from its end)."""
         writer_class = summary_writer_class()
         purge = step + 1 if step > 0 else None

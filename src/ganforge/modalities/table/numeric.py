@@ -147,7 +147,7 @@ class NumericCodec:
             at = rows[start : start + 262144]
             part = x[at]
             p = self.posterior(part)
-            # components that cannot write the value within alpha's (-1, 1) are not drawn
+            # components that cannot write the value within alpha's (-1, 1) are left out
             # (CTGAN draws them and clips: heavy tails came back cut off)
             reach = np.abs(part[:, None] - self.means[None]) < _REACH * self.stds[None]
             p = np.where(reach.any(1, keepdims=True), p * reach, p)

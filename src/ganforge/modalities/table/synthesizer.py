@@ -119,7 +119,7 @@ class TableSynthesizer:
             spec = f"{'parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'csv'}:{path}"
         kinds = self._kinds(frame, list(discrete_columns or []), metadata)
         sets = self._settings()
-        if out is None:  # nobody sees a temporary run's pictures: not drawn (~1 s each)
+        if out is None:  # a temporary run's pictures are never seen: skipped (~1 s each)
             self._tmp = tempfile.TemporaryDirectory(prefix="ganforge-table-")
             out = Path(self._tmp.name) / "run"
             sets.insert(0, "log.pictures=false")

@@ -27,7 +27,9 @@ SLOW = [
     "/api/runs/music/bach/sample.wav?n=16&seed={k}",
 ]
 SECONDS = 3.0  # of polling while the draws run
-P95_LIMIT = 0.1
+# The poll answered in 2-5 s when draws ran on the event loop, and in 10-100 ms once they
+# moved to the pool (the upper end on a loaded 2-core CI machine): 0.5 s tells them apart.
+P95_LIMIT = 0.5
 
 
 @pytest.fixture(scope="module")

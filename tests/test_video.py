@@ -34,7 +34,7 @@ TINY = [
     "log.sample_every=4",
     "log.checkpoint_every=4",
     "log.progress=false",
-    "video.samples=3",
+    "log.samples=3",
 ]
 
 
@@ -413,7 +413,7 @@ def test_a_video_folder_trains_and_bad_files_are_listed(tmp_path, capsys):
     assert main(["eval", str(out), "--n", "20"]) == 2
     # off a terminal each stage is a line of its own ("eval: ..."); the error is one line
     err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("eval: ")]
-    assert len(err) == 1 and "this run holds out 1:" in err[0] and "video.holdout" in err[0]
+    assert len(err) == 1 and "this run holds out 1:" in err[0] and "data.holdout" in err[0]
 
 
 def test_bad_video_settings_are_one_line_errors(tmp_path, capsys):

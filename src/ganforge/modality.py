@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ganforge.config.schema import PICTURE_SAMPLES
 from ganforge.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +57,9 @@ class Modality:
     # registered or bundled one), else `demo` with `model.arch` set to `default_arch`
     default_preset: str | None = None
     default_arch: str | None = None
+    picture_samples: int = PICTURE_SAMPLES  # samples a training picture shows (log.samples)
+    # share of the data held out for evaluation's floors (data.holdout); None: not split
+    holdout_share: float | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -156,8 +160,15 @@ class Modality:
 
     # ------------------------------------------------------------------ output
     def picture_count(self, cfg: Config) -> int:
-        """How many samples one training picture shows."""
-        return cfg.log.n_samples
+        """How many samples one training picture shows: ``log.samples``, else the
+        modality's own ``picture_samples``."""
+        return cfg.log.samples or self.picture_samples
+
+    def holdout(self, cfg: Config) -> float:
+        """The share of the data held out for evaluation: ``data.holdout``, else the
+        modality's own ``holdout_share``."""
+        share = cfg.data.holdout
+        return float(self.holdout_share or 0.0) if share is None else float(share)
 
     def interpolation_count(self, cfg: Config) -> int:
         """How many samples each frame of ``ganforge interpolate`` shows."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ganforge.config.renames import migrate, renamed_key
 from ganforge.config.schema import ENGINE_SECTIONS, Config, key_aliases, modality_sections
 from ganforge.config.values import (
     check_value,
@@ -46,8 +47,9 @@ def all_keys() -> list[str]:
 
 
 def _translate_aliases(data: dict[str, Any]) -> dict[str, Any]:
-    """Move keys given under an alias (``data.image_size``) to their section (``image.size``)."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    """Move keys given under an alias (``data.image_size``) to their section (``image.size``)
+    and renamed keys (``text.samples``) to their new spelling (``log.samples``)."""
+    out = migrate(data)
     for old, new in key_aliases().items():
         o_sec, o_key = old.split(".", 1)
         n_sec, n_key = new.split(".", 1)
@@ -142,7 +144,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError(f"--set expects key=value, like --set train.batch=64; got {text!r}")
     key, raw = text.split("=", 1)
     key = key.strip()
-    key = key_aliases().get(key, key)
+    key = renamed_key(key_aliases().get(key, key))
     keys = all_keys()
     mapping_entry = key.rsplit(".", 1)[0] in mapping_keys() and key.count(".") == 2
     if key not in keys and not mapping_entry:

@@ -29,7 +29,6 @@ class MusicOptions:
     by: str = field(default="program", metadata={"choices": ("program", "track")})
     keys: str = field(default="augment", metadata={"choices": ("augment", "normalise", "as-is")})
     transpose: int = field(default=3, metadata={"range": (0, 6, True)})  # augment: +- semitones
-    holdout: float = field(default=0.1, metadata={"range": (0.0, 0.9, True)})
     max_pieces: int = field(default=0, metadata={"range": (0, None, True)})  # 0: all
     binarize: str = field(
         default="none", metadata={"choices": ("none", "threshold", "bernoulli", "voice")}
@@ -43,7 +42,6 @@ class MusicOptions:
     # ... and each track's moves from step to step, by step or by leap (runs made before: off)
     interval_stream: bool = False
     tempo: float = field(default=90.0, metadata={"range": (20.0, 300.0, True)})  # MIDI/WAV
-    samples: int = field(default=256, metadata={"range": (8, 10000, True)})  # per picture
 
 
 def _rolls(samples: torch.Tensor) -> np.ndarray:
@@ -57,6 +55,8 @@ class MusicModality(Modality):
     description = "piano-roll phrases (tracks x steps x pitches): .mid, .wav, EB/UPC/QN/TD..."
     options = MusicOptions
     raw_formats = (".mid", ".wav", "folder/", ".npy")
+    picture_samples = 256
+    holdout_share = 0.1
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         o = cfg.section("music")
@@ -67,16 +67,12 @@ class MusicModality(Modality):
             "by",
             "keys",
             "transpose",
-            "holdout",
             "max_pieces",
             "tempo",
         )
-        return {k: getattr(o, k) for k in keys}
+        return {**{k: getattr(o, k) for k in keys}, "holdout": self.holdout(cfg)}
 
     # ------------------------------------------------------------------ output
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("music").samples
-
     def interpolation_count(self, cfg: Any) -> int:
         return 4
 

@@ -30,7 +30,6 @@ class TableOptions:
     """The ``tabular`` config section."""
 
     columns: dict[str, str] = field(default_factory=dict)  # column -> kind, over detection
-    holdout: float = field(default=0.2, metadata={"range": (0.0, 0.9, True)})
     max_categories: int = field(default=100, metadata={"range": (2, None, True)})
     fit_rows: int = field(default=10000, metadata={"range": (100, None, True)})
     modes: int = field(default=10, metadata={"range": (1, 50, True)})
@@ -38,7 +37,6 @@ class TableOptions:
     target: str = ""  # column for the ML-efficacy score (empty: the last labelled column)
     # G's rows must agree with a classifier of the (labelled) target fitted to real rows
     target_weight: float = field(default=0.0, metadata={"range": (0.0, None, True)})
-    rows: int = field(default=2000, metadata={"range": (50, None, True)})  # per picture
     # train.steps 0: passes over the training rows, clamped to min_steps..max_steps (.length)
     epochs: float = field(default=100.0, metadata={"range": (0.0, None, False)})
     min_steps: int = field(default=4000, metadata={"range": (1, None, True)})
@@ -74,11 +72,13 @@ class TableModality(Modality):
     description = "tables (rows of mixed columns): CTGAN-class synthesizer, .csv/.parquet"
     options = TableOptions
     raw_formats = (".csv", ".parquet", ".npy")
+    picture_samples = 2000
+    holdout_share = 0.2
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         o = cfg.section("tabular")
         return {
-            "holdout": o.holdout,
+            "holdout": self.holdout(cfg),
             "columns": dict(o.columns),
             "max_categories": o.max_categories,
             "fit_rows": o.fit_rows,
@@ -157,9 +157,6 @@ class TableModality(Modality):
     def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> pd.DataFrame:
         """The rows as a DataFrame with the real table's columns (:func:`decode`)."""
         return decode(samples, info, seed=int(info.get("seed", 0)))
-
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("tabular").rows
 
     def interpolation_count(self, cfg: Any) -> int:
         return cfg.section("tabular").rows

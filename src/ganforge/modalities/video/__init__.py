@@ -27,10 +27,8 @@ class VideoOptions:
     clips: int = field(default=10000, metadata={"range": (100, 200000, True)})  # generated
     source: str = field(default="mnist", metadata={"choices": ("mnist", "fashion")})
     channels: int = field(default=0, metadata={"choices": (0, 1, 3)})  # 0: the data's own
-    holdout: float = field(default=0.1, metadata={"range": (0.0, 0.9, True)})
     stride: int = field(default=0, metadata={"range": (0, None, True)})  # folder: 0 = frames
     fps: float = field(default=8.0, metadata={"range": (1.0, 60.0, True)})  # GIF / MP4
-    samples: int = field(default=8, metadata={"range": (1, 256, True)})  # clips per picture
     augment: str = ""  # DiffAugment ops for D, e.g. "translation,cutout" (same for all frames)
     layers: int = field(default=0, metadata={"range": (0, 8, True)})  # layered: 0 = objects
     motion_stream: bool = False  # the video critic also reads frame-to-frame differences
@@ -54,11 +52,13 @@ class VideoModality(Modality):
     description = "clips (channels x frames x size x size): .gif, .mp4, ACD, motion, FVD-c3d"
     options = VideoOptions
     raw_formats = (*MOVIE, "folder/", ".npy")
+    picture_samples = 8
+    holdout_share = 0.1
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         o = cfg.section("video")
-        keys = ("size", "frames", "objects", "clips", "source", "channels", "holdout")
-        return {**{k: getattr(o, k) for k in keys}, "stride": o.stride, "fps": o.fps}
+        keys = ("size", "frames", "objects", "clips", "source", "channels", "stride", "fps")
+        return {**{k: getattr(o, k) for k in keys}, "holdout": self.holdout(cfg)}
 
     def d_transform(self, cfg: Any) -> Any:
         policy = cfg.section("video").augment
@@ -72,9 +72,6 @@ class VideoModality(Modality):
             raise ConfigError(f"video.augment: {exc}") from None
 
     # ------------------------------------------------------------------ output
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("video").samples
-
     def interpolation_count(self, cfg: Any) -> int:
         return 4
 

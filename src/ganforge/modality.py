@@ -134,10 +134,10 @@ class Modality:
 
     def aux_losses(self, cfg: Config, dataset: Dataset | None = None) -> list[Any]:
         """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses, for the
-        training ``dataset`` (default: ACGAN's class loss when ``model.conditioning=acgan``)."""
+        training ``dataset`` (default: ACGAN's class loss with ``experimental.acgan``)."""
         from ganforge.engine.aux import ClassLoss
 
-        if cfg.model.conditioning == "acgan" and cfg.data.conditional:
+        if getattr(cfg.experimental, "acgan", False) and cfg.data.conditional:
             return [ClassLoss(cfg.loss.class_weight)]
         return []
 
@@ -166,8 +166,12 @@ class Modality:
 
     def holdout(self, cfg: Config) -> float:
         """The share of the data held out for evaluation: ``data.holdout``, else the
-        modality's own ``holdout_share``."""
+        modality's own ``holdout_share``; a share set for data that keeps none is refused."""
         share = cfg.data.holdout
+        if share is not None and self.holdout_share is None:
+            raise ConfigError(
+                f"data.holdout: {self.name} data keeps no held-out share; leave it unset"
+            )
         return float(self.holdout_share or 0.0) if share is None else float(share)
 
     def interpolation_count(self, cfg: Config) -> int:

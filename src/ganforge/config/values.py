@@ -23,7 +23,6 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "model.init": INITS,
-    "model.conditioning": ("projection", "acgan"),
     "model.g_conditioning": ("embedding", "cbn"),
     "loss.penalty": PENALTIES,
     "train.step": STEPS,
@@ -104,10 +103,13 @@ def choices(key: str) -> tuple[str, ...] | None:
 def _section_meta(key: str) -> dict[str, Any]:
     """The field metadata of a modality section's key (empty for the engine's keys)."""
     section, _, name = key.partition(".")
+    from ganforge.config.parts import PART_SECTIONS, field_meta
     from ganforge.config.schema import ENGINE_SECTIONS, modality_sections
 
     if section in ENGINE_SECTIONS:
         return {}
+    if section in PART_SECTIONS:
+        return field_meta(section, name)
     cls = modality_sections().get(section)
     if cls is None:
         return {}

@@ -89,7 +89,7 @@ class Trainer(TrainState, Rollback):
         self.speed = plan_speed(
             t.precision,
             t.channels_last,
-            t.compile,
+            bool(getattr(cfg.experimental, "compile", False)),
             self.device,
             G,
             D,

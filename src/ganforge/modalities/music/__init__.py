@@ -30,17 +30,6 @@ class MusicOptions:
     keys: str = field(default="augment", metadata={"choices": ("augment", "normalise", "as-is")})
     transpose: int = field(default=3, metadata={"range": (0, 6, True)})  # augment: +- semitones
     max_pieces: int = field(default=0, metadata={"range": (0, None, True)})  # 0: all
-    binarize: str = field(
-        default="none", metadata={"choices": ("none", "threshold", "bernoulli", "voice")}
-    )
-    # each track held to the pitch range it has in the data (runs made before: no ranges)
-    ranges: bool = True
-    # voice: keep a step's pitch unless another's logit beats it by more than this (0: argmax)
-    hold: float = field(default=0.0, metadata={"range": (0.0, 100.0, True)})
-    # the critic also reads the phrase's pitch classes, key-invariantly (runs made before: off)
-    key_stream: bool = False
-    # ... and each track's moves from step to step, by step or by leap (runs made before: off)
-    interval_stream: bool = False
     tempo: float = field(default=90.0, metadata={"range": (20.0, 300.0, True)})  # MIDI/WAV
 
 
@@ -117,14 +106,14 @@ class MusicModality(Modality):
         **knobs: Any,
     ) -> list[Any]:
         """``hold``: a voice generator keeps a step's pitch unless another's logit beats
-        it by more than this (default: the run's ``music.hold``); ``tempo``: quarter notes
+        it by more than this (default: the run's ``arch.hold``); ``tempo``: quarter notes
         per minute of the MIDI (default: the run's ``music.tempo``)."""
         from ganforge.generating import draw
 
         settings = None
         if hold is not None:
             if getattr(run.generator, "binarize", None) != "voice":
-                raise ConfigError("generate: hold is for runs trained with music.binarize=voice")
+                raise ConfigError("generate: hold is for runs trained with arch.binarize=voice")
             if not isinstance(hold, int | float) or not 0 <= hold <= 100:
                 raise ConfigError(f"generate: hold must be in 0..100; got {hold!r}")
             settings = {"hold": float(hold)}

@@ -201,8 +201,8 @@ def load_music(
     if chords > 0.05:
         notes.append(
             f"{100 * chords:.0f}% of the sounding steps of a track hold a chord; "
-            "music.binarize=voice draws one pitch per track and step: use "
-            "music.binarize=threshold (or none) to generate chords"
+            "arch.binarize=voice draws one pitch per track and step: use "
+            "arch.binarize=threshold (or none) to generate chords"
         )
     info = {
         "music": {

@@ -30,16 +30,6 @@ class VideoOptions:
     stride: int = field(default=0, metadata={"range": (0, None, True)})  # folder: 0 = frames
     fps: float = field(default=8.0, metadata={"range": (1.0, 60.0, True)})  # GIF / MP4
     augment: str = ""  # DiffAugment ops for D, e.g. "translation,cutout" (same for all frames)
-    layers: int = field(default=0, metadata={"range": (0, 8, True)})  # layered: 0 = objects
-    motion_stream: bool = False  # the video critic also reads frame-to-frame differences
-    minibatch_std: bool = False  # the critics see the batch's spread (against collapse)
-    track_critic: bool = False  # a third critic reads the lit mass's path (head "track")
-    # layered: sprites drawn and moved by whole pixels on a canvas this many times finer,
-    # then averaged down (as the generated data sets are drawn)
-    supersample: int = field(default=1, metadata={"choices": (1, 2, 4)})
-    # layered, supersample > 1: how the drawn canvas reaches the finer one (``sample
-    # --upsample`` draws a trained run either way; smooth canvases froze in short probes)
-    upsample: str = field(default="nearest", metadata={"choices": ("nearest", "bilinear")})
 
 
 MOVIE = (".gif", ".mp4", ".webm", ".mov", ".mkv")
@@ -104,7 +94,7 @@ class VideoModality(Modality):
     def generate(
         self, run: Any, n: int, seed: int, upsample: str | None = None, **knobs: Any
     ) -> list[np.ndarray]:
-        """``upsample``: how a layered generator trained with ``video.supersample`` above 1
+        """``upsample``: how a layered generator trained with ``arch.supersample`` above 1
         brings its canvas to the finer one (``nearest`` as trained, or ``bilinear``)."""
         from ganforge.generating import draw
 
@@ -113,7 +103,7 @@ class VideoModality(Modality):
             if getattr(run.generator, "supersample", 1) <= 1:
                 raise ConfigError(
                     "generate: upsample is for layered video runs trained with "
-                    "video.supersample above 1"
+                    "arch.supersample above 1"
                 )
             if upsample not in ("nearest", "bilinear"):
                 raise ConfigError(

@@ -91,6 +91,9 @@ def test_config_keys_of_a_preset_lists_what_its_parts_read(capsys):
     rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
     assert rows["model.pack"] == "null" and "data.holdout" not in rows  # points keep none
     assert not [k for k in rows if k.startswith(("arch.", "points.", "music."))]
+    assert main(["config", "--keys", "moving-mnist"]) == 0
+    rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert rows["video.augment"] == '""' and rows["arch.track_critic"] == "false"
     assert main(["config", "--keys"]) == 0  # no preset: every key
     every = capsys.readouterr().out.split()
     assert {"arch.binarize", "arch.supersample", "image.size", "log.samples"} <= set(every)

@@ -9,7 +9,7 @@ from typing import Any
 from ganforge.config.schema import ENGINE_SECTIONS, Config
 
 # model.* keys every family's run reads; the rest (widths, depth, ...) only the families
-# that name them in Architecture.model_keys
+# that name them in Architecture.model_keys (a family that names none: all listed)
 MODEL_COMMON = ("arch", "z_dim", "g_conditioning")
 
 
@@ -25,7 +25,8 @@ def read_keys(cfg: Config) -> list[tuple[str, Any]]:
     for section in ENGINE_SECTIONS:
         for f in dataclasses.fields(getattr(cfg, section)):
             key = f"{section}.{f.name}"
-            if section == "model" and f.name not in MODEL_COMMON + tuple(arch.model_keys):
+            declared = MODEL_COMMON + tuple(arch.model_keys)
+            if section == "model" and arch.model_keys and f.name not in declared:
                 continue
             if key == "data.holdout" and modality.holdout_share is None:
                 continue
@@ -47,4 +48,4 @@ def shown_value(value: Any) -> str:
         return ",".join(shown_value(v) for v in value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {shown_value(v)}" for k, v in value.items()) + "}"
-    return str(value)
+    return str(value) if value != "" else '""'

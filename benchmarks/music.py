@@ -15,7 +15,7 @@ Usage::
         [--picture docs/pictures/music_samples.png] [--wav docs/sounds/chorale.wav]
         [--holds 0.75,0.85,0.9,1] [--keep DIR [--trained]]
 
-``--holds`` scores each trained G again sampled at other holds (``music.hold``, the voices'
+``--holds`` scores each trained G again sampled at other holds (``arch.hold``, the voices'
 hysteresis); ``--trained`` scores the runs kept under ``--keep`` without training.
 """
 

@@ -55,7 +55,7 @@ def main() -> None:
     ap.add_argument("--keep", help="keep the runs under this folder")
     ap.add_argument(
         "--upsample",
-        help="layered runs with video.supersample: score each drawing, e.g. nearest,bilinear",
+        help="layered runs with arch.supersample: score each drawing, e.g. nearest,bilinear",
     )
     ap.add_argument(
         "--scored-only", action="store_true", help="score the runs already under --keep"

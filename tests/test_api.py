@@ -41,7 +41,7 @@ def runs(tmp_path_factory):
 
 
 def _points(out):
-    return _train("toy-ring8", out, 1, ["train.batch=32", "points.samples=64"])
+    return _train("toy-ring8", out, 1, ["train.batch=32", "log.samples=64"])
 
 
 def _image(out):
@@ -67,7 +67,7 @@ def _text(out, preset: str = "text-wgan-gp"):
     corpus = out.parent / f"{out.name}.txt"
     corpus.write_text("\n".join(lines) + "\n")
     sets = ["model.g_width=16", "model.d_width=16", "model.depth=1", "train.batch=16"]
-    sets += ["train.n_critic=1", "loss.penalty=none", "text.length=16", "text.samples=32"]
+    sets += ["train.n_critic=1", "loss.penalty=none", "text.length=16", "log.samples=32"]
     sets += ["text.pretrain_seconds=0"]
     return _train(preset, out, 1, sets, data=f"text:{corpus}")
 
@@ -87,7 +87,7 @@ def _music(out):
 
 
 def _video(out):
-    sets = ["video.size=16", "video.frames=6", "video.clips=100", "video.samples=2", "video.fps=12"]
+    sets = ["video.size=16", "video.frames=6", "video.clips=100", "log.samples=2", "video.fps=12"]
     sets += ["model.z_dim=8", "model.g_width=8", "model.d_width=8", "train.batch=8"]
     return _train("shapes-motion", out, 1, sets)  # drawn shapes: no digits to load
 

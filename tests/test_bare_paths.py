@@ -128,7 +128,7 @@ def test_a_plugin_spec_declares_the_bare_paths_it_takes(kinds):
 
 def test_train_a_bare_folder_of_photos(kinds, capsys):
     sets = ["data.image_size=16", "model.g_width=8", "model.d_width=8", "train.batch=4"]
-    sets += ["log.sample_every=10", "log.checkpoint_every=10", "log.n_samples=4"]
+    sets += ["log.sample_every=10", "log.checkpoint_every=10", "log.samples=4"]
     argv = ["train", "--data", "./photos", "--out", "run", "--steps", "1", "--no-progress"]
     assert main(argv + [x for kv in sets for x in ("--set", kv)]) == 0
     printed = capsys.readouterr().out

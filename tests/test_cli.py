@@ -69,7 +69,7 @@ def test_image_train_sample_interpolate(tmp_path, fast):
         "--set",
         "train.batch=16",
         "--set",
-        "log.n_samples=16",
+        "log.samples=16",
         data="mnist5k",
         preset="demo",
         steps=10,

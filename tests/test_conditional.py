@@ -41,7 +41,7 @@ def pets(tmp_path_factory):
 def pet_run(pets, tmp_path_factory):
     out = tmp_path_factory.mktemp("petrun") / "run"
     over = SMALL + ["image.size=16", "image.channels=1", "log.progress=false", "train.ema=0"]
-    over += ["model.conditioning=acgan", "log.every=5", "log.sample_every=50"]
+    over += ["experimental.acgan=true", "log.every=5", "log.sample_every=50"]
     ganforge.train("demo", data=f"folder:{pets}", out=out, steps=150, overrides=over)
     return out
 
@@ -59,7 +59,7 @@ def test_acgan_trains_a_class_head_and_follows_labels(pet_run):
 
 def test_acgan_needs_labels(tmp_path):
     with pytest.raises(ganforge.ConfigError, match="needs data.conditional=true"):
-        ganforge.train("demo", out=tmp_path / "r", overrides=["model.conditioning=acgan"])
+        ganforge.train("demo", out=tmp_path / "r", overrides=["experimental.acgan=true"])
 
 
 def test_sample_by_class_name(pet_run, tmp_path, capsys):
@@ -132,8 +132,8 @@ def test_truncation_keeps_latents_inside_the_threshold():
 @pytest.mark.parametrize(
     "modes",
     [
-        ["model.conditioning=projection"],
-        ["model.conditioning=acgan"],
+        [],
+        ["experimental.acgan=true"],
         ["model.g_conditioning=cbn"],
     ],
     ids=["projection", "acgan", "cbn"],

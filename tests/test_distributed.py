@@ -251,7 +251,7 @@ def test_two_digits_at_64_pixels_train_under_torchrun(tmp_path):
         "video.objects=2", "video.size=64", "video.frames=8", "video.clips=200",
         "model.z_dim=8", "model.g_width=8", "model.d_width=8", "train.batch=8",
         "log.every=2", "log.sample_every=4", "log.checkpoint_every=4", "log.progress=false",
-        "video.samples=2",
+        "log.samples=2",
     ]  # fmt: skip
     args = ["-m", "ganforge", "train", "moving-mnist", "--steps", "4", "--out", str(run)]
     proc = _torchrun(*args, *[x for kv in sets for x in ("--set", kv)])

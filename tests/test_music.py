@@ -211,7 +211,7 @@ def test_midi_folder_skips_corrupt_empty_and_drum_files_and_groups_tracks(tmp_pa
     # a track of chords is worth a line: the voice outputs draw one pitch a step
     chords = load_music("midi", str(tmp_path / "two.mid"), holdout=0, bars=1, progress=False)
     assert chords.info["music"]["chords"] == 1.0
-    assert any("music.binarize=threshold" in n for n in chords.info["notes"])
+    assert any("arch.binarize=threshold" in n for n in chords.info["notes"])
     assert ds.info["music"]["chords"] < 0.05
     with pytest.raises(DataError, match="no such file"):
         load_music("midi", str(tmp_path / "nope"), progress=False)

@@ -34,5 +34,5 @@ def test_packed_training_runs_the_usual_losses(tmp_path, fast):
         overrides=fast + ["model.pack=4", "model.g_width=16", "model.d_width=16"],
     )
     assert res.step == 10 and 0 < res.metrics["d_real"] < 1
-    with pytest.raises(ganforge.ConfigError, match="does not use option"):
+    with pytest.raises(ganforge.ConfigError, match="does not read model.pack"):
         ganforge.train("demo", out=tmp_path / "d", steps=1, overrides=["model.pack=2"])

@@ -61,11 +61,11 @@ def test_no_source_file_far_over_400_lines():
 
 def test_config_sections_come_from_the_modalities():
     keys = config_mod.all_keys()
-    assert {"image.size", "image.channels", "points.samples"} <= set(keys)
+    assert {"image.size", "image.channels", "log.samples"} <= set(keys)
     assert "data.image_size" not in keys and "log.toy_samples" not in keys
     # the old keys still work, in presets, run configs and --set
     cfg = resolve("demo", ["data.image_size=16", "data.channels=3", "log.toy_samples=100"])
-    assert (cfg.image.size, cfg.image.channels, cfg.points.samples) == (16, 3, 100)
+    assert (cfg.image.size, cfg.image.channels, cfg.log.samples) == (16, 3, 100)
     with pytest.raises(ConfigError, match="image.size must be >= 4"):
         resolve("demo", ["image.size=2"])
     dumped = config_mod.dump(cfg)
@@ -200,7 +200,7 @@ def test_periodic_eval_draws_every_class(tmp_path, fast, monkeypatch):
 
     monkeypatch.setattr(Trainer, "generate", spy)
     over = fast + ["data.conditional=true", "model.arch=mlp", "model.g_width=16"]
-    over += ["model.d_width=16", "train.batch=16", "log.n_samples=4", "eval.every=10"]
+    over += ["model.d_width=16", "train.batch=16", "log.samples=4", "eval.every=10"]
     over += ["eval.metric=swd", "eval.n=40"]
     ganforge.train("demo", data="digits", out=tmp_path / "r", steps=10, overrides=over)
     assert seen and set(torch.cat(seen).tolist()) == set(range(10))

@@ -73,7 +73,7 @@ def test_image_architectures_train(tmp_path, fast, arch, data, extra):
         data=data,
         out=tmp_path / "r",
         steps=2,
-        overrides=fast + [f"model.arch={arch}", "train.batch=8", "log.n_samples=4"] + extra,
+        overrides=fast + [f"model.arch={arch}", "train.batch=8", "log.samples=4"] + extra,
     )
     assert res.step == 2 and res.samples.is_file()
     run = ganforge.load_run(res.run_dir)

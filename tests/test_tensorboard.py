@@ -129,7 +129,7 @@ def test_audio_text_and_clips_as_the_modality_writes_them(tmp_path):
     writer = SummaryWriter(log_dir=str(tmp_path / "events"))
     for preset, spec, over in (
         ("text-wgan-gp", f"text:{corpus}", ["text.length=16"]),
-        ("chorales", f"midi:{songs}", ["music.bars=2", "music.holdout=0"]),
+        ("chorales", f"midi:{songs}", ["music.bars=2", "data.holdout=0"]),
         ("shapes-motion", "shapes-motion", ["video.size=16", "video.frames=4", "video.clips=100"]),
     ):
         modality, samples, info = _samples(preset, spec, over)

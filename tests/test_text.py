@@ -35,7 +35,7 @@ TINY = [
     "log.progress=false",
     "log.sample_every=100",
     "log.checkpoint_every=100",
-    "text.samples=128",
+    "log.samples=128",
 ]
 
 # the recurrent `text` preset, tiny
@@ -46,7 +46,7 @@ GRU_TINY = [
     "train.batch=32",
     "train.n_critic=1",
     "text.length=20",
-    "text.samples=64",
+    "log.samples=64",
     "log.progress=false",
 ]
 

@@ -34,7 +34,7 @@ TINY = [
     "log.sample_every=4",
     "log.checkpoint_every=4",
     "log.progress=false",
-    "video.samples=3",
+    "log.samples=3",
 ]
 
 
@@ -413,7 +413,7 @@ def test_a_video_folder_trains_and_bad_files_are_listed(tmp_path, capsys):
     assert main(["eval", str(out), "--n", "20"]) == 2
     # off a terminal each stage is a line of its own ("eval: ..."); the error is one line
     err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("eval: ")]
-    assert len(err) == 1 and "this run holds out 1:" in err[0] and "video.holdout" in err[0]
+    assert len(err) == 1 and "this run holds out 1:" in err[0] and "data.holdout" in err[0]
 
 
 def test_bad_video_settings_are_one_line_errors(tmp_path, capsys):
@@ -489,7 +489,7 @@ def test_the_motion_stream_shows_the_video_critic_each_frames_change():
     from ganforge.modalities.video.nets import build
     from ganforge.training import resolve_config
 
-    cfg = resolve_config("moving-mnist", overrides=["video.motion_stream=true", "model.d_width=8"])
+    cfg = resolve_config("moving-mnist", overrides=["arch.motion_stream=true", "model.d_width=8"])
     _, D = build(cfg, (1, 6, 16, 16), 0)
     assert D.video.body[0].in_channels == 2  # the frames and their differences
     seen = []
@@ -538,18 +538,16 @@ def test_supersampled_sprites_move_by_half_pixels_of_the_clip():
 
 def test_supersampling_is_for_the_layered_generator():
     from ganforge.errors import ConfigError
-    from ganforge.modalities.video.nets import build
     from ganforge.training import resolve_config
 
-    cfg = resolve_config("moving-mnist", overrides=["video.supersample=2"])
-    with pytest.raises(ConfigError, match="model.arch=layered"):
-        build(cfg, (1, 6, 16, 16), 0)
+    with pytest.raises(ConfigError, match="model.arch=mocogan has no option 'arch.supersample'"):
+        resolve_config("moving-mnist", overrides=["arch.supersample=2"])
 
 
 def test_a_supersampled_layered_run_is_drawn_nearest_or_bilinear(tiny_run, tmp_path, capsys):
     from ganforge.training import train
 
-    over = [*TINY, "model.arch=layered", "video.supersample=2", "video.minibatch_std=true"]
+    over = [*TINY, "model.arch=layered", "arch.supersample=2", "arch.minibatch_std=true"]
     run = tmp_path / "layered"
     train("moving-mnist", out=run, steps=2, overrides=over, progress=False)
     arrays = {}
@@ -567,7 +565,7 @@ def test_a_supersampled_layered_run_is_drawn_nearest_or_bilinear(tiny_run, tmp_p
     # a run without a finer canvas has nothing to upsample: one line, exit 2
     bad = ["sample", str(tiny_run), "--n", "2", "--upsample", "bilinear"]
     assert main([*bad, "--out", str(tmp_path / "x.npy")]) == 2
-    assert "video.supersample" in capsys.readouterr().err
+    assert "arch.supersample" in capsys.readouterr().err
 
 
 def _default_draw(run, tmp_path):
@@ -595,13 +593,13 @@ def test_the_track_critic_is_a_third_head_that_reaches_even_a_dark_generator(tmp
     from ganforge.modalities.video.nets import build
     from ganforge.training import resolve_config, train
 
-    cfg = resolve_config("moving-mnist", overrides=["video.track_critic=true", "model.d_width=8"])
+    cfg = resolve_config("moving-mnist", overrides=["arch.track_critic=true", "model.d_width=8"])
     _, D = build(cfg, (1, 6, 16, 16), 0)
     assert D.head_weights == {"video": 1.0, "image": 1.0, "track": 1.0}
     dark = torch.full((2, 1, 6, 16, 16), -0.99, requires_grad=True)  # a G gone dark
     D(dark)["track"].sum().backward()
     assert dark.grad.abs().sum() > 0  # no brightness threshold cuts its gradient
-    over = [*TINY, "video.track_critic=true", "loss.head_weights.track=0.5"]
+    over = [*TINY, "arch.track_critic=true", "loss.head_weights.track=0.5"]
     train("moving-mnist", out=tmp_path / "r", steps=4, overrides=over, progress=False)
     log = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     rows = [r for r in log if r.get("kind") == "train"]

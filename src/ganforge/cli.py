@@ -232,10 +232,18 @@ def _plugins(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> int:
     from ganforge import config as config_mod
 
-    if args.keys:
+    if args.keys and args.config is None:
         print("\n".join(config_mod.all_keys()))
         return 0
-    print(config_mod.dump(config_mod.resolve(args.config, args.overrides)), end="")
+    cfg = config_mod.resolve(args.config or "demo", args.overrides)
+    if args.keys:  # only the keys this preset's parts read, with its values
+        from ganforge.config.keys import read_keys, shown_value
+
+        rows = read_keys(cfg)
+        width = max(len(k) for k, _ in rows)
+        print("\n".join(f"{k:<{width}}  {shown_value(v)}" for k, v in rows))
+        return 0
+    print(config_mod.dump(cfg), end="")
     return 0
 
 

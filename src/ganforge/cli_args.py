@@ -74,11 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--hold",
         type=float,
         help="music voices: keep a pitch unless another's logit beats it by more than this "
-        "(longer notes as it rises; default: the run's music.hold)",
+        "(longer notes as it rises; default: the run's arch.hold)",
     )
     s.add_argument(
         "--upsample",
-        help="layered video runs with video.supersample: nearest (as trained) or bilinear "
+        help="layered video runs with arch.supersample: nearest (as trained) or bilinear "
         "(sprites drawn smooth at every half-pixel place)",
     )
     s.add_argument(
@@ -163,8 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list the bundled presets")
     sub.add_parser("plugins", help="list the modalities, architectures and losses registered")
     sub.add_parser("datasets", help="list the dataset specs")
-    c = sub.add_parser("config", help="print a resolved config, or every valid key")
-    c.add_argument("config", nargs="?", default="demo", help="preset name or CONFIG.yaml")
+    c = sub.add_parser("config", help="print a resolved config, or the valid keys")
+    c.add_argument("config", nargs="?", help="preset name or CONFIG.yaml (default: demo)")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    c.add_argument("--keys", action="store_true", help="list every valid key")
+    c.add_argument(
+        "--keys",
+        action="store_true",
+        help="with a preset: the keys its parts read and their values; alone: every key",
+    )
     return p

@@ -70,7 +70,7 @@ def _check(source: InitSource, net: nn.Module, prefix: str) -> dict[str, torch.T
         if key not in saved:
             raise RunError(
                 f"{where}: its {prefix} has no tensor {key}; start from a run of the same "
-                "model settings (model.arch, widths, conditioning)"
+                "model settings (model.arch, widths, arch.*, conditioning)"
             )
         there, here = tuple(saved[key].shape), tuple(tensor.shape)
         if there != here:

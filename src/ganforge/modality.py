@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ganforge.config.schema import PICTURE_SAMPLES
 from ganforge.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +57,9 @@ class Modality:
     # registered or bundled one), else `demo` with `model.arch` set to `default_arch`
     default_preset: str | None = None
     default_arch: str | None = None
+    picture_samples: int = PICTURE_SAMPLES  # samples a training picture shows (log.samples)
+    # share of the data held out for evaluation's floors (data.holdout); None: not split
+    holdout_share: float | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -130,10 +134,10 @@ class Modality:
 
     def aux_losses(self, cfg: Config, dataset: Dataset | None = None) -> list[Any]:
         """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses, for the
-        training ``dataset`` (default: ACGAN's class loss when ``model.conditioning=acgan``)."""
+        training ``dataset`` (default: ACGAN's class loss with ``experimental.acgan``)."""
         from ganforge.engine.aux import ClassLoss
 
-        if cfg.model.conditioning == "acgan" and cfg.data.conditional:
+        if getattr(cfg.experimental, "acgan", False) and cfg.data.conditional:
             return [ClassLoss(cfg.loss.class_weight)]
         return []
 
@@ -156,8 +160,19 @@ class Modality:
 
     # ------------------------------------------------------------------ output
     def picture_count(self, cfg: Config) -> int:
-        """How many samples one training picture shows."""
-        return cfg.log.n_samples
+        """How many samples one training picture shows: ``log.samples``, else the
+        modality's own ``picture_samples``."""
+        return cfg.log.samples or self.picture_samples
+
+    def holdout(self, cfg: Config) -> float:
+        """The share of the data held out for evaluation: ``data.holdout``, else the
+        modality's own ``holdout_share``; a share set for data that keeps none is refused."""
+        share = cfg.data.holdout
+        if share is not None and self.holdout_share is None:
+            raise ConfigError(
+                f"data.holdout: {self.name} data keeps no held-out share; leave it unset"
+            )
+        return float(self.holdout_share or 0.0) if share is None else float(share)
 
     def interpolation_count(self, cfg: Config) -> int:
         """How many samples each frame of ``ganforge interpolate`` shows."""

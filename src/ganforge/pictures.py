@@ -10,6 +10,7 @@ import torch
 
 from ganforge.artifacts import save_gif, save_png
 from ganforge.config import Config
+from ganforge.config.schema import PICTURE_SAMPLES
 from ganforge.engine.latent import sample_latent
 from ganforge.run import RunPaths
 
@@ -30,7 +31,8 @@ class SampleHook:
         self.shown_cond: Any = None
         self.files: dict[str, Path] = {}  # the modality's final files, by label
         n = modality.picture_count(cfg)
-        if n == cfg.log.n_samples:  # the trainer's fixed batch (its latents and conditions)
+        # the trainer's fixed batch (its latents and conditions)
+        if n == (cfg.log.samples or PICTURE_SAMPLES):
             self.z, self.cond = None, None
         else:  # its own fixed batch (e.g. 2500 toy points), from its own RNG stream
             gen = torch.Generator().manual_seed(cfg.train.seed + 777)

@@ -97,16 +97,30 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class Architecture:
-    """A (G, D) family: ``build(cfg, sample_shape, num_classes) -> (G, D)``."""
+    """A (G, D) family: ``build(cfg, sample_shape, num_classes) -> (G, D)``.
+
+    ``model_keys``: the ``model.*`` keys it reads besides ``arch``, ``z_dim`` and the
+    conditioning keys (a value set for another is refused); ``options``: a dataclass of
+    its own keys, the config section ``arch.*`` (``cfg.arch``), checked as a modality's
+    section is (field metadata ``range`` / ``choices``); ``experimental``: a dataclass of
+    its keys kept although measurements went against them or none were taken, read under
+    ``experimental.*`` beside the engine's (``cfg.experimental``)."""
 
     name: str
     build: Callable[..., tuple[Any, Any]]
     description: str
-    options: tuple[str, ...] = field(default=())  # model.* keys it uses besides z_dim
+    model_keys: tuple[str, ...] = field(default=())
     # the nearest sample shape the family supports (None: it takes any shape it can)
     fit_shape: Callable[[tuple[int, ...]], tuple[int, ...]] | None = None
     # build also takes ``info=`` (the dataset's info, e.g. a table's column layout)
     takes_info: bool = False
+    options: type | None = None
+    experimental: type | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.options, (tuple, list)):  # the older spelling of model_keys
+            object.__setattr__(self, "model_keys", tuple(self.options))
+            object.__setattr__(self, "options", None)
 
 
 @dataclass(frozen=True)

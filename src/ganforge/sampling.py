@@ -75,7 +75,7 @@ def sample(
     if upsample is not None:
         if getattr(run.generator, "supersample", 1) <= 1:
             raise ConfigError(
-                "--upsample is for layered video runs trained with video.supersample above 1"
+                "--upsample is for layered video runs trained with arch.supersample above 1"
             )
         if upsample not in ("nearest", "bilinear"):
             raise ConfigError(f"--upsample must be nearest or bilinear; got '{upsample}'")

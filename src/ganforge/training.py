@@ -167,6 +167,7 @@ def _train_in_job(
     if distributed.any_rank(failure is not None, ctx):
         raise failure or RunError("rank 0 refused the run directory; see its message")
     modality = MODALITIES.get(spec_modality(cfg.data.spec))
+    modality.holdout(cfg)  # a share asked of data that keeps none: one line
     dataset = load_dataset(cfg.data.spec, seed=cfg.train.seed, **modality.load_options(cfg))
     if cfg.data.conditional and not dataset.conditional:
         raise ConfigError(

@@ -16,7 +16,7 @@ TINY_MUSIC = [
     "log.progress=false",
     "log.sample_every=10",
     "log.checkpoint_every=10",
-    "music.samples=32",
+    "log.samples=32",
     "music.bars=2",
     "music.transpose=1",
 ]

@@ -52,7 +52,7 @@ def build_runs(base: Path) -> Path:
     small = ["model.g_width=32", "model.d_width=32", "train.batch=100"]
     assert main(args + ["--out", str(root / "table")] + sets(FAST + small)) == 0
     clips = ["video.size=16", "video.frames=6", "video.clips=200", "model.z_dim=8"]
-    clips += ["model.g_width=8", "model.d_width=8", "train.batch=8", "video.samples=3"]
+    clips += ["model.g_width=8", "model.d_width=8", "train.batch=8", "log.samples=3"]
     args = ["train", "moving-mnist", "--steps", "4", "--out", str(root / "clips")]
     assert main(args + sets(FAST + clips)) == 0
     _BUILT[base] = root

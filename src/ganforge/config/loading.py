@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from ganforge.config.parts import PART_SECTIONS, check_model_keys, part_keys, section_class
+from ganforge.config.renames import converted, migrate, renamed_key
 from ganforge.config.schema import ENGINE_SECTIONS, Config, key_aliases, modality_sections
 from ganforge.config.values import (
     check_value,
@@ -33,7 +35,7 @@ def all_keys() -> list[str]:
     """Every valid dotted key, e.g. ``train.batch`` and ``image.size``."""
     keys = []
     for name in fields_of(Config):
-        if name == "sections":
+        if name == "sections" or name in PART_SECTIONS:
             continue
         sub = field_type(Config, name)
         if dataclasses.is_dataclass(sub):
@@ -42,12 +44,13 @@ def all_keys() -> list[str]:
             keys.append(name)
     for name, cls in modality_sections().items():
         keys += [f"{name}.{k}" for k in fields_of(cls)]
-    return keys
+    return keys + part_keys()
 
 
 def _translate_aliases(data: dict[str, Any]) -> dict[str, Any]:
-    """Move keys given under an alias (``data.image_size``) to their section (``image.size``)."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    """Move keys given under an alias (``data.image_size``) to their section (``image.size``)
+    and renamed keys (``text.samples``) to their new spelling (``log.samples``)."""
+    out = migrate(data)
     for old, new in key_aliases().items():
         o_sec, o_key = old.split(".", 1)
         n_sec, n_key = new.split(".", 1)
@@ -90,7 +93,7 @@ def from_dict(data: dict[str, Any], ignored: list[str] | None = None) -> Config:
         raise ConfigError(f"a config must be a mapping of sections; got {data!r}")
     data = _translate_aliases(data)
     extra = modality_sections()
-    engine = {k: v for k, v in data.items() if k not in extra}
+    engine = {k: v for k, v in data.items() if k not in extra and k not in PART_SECTIONS}
     for k in list(engine):
         if k not in fields_of(Config) and isinstance(engine[k], dict):
             if ignored is not None:
@@ -105,8 +108,26 @@ def from_dict(data: dict[str, Any], ignored: list[str] | None = None) -> Config:
     cfg = _build(Config, engine, "")
     for name, cls in extra.items():
         cfg.sections[name] = _build(cls, data.get(name) or {}, name)
+    for name in PART_SECTIONS:
+        setattr(cfg, name, _build_part(name, cfg.model.arch, data.get(name) or {}))
     validate(cfg)
     return cfg
+
+
+def _build_part(section: str, arch: str, data: Any) -> Any:
+    """``arch`` / ``experimental`` for architecture ``arch``: a key it does not read is one
+    line naming those it does."""
+    cls = section_class(section, arch)
+    if isinstance(data, dict) and data:
+        valid = [f"{section}.{n}" for n in (fields_of(cls) if cls is not None else ())]
+        unknown = [f"{section}.{k}" for k in data if f"{section}.{k}" not in valid]
+        if unknown:
+            reads = f"it reads {', '.join(valid)}" if valid else f"it reads no {section}.* keys"
+            raise ConfigError(
+                f"model.arch={arch} has no option '{shown(unknown[0])}'"
+                f"{suggest(unknown[0], valid)}; {reads}"
+            )
+    return _build(cls, data, section) if cls is not None else None
 
 
 def validate(cfg: Config) -> None:
@@ -118,15 +139,19 @@ def validate(cfg: Config) -> None:
     for name, sub in cfg.sections.items():
         for f in dataclasses.fields(sub):
             check_value(f"{name}.{f.name}", getattr(sub, f.name))
+    for name in PART_SECTIONS:
+        sub = getattr(cfg, name)
+        for f in dataclasses.fields(sub) if sub is not None else ():
+            check_value(f"{name}.{f.name}", getattr(sub, f.name))
     if cfg.train.step == "simultaneous" and cfg.train.n_critic != 1:
         raise ConfigError(
             "train.step=simultaneous updates D and G from one pass, so train.n_critic must be 1"
         )
-    for key in ("conditioning", "g_conditioning"):
-        if getattr(cfg.model, key) in ("acgan", "cbn") and not cfg.data.conditional:
-            raise ConfigError(
-                f"model.{key}={getattr(cfg.model, key)} needs data.conditional=true (class labels)"
-            )
+    check_model_keys(cfg)
+    if cfg.model.g_conditioning == "cbn" and not cfg.data.conditional:
+        raise ConfigError("model.g_conditioning=cbn needs data.conditional=true (class labels)")
+    if getattr(cfg.experimental, "acgan", False) and not cfg.data.conditional:
+        raise ConfigError("experimental.acgan=true needs data.conditional=true (class labels)")
     if cfg.train.step == "simultaneous" and cfg.loss.penalty != "none":
         raise ConfigError(
             "train.step=simultaneous does not support loss.penalty; use train.step=alternating"
@@ -141,8 +166,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ConfigError(f"--set expects key=value, like --set train.batch=64; got {text!r}")
     key, raw = text.split("=", 1)
-    key = key.strip()
-    key = key_aliases().get(key, key)
+    old_key = key_aliases().get(key.strip(), key.strip())
+    key = renamed_key(old_key)
     keys = all_keys()
     mapping_entry = key.rsplit(".", 1)[0] in mapping_keys() and key.count(".") == 2
     if key not in keys and not mapping_entry:
@@ -155,7 +180,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = raw
     if isinstance(value, (dict, list)) and key not in ("optim.betas", *mapping_keys()):
         value = raw
-    return key, value
+    return key, converted(old_key, value)
 
 
 def mapping_keys() -> tuple[str, ...]:
@@ -166,9 +191,18 @@ def mapping_keys() -> tuple[str, ...]:
         section, _, name = key.partition(".")
         cls = field_type(Config, section) if section in fields_of(Config) else None
         cls = cls if dataclasses.is_dataclass(cls) else modality_sections().get(section)
+        cls = cls or next(iter(_part_classes(section, name)), None)
         if cls is not None and typing.get_origin(field_type(cls, name)) is dict:
             out.append(key)
     return tuple(out)
+
+
+def _part_classes(section: str, name: str) -> list[type]:
+    from ganforge.config.parts import every_class
+
+    if section not in PART_SECTIONS:
+        return []
+    return [c for c in every_class(section) if name in fields_of(c)]
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -12,11 +12,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganforge.config.parts import EngineExperimental
+
 
 @dataclass
 class DataConfig:
     spec: str = "mnist5k"  # dataset spec, see `ganforge datasets`
     conditional: bool = False  # use the data's conditions (class labels): G(z, y) and D(x, y)
+    # share kept out of training for evaluation's real-data floor (None: the modality's
+    # own: text, music, video 0.1, tables 0.2; images and points keep none)
+    holdout: float | None = None
 
 
 @dataclass
@@ -32,7 +37,6 @@ class ModelConfig:
     bn_momentum: float | None = None  # PyTorch convention: 1 - Keras momentum
     dropout: float | None = None
     pack: int | None = None  # PacGAN: samples D judges together (mlp; None: 1)
-    conditioning: str = "projection"  # how D uses labels: projection | acgan (a class head)
     g_conditioning: str = "embedding"  # how G uses labels: embedding | cbn (conditional BN)
     init: str = "auto"
 
@@ -44,7 +48,7 @@ class LossConfig:
     penalty_weight: float = 10.0  # lambda for WGAN-GP, gamma for R1
     r1_every: int = 1  # lazy R1: apply every k D steps, scaled by k
     head_weights: dict[str, float] = field(default_factory=dict)  # D heads' weights (default 1)
-    class_weight: float = 1.0  # ACGAN's class loss weight (model.conditioning=acgan)
+    class_weight: float = 1.0  # ACGAN's class loss weight (experimental.acgan)
 
 
 @dataclass
@@ -72,7 +76,6 @@ class TrainConfig:
     gemm_grad: str = "auto"  # auto | on | off: small-map conv weight gradients as one GEMM
     fused_adam: str = "auto"  # auto | on | off: Adam's update as one fused kernel per net
     shared_backward: bool = True  # simultaneous step: one D backward on the fakes for both losses
-    compile: bool = False  # torch.compile G and D (measured slower than eager on 2 CPU cores)
     threads: int | None = None  # torch intra-op threads (None: PyTorch's default)
     # CPU: subnormal floats flushed to zero while fit runs (late in a table run they made
     # steps 1.3x slower); the process's own setting is restored afterwards
@@ -86,7 +89,9 @@ class LogConfig:
     sample_every: int = 500  # sample picture PNG (and a GIF frame)
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
-    n_samples: int = 64  # samples in the picture / fixed latent batch
+    # samples in each training picture (None: the modality's own: 64 images, 2500 points,
+    # 640 texts, 256 phrases, 8 clips, 2000 rows)
+    samples: int | None = None
     progress: bool = True
     tensorboard: bool = False  # TensorBoard event files in the run directory (needs tensorboard)
     # false: no sample pictures, GIF or equilibrium plot (a run nobody looks at, such as
@@ -114,6 +119,10 @@ class GuardConfig:
     collapse_steps: int = 2000  # D(x) > 0.99 and D(G(z)) < 0.01 this many steps running (0: off)
 
 
+# samples in a training picture where neither log.samples nor the modality names a number:
+# the trainer's fixed latent batch (images)
+PICTURE_SAMPLES = 64
+
 ENGINE_SECTIONS = ("data", "model", "loss", "optim", "train", "log", "guard", "eval")
 
 
@@ -130,6 +139,8 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    arch: Any = None  # model.arch's own options (its Architecture.options), or None
+    experimental: Any = field(default_factory=EngineExperimental)
     preset: str = ""  # name of the preset it came from (informational)
     description: str = ""
     sections: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -23,7 +23,6 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "model.init": INITS,
-    "model.conditioning": ("projection", "acgan"),
     "model.g_conditioning": ("embedding", "cbn"),
     "loss.penalty": PENALTIES,
     "train.step": STEPS,
@@ -65,7 +64,8 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "log.sample_every": (1, None, True),
     "log.checkpoint_every": (1, None, True),
     "log.keep_checkpoints": (1, None, True),
-    "log.n_samples": (1, 4096, True),
+    "log.samples": (1, 100_000, True),
+    "data.holdout": (0, 0.9, True),
     "guard.lr_factor": (0, 1, False),
     "eval.every": (0, None, True),
     "eval.n": (10, 1_000_000, True),
@@ -103,10 +103,13 @@ def choices(key: str) -> tuple[str, ...] | None:
 def _section_meta(key: str) -> dict[str, Any]:
     """The field metadata of a modality section's key (empty for the engine's keys)."""
     section, _, name = key.partition(".")
+    from ganforge.config.parts import PART_SECTIONS, field_meta
     from ganforge.config.schema import ENGINE_SECTIONS, modality_sections
 
     if section in ENGINE_SECTIONS:
         return {}
+    if section in PART_SECTIONS:
+        return field_meta(section, name)
     cls = modality_sections().get(section)
     if cls is None:
         return {}

@@ -22,6 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ganforge.config import Config
+from ganforge.config.schema import PICTURE_SAMPLES
 from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.device import resolve_device
 from ganforge.engine.distributed import (
@@ -88,7 +89,7 @@ class Trainer(TrainState, Rollback):
         self.speed = plan_speed(
             t.precision,
             t.channels_last,
-            t.compile,
+            bool(getattr(cfg.experimental, "compile", False)),
             self.device,
             G,
             D,
@@ -147,7 +148,7 @@ class Trainer(TrainState, Rollback):
         self.metrics_log = MetricsLog(self.run_dir, dist.is_main)
         # Fixed latent batch for sample pictures and the progress GIF (its own RNG stream).
         gen = torch.Generator().manual_seed(cfg.train.seed + 12345)
-        n = cfg.log.n_samples
+        n = cfg.log.samples or PICTURE_SAMPLES
         self.fixed_z = to_device(sample_latent(self.G, n, generator=gen), self.device)
         self.fixed_cond = to_device(self.data.fixed_conditions(n), self.device)
 

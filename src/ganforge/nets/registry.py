@@ -153,7 +153,7 @@ def _builder(arch: str) -> Any:
         G, D = build_networks(
             arch, sample_shape, cfg.model.z_dim, num_classes, **network_options(cfg)
         )
-        if cfg.model.conditioning == "acgan" and num_classes:
+        if getattr(cfg.experimental, "acgan", False) and num_classes:
             D.use_classifier()
         if cfg.model.g_conditioning == "cbn" and num_classes:
             G.use_conditional_norm()
@@ -167,6 +167,10 @@ def register() -> None:
     from ganforge.registry import Architecture, register_architecture
 
     for name, description in DESCRIPTIONS.items():
+        family = _FAMILIES[name]
+        keys = ("g_width", "d_width", "init", *family.g_options, *family.d_options)
         register_architecture(
-            Architecture(name, _builder(name), description, OPTIONS, _FIT_SHAPE.get(name))
+            Architecture(
+                name, _builder(name), description, tuple(dict.fromkeys(keys)), _FIT_SHAPE.get(name)
+            )
         )

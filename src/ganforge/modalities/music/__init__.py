@@ -29,21 +29,8 @@ class MusicOptions:
     by: str = field(default="program", metadata={"choices": ("program", "track")})
     keys: str = field(default="augment", metadata={"choices": ("augment", "normalise", "as-is")})
     transpose: int = field(default=3, metadata={"range": (0, 6, True)})  # augment: +- semitones
-    holdout: float = field(default=0.1, metadata={"range": (0.0, 0.9, True)})
     max_pieces: int = field(default=0, metadata={"range": (0, None, True)})  # 0: all
-    binarize: str = field(
-        default="none", metadata={"choices": ("none", "threshold", "bernoulli", "voice")}
-    )
-    # each track held to the pitch range it has in the data (runs made before: no ranges)
-    ranges: bool = True
-    # voice: keep a step's pitch unless another's logit beats it by more than this (0: argmax)
-    hold: float = field(default=0.0, metadata={"range": (0.0, 100.0, True)})
-    # the critic also reads the phrase's pitch classes, key-invariantly (runs made before: off)
-    key_stream: bool = False
-    # ... and each track's moves from step to step, by step or by leap (runs made before: off)
-    interval_stream: bool = False
     tempo: float = field(default=90.0, metadata={"range": (20.0, 300.0, True)})  # MIDI/WAV
-    samples: int = field(default=256, metadata={"range": (8, 10000, True)})  # per picture
 
 
 def _rolls(samples: torch.Tensor) -> np.ndarray:
@@ -57,6 +44,8 @@ class MusicModality(Modality):
     description = "piano-roll phrases (tracks x steps x pitches): .mid, .wav, EB/UPC/QN/TD..."
     options = MusicOptions
     raw_formats = (".mid", ".wav", "folder/", ".npy")
+    picture_samples = 256
+    holdout_share = 0.1
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         o = cfg.section("music")
@@ -67,16 +56,12 @@ class MusicModality(Modality):
             "by",
             "keys",
             "transpose",
-            "holdout",
             "max_pieces",
             "tempo",
         )
-        return {k: getattr(o, k) for k in keys}
+        return {**{k: getattr(o, k) for k in keys}, "holdout": self.holdout(cfg)}
 
     # ------------------------------------------------------------------ output
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("music").samples
-
     def interpolation_count(self, cfg: Any) -> int:
         return 4
 
@@ -121,14 +106,14 @@ class MusicModality(Modality):
         **knobs: Any,
     ) -> list[Any]:
         """``hold``: a voice generator keeps a step's pitch unless another's logit beats
-        it by more than this (default: the run's ``music.hold``); ``tempo``: quarter notes
+        it by more than this (default: the run's ``arch.hold``); ``tempo``: quarter notes
         per minute of the MIDI (default: the run's ``music.tempo``)."""
         from ganforge.generating import draw
 
         settings = None
         if hold is not None:
             if getattr(run.generator, "binarize", None) != "voice":
-                raise ConfigError("generate: hold is for runs trained with music.binarize=voice")
+                raise ConfigError("generate: hold is for runs trained with arch.binarize=voice")
             if not isinstance(hold, int | float) or not 0 <= hold <= 100:
                 raise ConfigError(f"generate: hold must be in 0..100; got {hold!r}")
             settings = {"hold": float(hold)}

@@ -1,7 +1,7 @@
 """Music as datasets: fixed-length multi-track piano-roll phrases.
 
 Pieces are split once, by the run's seed, into training pieces and a held-out share
-(``music.holdout``) that evaluation uses as the real-data floor: phrases of one piece
+(``data.holdout``) that evaluation uses as the real-data floor: phrases of one piece
 never sit on both sides. Each piece is cut into phrases of ``music.bars`` bars of 16
 steps, a phrase starting every ``music.hop`` bars, and keys are either augmented
 (every transposition within ``music.transpose`` semitones) or normalised (C major / A
@@ -160,7 +160,7 @@ def split_source(settings: dict[str, Any], progress: bool = False) -> dict[str, 
     if len(pieces) < 2 and s["holdout"] > 0:
         raise DataError(
             f"the music gives {len(pieces)} piece(s); give at least 2 (one is held out for "
-            "the real-data floor) or set music.holdout=0"
+            "the real-data floor) or set data.holdout=0"
         )
     train, heldout = split_pieces(pieces, s["seed"], s["holdout"])
     low, count = pitch_window(pieces, s["keys"], s["transpose"])
@@ -201,8 +201,8 @@ def load_music(
     if chords > 0.05:
         notes.append(
             f"{100 * chords:.0f}% of the sounding steps of a track hold a chord; "
-            "music.binarize=voice draws one pitch per track and step: use "
-            "music.binarize=threshold (or none) to generate chords"
+            "arch.binarize=voice draws one pitch per track and step: use "
+            "arch.binarize=threshold (or none) to generate chords"
         )
     info = {
         "music": {

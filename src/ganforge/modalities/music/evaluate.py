@@ -118,8 +118,8 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     ref = reference_for(run.info)
     if len(ref.heldout) < 10:
         raise ConfigError(
-            "evaluation needs held-out music: train with music.holdout > 0 (default 0.1) on "
-            "at least 10 pieces"
+            "evaluation needs held-out music: train with data.holdout > 0 (music: 0.1 by "
+            "default) on at least 10 pieces"
         )
     count = min(max(n, 10), len(ref.heldout))
     stage("generated phrases")

@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ganforge.config.parts import options_of
+from ganforge.modalities.music.arch_options import MuseOptions
 from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
 
 BINARIZE = ("none", "threshold", "bernoulli", "voice")
@@ -272,7 +274,8 @@ def build(
             "the musegan architecture trains on piano-roll phrases (a chorales / midi: spec)"
         )
     tracks, steps, pitches = (int(s) for s in sample_shape)
-    m, o = cfg.model, cfg.section("music")
+    m, o = cfg.model, options_of(cfg, "arch", MuseOptions)
+    interval = bool(getattr(cfg.experimental, "interval_stream", False))
     ranges = (info or {}).get("music", {}).get("ranges") if o.ranges else None
     G = MuseGenerator(
         tracks,
@@ -284,7 +287,5 @@ def build(
         ranges,
         o.hold,
     )
-    D = MuseCritic(
-        tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64, o.key_stream, o.interval_stream
-    )
+    D = MuseCritic(tracks, steps // STEPS_PER_BAR, pitches, m.d_width or 64, o.key_stream, interval)
     return G, D

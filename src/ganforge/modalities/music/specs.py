@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.music.arch_options import MuseExperimental, MuseOptions
 from ganforge.modalities.music.midi import MIDI_SUFFIXES
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
@@ -68,6 +69,8 @@ def register_specs(modality: Any) -> None:
                 "per-track stage) and a critic with onset and chroma streams; music",
                 ("g_width", "d_width"),
                 takes_info=True,
+                options=MuseOptions,
+                experimental=MuseExperimental,
             ),
         ),
     )

@@ -3,7 +3,6 @@ their mode-coverage metrics. Registered by :func:`register` (entry point ``point
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,6 @@ from ganforge.errors import ConfigError
 from ganforge.modalities.points.render import save_points, scatter_plot
 from ganforge.modality import Evaluation, Modality
 from ganforge.registry import DatasetSpec
-
-
-@dataclass
-class PointsOptions:
-    """The ``points`` config section."""
-
-    samples: int = field(default=2500, metadata={"range": (10, None, True)})  # per picture
 
 
 def _mode_figures(samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
@@ -36,9 +28,8 @@ class PointsModality(Modality):
 
     name = "points"
     description = "flat vectors (D,): scatter plots, .csv/.npy, modes covered on toy mixtures"
-    options = PointsOptions
-    option_aliases = {"log.toy_samples": "samples"}  # noqa: RUF012
     raw_formats = (".npy", ".csv")
+    picture_samples = 2500
 
     def check_periodic(self, cfg: Any) -> None:
         raise ConfigError(
@@ -46,11 +37,8 @@ class PointsModality(Modality):
             "log.sample_every steps"
         )
 
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("points").samples
-
     def interpolation_count(self, cfg: Any) -> int:
-        return cfg.section("points").samples
+        return self.picture_count(cfg)
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
         return scatter_plot(samples, info)
@@ -127,4 +115,4 @@ def register() -> None:
     )
 
 
-__all__ = ["PointsModality", "PointsOptions", "register"]
+__all__ = ["PointsModality", "register"]

@@ -30,15 +30,11 @@ class TableOptions:
     """The ``tabular`` config section."""
 
     columns: dict[str, str] = field(default_factory=dict)  # column -> kind, over detection
-    holdout: float = field(default=0.2, metadata={"range": (0.0, 0.9, True)})
     max_categories: int = field(default=100, metadata={"range": (2, None, True)})
     fit_rows: int = field(default=10000, metadata={"range": (100, None, True)})
     modes: int = field(default=10, metadata={"range": (1, 50, True)})
     condition_weight: float = field(default=1.0, metadata={"range": (0.0, None, True)})
     target: str = ""  # column for the ML-efficacy score (empty: the last labelled column)
-    # G's rows must agree with a classifier of the (labelled) target fitted to real rows
-    target_weight: float = field(default=0.0, metadata={"range": (0.0, None, True)})
-    rows: int = field(default=2000, metadata={"range": (50, None, True)})  # per picture
     # train.steps 0: passes over the training rows, clamped to min_steps..max_steps (.length)
     epochs: float = field(default=100.0, metadata={"range": (0.0, None, False)})
     min_steps: int = field(default=4000, metadata={"range": (1, None, True)})
@@ -74,11 +70,13 @@ class TableModality(Modality):
     description = "tables (rows of mixed columns): CTGAN-class synthesizer, .csv/.parquet"
     options = TableOptions
     raw_formats = (".csv", ".parquet", ".npy")
+    picture_samples = 2000
+    holdout_share = 0.2
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         o = cfg.section("tabular")
         return {
-            "holdout": o.holdout,
+            "holdout": self.holdout(cfg),
             "columns": dict(o.columns),
             "max_categories": o.max_categories,
             "fit_rows": o.fit_rows,
@@ -140,15 +138,14 @@ class TableModality(Modality):
         if not spans:
             return []
         terms: list[Any] = [ConditionLoss(spans, opts.condition_weight)]
-        if opts.target_weight > 0:
+        target_weight = float(getattr(cfg.experimental, "target_weight", 0.0))
+        if target_weight > 0:
             from ganforge.modalities.table.evaluate import default_target
             from ganforge.modalities.table.target import TargetLoss
 
             kinds = {c["name"]: c["kind"] for c in table["columns"]}
             column = default_target(kinds, opts.target)
-            terms.append(
-                TargetLoss(dataset.data, spans, column, opts.target_weight, cfg.train.seed)
-            )
+            terms.append(TargetLoss(dataset.data, spans, column, target_weight, cfg.train.seed))
         return terms
 
     # ------------------------------------------------------------------ output
@@ -158,11 +155,8 @@ class TableModality(Modality):
         """The rows as a DataFrame with the real table's columns (:func:`decode`)."""
         return decode(samples, info, seed=int(info.get("seed", 0)))
 
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("tabular").rows
-
     def interpolation_count(self, cfg: Any) -> int:
-        return cfg.section("tabular").rows
+        return self.picture_count(cfg)
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
         from ganforge.modalities.table.render import marginals_picture

@@ -1,7 +1,7 @@
 """Tables as datasets: ``csv:PATH``, ``parquet:PATH``, ``diamonds`` and in-memory frames.
 
 A table is split once, by the run's seed, into training rows and a held-out share
-(``tabular.holdout``, default 20%) that evaluation uses as the real-data floor; the codecs
+(``data.holdout``, default 20%) that evaluation uses as the real-data floor; the codecs
 are fitted on the training rows only and the encoded matrix is the dataset's data.
 """
 
@@ -171,7 +171,7 @@ def load_table(
     if len(held):
         notes.append(
             f"holding out {len(held)} of {len(frame)} rows for evaluation "
-            f"(tabular.holdout={holdout:g}; 0 trains on every row)"
+            f"(data.holdout={holdout:g}; 0 trains on every row)"
         )
     name = {"csv": Path(arg).name, "parquet": Path(arg).name, "frame": "DataFrame"}
     return Dataset(

@@ -60,7 +60,7 @@ def evaluate_frames(
         )
     if len(holdout) < 10:
         raise ConfigError(
-            "evaluation needs held-out rows: train with tabular.holdout > 0 "
+            "evaluation needs held-out rows: train with data.holdout > 0 "
             "(the default 0.2) on a table of at least 50 rows"
         )
     return evaluate_tables(

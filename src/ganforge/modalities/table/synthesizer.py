@@ -135,7 +135,7 @@ class TableSynthesizer:
         sets = [
             f"train.batch={self.batch}",
             f"train.seed={self.seed}",
-            f"tabular.holdout={self.holdout}",
+            f"data.holdout={self.holdout}",
         ]
         if self.steps is not None:
             sets.append(f"train.steps={self.steps}")

@@ -10,7 +10,7 @@ data, which is what a model trained on synthetic rows has to learn (ML efficacy)
 Measured on Adult (``benchmarks/tabular.py``, 110 epochs): weight 1 lifts the efficacy
 accuracy from 0.828 to 0.839 but doubles the column-shape and pair-trend errors (0.079 ->
 0.153, 0.077 -> 0.149): G bends its rows toward what the frozen classifier reads with
-confidence. Weight 0.2: 0.832, shapes 0.095. Off by default (``tabular.target_weight=0``).
+confidence. Weight 0.2: 0.832, shapes 0.095. Off by default (``experimental.target_weight=0``).
 
 The classifier is fitted once per process, seeded and on the CPU (a second or two on
 Adult), and then frozen: it is not a player of the game and holds no checkpointed state.
@@ -40,7 +40,7 @@ def target_span(spans: list[dict[str, Any]], column: str) -> tuple[int, int]:
             return at, int(s["size"])
         at += int(s["size"])
     raise ConfigError(
-        f"tabular.target_weight needs a labelled target; {column!r} is not one "
+        f"experimental.target_weight needs a labelled target; {column!r} is not one "
         "(set tabular.target to a categorical or boolean column)"
     )
 

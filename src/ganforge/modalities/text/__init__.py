@@ -24,12 +24,10 @@ class TextOptions:
 
     length: int = field(default=32, metadata={"range": (4, 1024, True)})  # characters
     split: str = field(default="lines", metadata={"choices": ("lines", "chunks")})
-    holdout: float = field(default=0.1, metadata={"range": (0.0, 0.9, True)})
     max_samples: int = field(default=0, metadata={"range": (0, None, True)})  # 0: all
     max_vocab: int = field(default=256, metadata={"range": (8, 65536, True)})
     # 0: the most likely character at each position (the anchor); > 0: sampled, p^(1/T)
     temperature: float = field(default=0.0, metadata={"range": (0.0, 10.0, True)})
-    samples: int = field(default=640, metadata={"range": (16, 100000, True)})  # per picture
     # text-gru: seconds of maximum-likelihood training of G before the adversarial game
     pretrain_seconds: float = field(default=0.0, metadata={"range": (0.0, None, True)})
     pretrain_lr: float = field(default=3e-3, metadata={"range": (0.0, 1.0, False)})
@@ -50,6 +48,8 @@ class TextModality(Modality):
     description = "character sequences (one-hot V x L): text panels, .txt, JS-n/BLEU/self-BLEU"
     options = TextOptions
     raw_formats = (".txt", ".npy")
+    picture_samples = 640
+    holdout_share = 0.1
     takes_temperature = True
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
@@ -57,7 +57,7 @@ class TextModality(Modality):
         return {
             "length": o.length,
             "split": o.split,
-            "holdout": o.holdout,
+            "holdout": self.holdout(cfg),
             "max_samples": o.max_samples,
             "max_vocab": o.max_vocab,
         }
@@ -104,9 +104,6 @@ class TextModality(Modality):
         return terms
 
     # ------------------------------------------------------------------ output
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("text").samples
-
     def interpolation_count(self, cfg: Any) -> int:
         return 16
 

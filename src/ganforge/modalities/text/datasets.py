@@ -1,7 +1,7 @@
 """Text as datasets: samples of a fixed number of characters, one-hot for the networks.
 
 A corpus is split once, by the run's seed, into training samples and a held-out share
-(``text.holdout``) that evaluation uses as the real-data floor; the vocabulary is built on
+(``data.holdout``) that evaluation uses as the real-data floor; the vocabulary is built on
 the training split only. Stored as character ids (``uint8``); ``to_model`` one-hots a
 batch to (B, vocabulary, length), the layout the anchor's 1-D convolutions read.
 """

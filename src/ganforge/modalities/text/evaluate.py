@@ -88,7 +88,8 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     ref = reference_for(run.info)
     if len(ref.floor_ids) < 10:
         raise ConfigError(
-            "evaluation needs held-out text: train with text.holdout > 0 (default 0.1) on "
+            "evaluation needs held-out text: train with data.holdout > 0 (text: 0.1 by "
+            "default) on "
             "a corpus of at least 200 samples"
         )
     temperature = run.config.section("text").temperature

@@ -27,21 +27,9 @@ class VideoOptions:
     clips: int = field(default=10000, metadata={"range": (100, 200000, True)})  # generated
     source: str = field(default="mnist", metadata={"choices": ("mnist", "fashion")})
     channels: int = field(default=0, metadata={"choices": (0, 1, 3)})  # 0: the data's own
-    holdout: float = field(default=0.1, metadata={"range": (0.0, 0.9, True)})
     stride: int = field(default=0, metadata={"range": (0, None, True)})  # folder: 0 = frames
     fps: float = field(default=8.0, metadata={"range": (1.0, 60.0, True)})  # GIF / MP4
-    samples: int = field(default=8, metadata={"range": (1, 256, True)})  # clips per picture
     augment: str = ""  # DiffAugment ops for D, e.g. "translation,cutout" (same for all frames)
-    layers: int = field(default=0, metadata={"range": (0, 8, True)})  # layered: 0 = objects
-    motion_stream: bool = False  # the video critic also reads frame-to-frame differences
-    minibatch_std: bool = False  # the critics see the batch's spread (against collapse)
-    track_critic: bool = False  # a third critic reads the lit mass's path (head "track")
-    # layered: sprites drawn and moved by whole pixels on a canvas this many times finer,
-    # then averaged down (as the generated data sets are drawn)
-    supersample: int = field(default=1, metadata={"choices": (1, 2, 4)})
-    # layered, supersample > 1: how the drawn canvas reaches the finer one (``sample
-    # --upsample`` draws a trained run either way; smooth canvases froze in short probes)
-    upsample: str = field(default="nearest", metadata={"choices": ("nearest", "bilinear")})
 
 
 MOVIE = (".gif", ".mp4", ".webm", ".mov", ".mkv")
@@ -54,11 +42,13 @@ class VideoModality(Modality):
     description = "clips (channels x frames x size x size): .gif, .mp4, ACD, motion, FVD-c3d"
     options = VideoOptions
     raw_formats = (*MOVIE, "folder/", ".npy")
+    picture_samples = 8
+    holdout_share = 0.1
 
     def load_options(self, cfg: Any) -> dict[str, Any]:
         o = cfg.section("video")
-        keys = ("size", "frames", "objects", "clips", "source", "channels", "holdout")
-        return {**{k: getattr(o, k) for k in keys}, "stride": o.stride, "fps": o.fps}
+        keys = ("size", "frames", "objects", "clips", "source", "channels", "stride", "fps")
+        return {**{k: getattr(o, k) for k in keys}, "holdout": self.holdout(cfg)}
 
     def d_transform(self, cfg: Any) -> Any:
         policy = cfg.section("video").augment
@@ -72,9 +62,6 @@ class VideoModality(Modality):
             raise ConfigError(f"video.augment: {exc}") from None
 
     # ------------------------------------------------------------------ output
-    def picture_count(self, cfg: Any) -> int:
-        return cfg.section("video").samples
-
     def interpolation_count(self, cfg: Any) -> int:
         return 4
 
@@ -107,7 +94,7 @@ class VideoModality(Modality):
     def generate(
         self, run: Any, n: int, seed: int, upsample: str | None = None, **knobs: Any
     ) -> list[np.ndarray]:
-        """``upsample``: how a layered generator trained with ``video.supersample`` above 1
+        """``upsample``: how a layered generator trained with ``arch.supersample`` above 1
         brings its canvas to the finer one (``nearest`` as trained, or ``bilinear``)."""
         from ganforge.generating import draw
 
@@ -116,7 +103,7 @@ class VideoModality(Modality):
             if getattr(run.generator, "supersample", 1) <= 1:
                 raise ConfigError(
                     "generate: upsample is for layered video runs trained with "
-                    "video.supersample above 1"
+                    "arch.supersample above 1"
                 )
             if upsample not in ("nearest", "bilinear"):
                 raise ConfigError(

@@ -160,7 +160,7 @@ def evaluate_run(
     if len(ref.heldout) < 10:
         raise ConfigError(
             f"evaluation needs at least 10 held-out clips for its floors; this run holds out "
-            f"{len(ref.heldout)}: train on more clips or with a larger video.holdout (0.1 by "
+            f"{len(ref.heldout)}: train on more clips or with a larger data.holdout (0.1 by "
             "default; clips of one source file are held out together)"
         )
     count = min(max(n, 10), len(ref.heldout))

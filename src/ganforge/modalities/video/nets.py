@@ -22,7 +22,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ganforge.config.parts import options_of
 from ganforge.errors import ConfigError
+from ganforge.modalities.video.arch_options import CriticOptions, LayeredOptions
 from ganforge.modalities.video.track import TrackCritic
 from ganforge.nets.base import apply_spectral_norm
 from ganforge.nets.mbstd import MinibatchStd
@@ -236,13 +238,9 @@ def build(
     if num_classes > 1:
         raise ConfigError(f"the {kind} nets are unconditional: set data.conditional=false")
     channels, frames, size, _ = (int(s) for s in sample_shape)
-    m, o = cfg.model, cfg.section("video")
+    m, objects = cfg.model, cfg.section("video").objects
+    o = options_of(cfg, "arch", LayeredOptions if kind == "layered" else CriticOptions)
     g_width, d_width = m.g_width or 64, m.d_width or 64
-    if (o.supersample or 1) > 1 and kind != "layered":
-        raise ConfigError(
-            f"video.supersample={o.supersample} draws the layered generator's sprites on a "
-            f"finer canvas; set model.arch=layered or video.supersample=1"
-        )
     if kind == "mocogan":
         G: nn.Module = MoCoGenerator(frames, size, channels, m.z_dim, g_width)
     elif kind == "layered":
@@ -254,7 +252,7 @@ def build(
             channels,
             m.z_dim,
             g_width,
-            o.layers or o.objects,
+            o.layers or objects,
             o.supersample or 1,
             upsample=o.upsample or "nearest",
         )

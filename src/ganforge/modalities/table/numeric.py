@@ -11,7 +11,9 @@ range get a component of their own (heavy tails come back whole, not clipped). A
 value is one more mode (runs written before kept a two-way indicator span and filled the
 value in, which tied missing rows to the mode of the filled value: that value came out too
 often). Decoding keeps the column's bounds and its precision (the fewest decimals, or tens
-/ hundreds for round numbers, that write every real value).
+/ hundreds for round numbers, that write every real value); a component's values stay in
+the range of the values that are not spikes and off the spike values (moved a step of the
+precision), so a spike comes back at its mode's share alone.
 
 In float64 the encoding inverts exactly for every value whose precision is known; in the
 float32 matrix training uses, alpha carries 24 bits, so a value comes back to within

@@ -176,12 +176,19 @@ def done(path: Path) -> set[tuple[str, str, int]]:
 
 
 def score(train, holdout, synth, kinds, target, seed) -> dict:
-    from ganforge.modalities.table.quality import evaluate_tables
+    """The table metrics with their floors, and where the largest spike-mass and
+    missing-rate errors of the synthetic rows are (``column=value``, ``column``)."""
+    from ganforge.modalities.table import quality
 
-    scores = evaluate_tables(train, holdout, synth, kinds, target, seed)
+    scores = quality.evaluate_tables(train, holdout, synth, kinds, target, seed)
+    spikes = quality.spike_masses(train, kinds)
+    worst = {"missing_rate_error": quality.missing_rate_error(train, synth, kinds)[1]}
+    if spikes:
+        worst["spike_mass_error"] = quality.spike_mass_error(spikes, synth)[1]
     return {
         "scores": {k: round(v["value"], 4) for k, v in scores.items()},
         "floor": {k: round(v["floor"], 4) for k, v in scores.items()},
+        "worst": worst,
     }
 
 

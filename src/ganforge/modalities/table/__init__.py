@@ -34,6 +34,8 @@ class TableOptions:
     fit_rows: int = field(default=10000, metadata={"range": (100, None, True)})
     modes: int = field(default=10, metadata={"range": (1, 50, True)})
     condition_weight: float = field(default=1.0, metadata={"range": (0.0, None, True)})
+    # G's one-hot shares (modes, spikes, missing, labels) against the real ones (.shares)
+    share_weight: float = field(default=0.0, metadata={"range": (0.0, None, True)})
     target: str = ""  # column for the ML-efficacy score (empty: the last labelled column)
     # train.steps 0: passes over the training rows, clamped to min_steps..max_steps (.length)
     epochs: float = field(default=100.0, metadata={"range": (0.0, None, False)})
@@ -138,6 +140,10 @@ class TableModality(Modality):
         if not spans:
             return []
         terms: list[Any] = [ConditionLoss(spans, opts.condition_weight)]
+        if opts.share_weight > 0:
+            from ganforge.modalities.table.shares import ShareLoss
+
+            terms.append(ShareLoss(dataset.data, spans, opts.share_weight))
         target_weight = float(getattr(cfg.experimental, "target_weight", 0.0))
         if target_weight > 0:
             from ganforge.modalities.table.evaluate import default_target

@@ -17,6 +17,11 @@ the training rows, each beside the same score of as many held-out real rows (the
   detection AUC saturates at 1.0.
 * ``dcr_closer_to_train``: share of ``other`` rows nearer a training row than a hold-out
   row (50% ideal; more means copying), and ``exact_copies``: share equal to a training row.
+* ``spike_mass_error``: the largest |share of rows holding the value (training) - (other)|
+  over the spikes of the number columns (a value held by 5%+ of a column's present
+  training rows, the numeric codec's rule: the 0 of a spending column); tables without
+  spikes have none. ``missing_rate_error``: the largest |missing rate difference| over the
+  columns. 0 is identical for both.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ganforge.modalities.table.numeric import SPIKE_SHARE
 from ganforge.progress import plan, stage
 
 NUMERIC = ("continuous", "integer", "datetime")
@@ -265,7 +271,46 @@ def _copies(train: pd.DataFrame, other: pd.DataFrame, cols: list[str]) -> float:
     return float(np.mean([h in seen for h in hashes]))
 
 
-METRICS = ("shapes", "pairs", "detection", "efficacy", "privacy", "quality")
+def spike_masses(train: pd.DataFrame, kinds: dict[str, str]) -> list[tuple[str, float, float]]:
+    """(column, value, share of all rows) of every spike of the number columns."""
+    out = []
+    for c, kind in kinds.items():
+        if kind not in NUMERIC:
+            continue
+        x = _numbers(train[c])
+        present = x[~np.isnan(x)]
+        values, counts = np.unique(present, return_counts=True)
+        for v, k in zip(values, counts, strict=True):
+            if k >= SPIKE_SHARE * present.size:
+                out.append((c, float(v), float(k / max(len(x), 1))))
+    return out
+
+
+def spike_mass_error(
+    spikes: list[tuple[str, float, float]], other: pd.DataFrame
+) -> tuple[float, str]:
+    """(largest |real share - share in ``other``| over ``spikes``, ``column=value`` of it)."""
+    errors = {
+        f"{c}={v:g}": abs(share - float(np.mean(_numbers(other[c]) == v))) for c, v, share in spikes
+    }
+    worst = max(errors, key=errors.get)
+    return errors[worst], worst
+
+
+def missing_rate_error(
+    train: pd.DataFrame, other: pd.DataFrame, kinds: dict[str, str]
+) -> tuple[float, str]:
+    """(largest |missing rate difference| over the columns, the column's name)."""
+    errors = {
+        c: abs(float(train[c].isna().mean()) - float(other[c].isna().mean()))
+        for c, k in kinds.items()
+        if k != "id"
+    }
+    worst = max(errors, key=errors.get, default="")
+    return errors.get(worst, 0.0), worst
+
+
+METRICS = ("shapes", "pairs", "detection", "efficacy", "privacy", "quality", "masses")
 
 
 def evaluate_tables(
@@ -324,6 +369,17 @@ def evaluate_tables(
         cols = [c for c, k in kinds.items() if k != "id"]
         out["dcr_closer_to_train"] = {"value": p["dcr_closer_to_train"], "floor": 0.5}
         out["exact_copies"] = {"value": p["exact_copies"], "floor": _copies(train, ho, cols)}
+    if "masses" in metrics:  # shares: every row given counts (more rows, less noise)
+        spikes = spike_masses(train, kinds)
+        if spikes:
+            out["spike_mass_error"] = {
+                "value": spike_mass_error(spikes, synth)[0],
+                "floor": spike_mass_error(spikes, holdout)[0],
+            }
+        out["missing_rate_error"] = {
+            "value": missing_rate_error(train, synth, kinds)[0],
+            "floor": missing_rate_error(train, holdout, kinds)[0],
+        }
     if "quality" in metrics:
         out["quality"] = {
             k: combined(out["column_shapes"][k], out["pair_trends"][k], losses[k])

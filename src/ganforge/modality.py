@@ -19,6 +19,8 @@ from PIL import Image
 
 from ganforge.config.schema import PICTURE_SAMPLES
 from ganforge.errors import ConfigError
+from ganforge.periodic import Comparison, PeriodicScorer
+from ganforge.registry import find_metric
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganforge.config import Config
@@ -266,13 +268,26 @@ class Modality:
         """Score ``n`` samples of ``run`` against real data, each beside its real floor."""
         raise ConfigError(f"the {self.name} modality has no evaluation yet")
 
+    def periodic_comparison(
+        self, cfg: Config, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Comparison | None:
+        """For ``eval.every``: what ``cfg.eval.metric`` compares generated samples with (its
+        ``MetricSpec.score`` reads ``view(fake)``); None when nothing. ``info`` is the
+        training data's (a table's fitted codecs and split, say)."""
+        return None
+
     def periodic_scorer(
         self, cfg: Config, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
     ) -> Any:
         """For ``eval.every``: an object with ``sample_count() -> n`` and ``__call__(fake) ->
         (label, score)`` (lower is better) on ``n`` generated samples; None when none.
-        ``info`` is the training data's (a table's fitted codecs and split, say)."""
-        return None
+        Default: :class:`ganforge.periodic.PeriodicScorer`, ``cfg.eval.metric``'s declared
+        score on :meth:`periodic_comparison`."""
+        metric = find_metric(self.name, cfg.eval.metric)
+        if metric is None or not metric.periodic or metric.score is None:
+            return None
+        comparison = self.periodic_comparison(cfg, sample_shape, info)
+        return None if comparison is None else PeriodicScorer(metric, comparison)
 
     def check_periodic(self, cfg: Config) -> None:
         """Refuse, before anything is written, an ``eval.every`` this modality cannot do."""

@@ -125,13 +125,29 @@ class Architecture:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric a modality computes: its name in ``ganforge eval --metrics`` and, when
-    ``periodic``, a valid ``eval.metric`` for ``eval.every`` (lower is better)."""
+    """A metric of a modality, declared once: its name in ``ganforge eval --metrics``, its
+    computation, its real-data floor, whether it scores while training and its direction.
+
+    ``score(compared) -> {label: value}`` computes it on what the modality compares
+    (generated samples beside real ones; each modality's own object). ``floor``: None, the
+    same ``score`` with held-out real samples in place of the generated ones; else a callable
+    of that held-out comparison. ``periodic``: a valid ``eval.metric`` for ``eval.every``;
+    training keeps the first label's value (lower is better: a ``higher_is_better`` score is
+    kept as 1 - value) under ``label`` (default: that first label), and logs
+    ``details(compared)`` beside it. ``parts``: the metrics ``eval`` reports with it (those it
+    is made of). A metric without ``score`` is computed by its modality's ``evaluate``.
+    """
 
     name: str
     modality: str
     description: str
     periodic: bool = False
+    score: Callable[[Any], dict[str, float]] | None = None
+    floor: Callable[[Any], dict[str, float]] | None = None
+    higher_is_better: bool = False
+    label: str = ""
+    details: Callable[[Any], dict[str, float]] | None = None
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,29 +267,41 @@ def _spec_modality(spec: str) -> str | None:
 def register_parts(
     modality: Any,
     datasets: tuple[DatasetSpec, ...] = (),
-    metrics: dict[str, str] | None = None,
+    metrics: tuple[MetricSpec, ...] | dict[str, str] | None = None,
     periodic: tuple[str, ...] = (),
     architectures: tuple[Architecture, ...] = (),
 ) -> None:
     """A modality and everything it brings, in one call: its dataset specs, its metrics
-    (name -> description; those in ``periodic`` are valid ``eval.metric`` values) and its
-    network families."""
+    (:class:`MetricSpec` s, or name -> description with those in ``periodic`` valid
+    ``eval.metric`` values) and its network families."""
     register_modality(modality)
     for spec in datasets:
         register_dataset(spec)
-    for name, text in (metrics or {}).items():
-        register_metric(MetricSpec(name, modality.name, text, periodic=name in periodic))
+    if isinstance(metrics, dict):
+        metrics = tuple(
+            MetricSpec(name, modality.name, text, periodic=name in periodic)
+            for name, text in metrics.items()
+        )
+    for metric in metrics or ():
+        register_metric(metric)
     for arch in architectures:
         register_architecture(arch)
 
 
+def modality_metrics(modality: str) -> tuple[MetricSpec, ...]:
+    """The registered :class:`MetricSpec` s of ``modality``, in the order registered."""
+    return tuple(m for _, m in METRICS.items() if m.modality == modality)
+
+
+def find_metric(modality: str, name: str) -> MetricSpec | None:
+    """``modality``'s metric ``name``, or None."""
+    key = f"{modality}/{name}"
+    return METRICS.get(key) if key in METRICS else None
+
+
 def metric_names(modality: str, periodic: bool = False) -> tuple[str, ...]:
     """The registered metrics of ``modality`` (only the periodic ones when asked)."""
-    return tuple(
-        m.name
-        for _, m in METRICS.items()
-        if m.modality == modality and (m.periodic or not periodic)
-    )
+    return tuple(m.name for m in modality_metrics(modality) if m.periodic or not periodic)
 
 
 def register_loss(loss: Any, *, replace: bool = False) -> Any:

@@ -129,10 +129,12 @@ class ImageModality(Modality):
 
         check_periodic(cfg)
 
-    def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
-        from ganforge.modalities.image.evaluate import PeriodicImageScore
+    def periodic_comparison(
+        self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Any:
+        from ganforge.modalities.image.evaluate import comparison
 
-        return PeriodicImageScore(cfg, sample_shape)
+        return comparison(cfg, sample_shape)
 
 
 def _to_classifier(x: torch.Tensor, spec: str, fit: Any) -> torch.Tensor:

@@ -4,6 +4,8 @@ each beside the same score between two real samples (the floor)."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 import torch
@@ -12,6 +14,7 @@ from ganforge.data import load_dataset
 from ganforge.errors import ConfigError
 from ganforge.metrics.evaluate import (
     INCEPTION_ENV,
+    Extractor,
     batched,
     cached_features,
     classifier_extractor,
@@ -24,17 +27,65 @@ from ganforge.metrics.evaluate import (
 from ganforge.metrics.extractors import dataset_key, labelled_splits
 from ganforge.modalities.image.datasets import convert_channels, resize_images
 from ganforge.modality import Evaluation
+from ganforge.periodic import Comparison
 from ganforge.progress import plan, stage
 from ganforge.registry import MetricSpec
 
+
+@dataclass
+class ImagesCompared:
+    """What an image metric reads while training: ``eval.n`` real images (model space) and
+    their features beside generated images, whose features are computed once."""
+
+    real: torch.Tensor
+    fake: torch.Tensor
+    extractor: Extractor | None = None
+    real_features: dict[str, torch.Tensor] | None = None
+
+    @cached_property
+    def fake_features(self) -> dict[str, torch.Tensor]:
+        return {"feats": batched(self.extractor.features, self.fake)}
+
+
+def _on_features(name: str) -> Any:
+    def score(c: ImagesCompared) -> dict[str, float]:
+        scores = feature_scores(c.real_features, c.fake_features, [name], c.extractor)
+        return {label: entry["value"] for label, entry in scores.items()}
+
+    return score
+
+
+def _swd(c: ImagesCompared) -> dict[str, float]:
+    m = min(len(c.fake), 2048)
+    return {"SWD": image_scores(c.real[:m], c.fake[:m], ["swd"])["SWD"]["value"]}
+
+
 METRICS = (
-    MetricSpec("fid", "image", "Frechet distance of classifier / Inception features", True),
-    MetricSpec("kid", "image", "kernel inception distance (unbiased MMD^2, cubic kernel)", True),
+    MetricSpec(
+        "fid",
+        "image",
+        "Frechet distance of classifier / Inception features",
+        True,
+        score=_on_features("fid"),
+    ),
+    MetricSpec(
+        "kid",
+        "image",
+        "kernel inception distance (unbiased MMD^2, cubic kernel)",
+        True,
+        score=_on_features("kid"),
+    ),
     MetricSpec("pr", "image", "improved precision and recall (k-NN manifolds)"),
     MetricSpec("dc", "image", "density and coverage"),
     MetricSpec("is", "image", "inception score on the extractor's class probabilities"),
     MetricSpec("classes", "image", "classes covered and their entropy"),
-    MetricSpec("swd", "image", "sliced Wasserstein distance of Laplacian-pyramid patches", True),
+    MetricSpec(
+        "swd",
+        "image",
+        "sliced Wasserstein distance of Laplacian-pyramid patches",
+        True,
+        score=_swd,
+    ),
 )
 PERIODIC_METRICS = tuple(m.name for m in METRICS if m.periodic)
 
@@ -158,52 +209,35 @@ def check_periodic(cfg: Any) -> None:
         )
 
 
-class PeriodicImageScore:
-    """``eval.metric`` of generated images against ``eval.n`` real ones (features cached)."""
+def comparison(cfg: Any, sample_shape: tuple[int, ...]) -> Comparison:
+    """``eval.every``: generated images against ``eval.n`` real training images, loaded (and
+    their features computed, cached) when the first score asks how many to draw."""
+    metric, spec = cfg.eval.metric, cfg.data.spec
+    shape = tuple(sample_shape)
 
-    def __init__(self, cfg: Any, sample_shape: tuple[int, ...]) -> None:
-        self.cfg = cfg
-        self.metric = cfg.eval.metric
-        self.shape = tuple(sample_shape)
-        self.extractor = None
-        self._real: torch.Tensor | None = None
-        self._real_feats: dict | None = None
-
-    def _prepare(self) -> None:
-        n, seed = self.cfg.eval.n, self.cfg.train.seed
-        spec = self.cfg.data.spec
+    @cache
+    def prepared() -> tuple[torch.Tensor, Extractor | None, dict | None]:
+        n, seed = cfg.eval.n, cfg.train.seed
         gen = torch.Generator().manual_seed(seed)
         if dataset_key(spec):
             s = labelled_splits(spec)
             idx = s.train_index[torch.randperm(len(s.train_index), generator=gen)[:n]]
             real = s.train.data[idx]
         else:
-            ds = _load(self.cfg, seed)
+            ds = _load(cfg, seed)
             real = ds.data[torch.randperm(len(ds), generator=gen)[:n]]
-        real = fit_to_shape(real, self.shape)
-        self._real = to_model(real)
-        if self.metric != "swd":
-            weights = os.environ.get(INCEPTION_ENV)
-            self.extractor = inception_extractor(weights) if weights else classifier_extractor(spec)
-            key = (spec, self.extractor.name, tuple(real.shape), seed, "periodic")
-            self._real_feats = cached_features(
-                key, lambda: {"feats": batched(self.extractor.features, self._real)}
-            )
+        real = fit_to_shape(real, shape)
+        in_model = to_model(real)
+        if metric == "swd":
+            return in_model, None, None
+        weights = os.environ.get(INCEPTION_ENV)
+        extractor = inception_extractor(weights) if weights else classifier_extractor(spec)
+        key = (spec, extractor.name, tuple(real.shape), seed, "periodic")
+        features = cached_features(key, lambda: {"feats": batched(extractor.features, in_model)})
+        return in_model, extractor, features
 
-    def sample_count(self) -> int:
-        """How many generated images each evaluation takes (as many as the real ones)."""
-        if self._real is None:
-            self._prepare()
-        return len(self._real)
+    def view(fake: torch.Tensor) -> ImagesCompared:
+        real, extractor, features = prepared()
+        return ImagesCompared(real, fake, extractor, features)
 
-    def __call__(self, fake: torch.Tensor) -> tuple[str, float]:
-        if self._real is None:
-            self._prepare()
-        names = [self.metric]
-        if self.metric == "swd":
-            m = min(len(fake), 2048)
-            return "SWD", image_scores(self._real[:m], fake[:m], names)["SWD"]["value"]
-        fake_f = {"feats": batched(self.extractor.features, fake)}
-        scores = feature_scores(self._real_feats, fake_f, names, self.extractor)
-        label, entry = next(iter(scores.items()))
-        return label, entry["value"]
+    return Comparison(count=lambda: len(prepared()[0]), view=view)

@@ -161,12 +161,12 @@ class MusicModality(Modality):
 
         return evaluate_run(run, metrics, n, seed)
 
-    def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
-        if cfg.eval.metric not in self.periodic_metrics:
-            return None
-        from ganforge.modalities.music.evaluate import PeriodicGap
+    def periodic_comparison(
+        self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Any:
+        from ganforge.modalities.music.evaluate import comparison
 
-        return PeriodicGap(cfg)
+        return comparison(self, cfg, info)
 
 
 def register() -> None:

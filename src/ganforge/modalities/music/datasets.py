@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ganforge.data.dataset import Dataset
+from ganforge.data.held_out import SplitSettings
 from ganforge.errors import DataError
 from ganforge.modalities.music.keys import key_of, normalising_shift, piece_chroma
 from ganforge.modalities.music.pianoroll import STEPS_PER_BAR, notes_to_roll
@@ -121,32 +122,20 @@ def chord_share(data: np.ndarray, sample: int = 2000) -> float:
     return float((counts > 1).sum() / sounding) if sounding else 0.0
 
 
-def split_settings(
-    kind: str,
-    arg: str,
-    seed: int = 0,
-    bars: int = 4,
-    hop: int = 1,
-    tracks: int = 4,
-    by: str = "program",
-    keys: str = "augment",
-    transpose: int = 3,
-    holdout: float = 0.1,
-    max_pieces: int = 0,
-) -> dict[str, Any]:
-    """What decides a run's phrases and split (``info['music']`` holds it)."""
-    return {
-        "source": [kind, arg],
-        "seed": seed,
-        "bars": bars,
-        "hop": hop,
-        "tracks": tracks,
-        "by": by,
-        "keys": keys,
-        "transpose": transpose,
-        "holdout": holdout,
-        "max_pieces": max_pieces,
-    }
+# what decides a run's phrases and split (``info['music']`` holds it)
+split_settings = SplitSettings(
+    "music",
+    {
+        "bars": 4,
+        "hop": 1,
+        "tracks": 4,
+        "by": "program",
+        "keys": "augment",
+        "transpose": 3,
+        "holdout": 0.1,
+        "max_pieces": 0,
+    },
+)
 
 
 def split_source(settings: dict[str, Any], progress: bool = False) -> dict[str, Any]:

@@ -12,7 +12,9 @@ import numpy as np
 from ganforge.errors import ConfigError
 from ganforge.modalities.music.metrics import DESCRIPTIONS, METRICS, means, phrase_metrics
 from ganforge.modalities.music.overlap import overlap_area
+from ganforge.modalities.music.reference import REFERENCES, reference_for
 from ganforge.modality import Evaluation, chosen_groups
+from ganforge.periodic import Comparison, Generated
 from ganforge.progress import plan, stage
 
 GROUPS = ("metrics", "overlap", "copies", "fd")
@@ -109,7 +111,6 @@ def histograms(gen: np.ndarray, real: np.ndarray, low: int) -> Any:
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
-    from ganforge.modalities.music.reference import reference_for
     from ganforge.modalities.music.render import rolls_picture
 
     groups = _groups(metrics)
@@ -171,24 +172,21 @@ def relative_gap(gen: dict[str, float], real: dict[str, float]) -> float:
     return 100.0 * float(np.mean(gaps))
 
 
-class PeriodicGap:
-    """``eval.every`` with ``eval.metric=metrics``: the mean relative gap (%) between 512
+def gap_score(c: Generated) -> dict[str, float]:
+    """``eval.metric=metrics`` while training: the mean relative gap (%) between the
     generated phrases' metric means and the training data's (lower is better)."""
+    ref = c.reference
+    return {
+        "gap": relative_gap(means(phrase_metrics(c.samples, ref.low)), means(ref.train_metrics))
+    }
 
-    def __init__(self, cfg: Any) -> None:
-        from ganforge.modalities.music import MusicModality
-        from ganforge.modalities.music.datasets import split_settings
 
-        name, arg, seed, options = MusicModality().data_arguments(cfg)
-        options.pop("tempo")
-        self.music = split_settings(name, arg, seed, **options)
+def comparison(modality: Any, cfg: Any, info: dict[str, Any] | None) -> Comparison:
+    """``eval.every``: 512 generated phrases, binarised, beside the training data's
+    reference (``info``; without it, the one ``cfg`` loads)."""
 
-    def sample_count(self) -> int:
-        return 512
+    def view(fake: Any) -> Generated:
+        ref = reference_for(info) if info else REFERENCES.of_config(modality, cfg)
+        return Generated(ref, (fake.detach().float().cpu().numpy() > 0).astype(np.uint8))
 
-    def __call__(self, fake: Any) -> tuple[str, float]:
-        from ganforge.modalities.music.reference import reference_for
-
-        ref = reference_for({"music": self.music})
-        rolls = (fake.detach().float().cpu().numpy() > 0).astype(np.uint8)
-        return "gap", relative_gap(means(phrase_metrics(rolls, ref.low)), means(ref.train_metrics))
+    return Comparison(count=512, view=view)

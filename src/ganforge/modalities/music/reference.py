@@ -3,18 +3,19 @@ exactly as training split them, their metrics, and the training bars for the cop
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from ganforge.data.held_out import Memo, References
+from ganforge.modalities.music.datasets import phrases_of, split_settings, split_source
+from ganforge.modalities.music.features import keynet_for
 from ganforge.modalities.music.metrics import phrase_metrics
 
 
 @dataclass
-class MusicReference:
+class MusicReference(Memo):
     train: np.ndarray  # (N, tracks, steps, pitches) 0/1
     heldout: np.ndarray
     low: int
@@ -22,7 +23,6 @@ class MusicReference:
     bar_set: frozenset[bytes]
     phrase_set: frozenset[bytes]
     name: str = "music"  # the data's name, for labels such as FD[chorales-keynet]
-    _keynet: Any = None
 
     @classmethod
     def build(
@@ -41,11 +41,7 @@ class MusicReference:
     def keynet(self) -> tuple[Any, dict]:
         """The key network of these training phrases and its metadata (trained or loaded
         from the cache once per reference)."""
-        if self._keynet is None:
-            from ganforge.modalities.music.features import keynet_for
-
-            self._keynet = keynet_for(self.train, self.low, self.name)
-        return self._keynet
+        return self.memo("keynet", lambda: keynet_for(self.train, self.low, self.name))
 
     def copies(self, rolls: np.ndarray) -> dict[str, float]:
         """% of sounding 4-track bars, and % of phrases, found verbatim in the training set."""
@@ -69,17 +65,7 @@ def bar_keys(rolls: np.ndarray, sounding_only: bool = False) -> list[bytes]:
     return [b.tobytes() for b in bars]
 
 
-def _key(music: dict[str, Any]) -> str:
-    from ganforge.modalities.music.datasets import split_settings
-
-    return json.dumps({k: music[k] for k in split_settings("", "")}, sort_keys=True)
-
-
-@lru_cache(maxsize=2)
-def _reference(key: str) -> MusicReference:
-    from ganforge.modalities.music.datasets import phrases_of, split_source
-
-    settings = json.loads(key)
+def _build(settings: dict[str, Any]) -> MusicReference:
     src = split_source(settings)
     heldout = phrases_of(src, settings, "heldout") if src["heldout"] else None
     train = phrases_of(src, settings, "train")
@@ -88,6 +74,9 @@ def _reference(key: str) -> MusicReference:
     return MusicReference.build(train, heldout, src["low"], settings["source"][0])
 
 
+REFERENCES = References(split_settings, _build)
+
+
 def reference_for(info: dict[str, Any]) -> MusicReference:
     """The run's :class:`MusicReference` (from ``info['music']``), cached per process."""
-    return _reference(_key(info["music"]))
+    return REFERENCES.of_info(info)

@@ -7,16 +7,29 @@ from typing import Any
 
 from ganforge.data.dataset import Dataset
 from ganforge.modalities.music.arch_options import MuseExperimental, MuseOptions
+from ganforge.modalities.music.evaluate import gap_score
 from ganforge.modalities.music.midi import MIDI_SUFFIXES
-from ganforge.registry import Architecture, DatasetSpec, register_parts
+from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
 
-_METRICS = {
-    "metrics": "EB, UPC, QN, TD, pitch range, polyphony, pitch-class entropy, scale and "
-    "groove consistency: generated, real and the held-out floor",
-    "overlap": "Yang & Lerch distribution overlap of each metric (1 is best)",
-    "copies": "share of bars and phrases copied verbatim from the training set",
-    "fd": "FD[<data>-keynet]: Frechet distance on a key classifier trained on the real phrases",
-}
+METRICS = (
+    MetricSpec(
+        "metrics",
+        "music",
+        "EB, UPC, QN, TD, pitch range, polyphony, pitch-class entropy, scale and groove "
+        "consistency: generated, real and the held-out floor",
+        periodic=True,  # while training: their mean relative gap to the training data (%)
+        score=gap_score,
+    ),
+    MetricSpec("overlap", "music", "Yang & Lerch distribution overlap of each metric (1 is best)"),
+    MetricSpec(
+        "copies", "music", "share of bars and phrases copied verbatim from the training set"
+    ),
+    MetricSpec(
+        "fd",
+        "music",
+        "FD[<data>-keynet]: Frechet distance on a key classifier trained on the real phrases",
+    ),
+)
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
@@ -59,8 +72,7 @@ def register_specs(modality: Any) -> None:
     register_parts(
         modality,
         SPECS,
-        _METRICS,
-        periodic=("metrics",),
+        METRICS,
         architectures=(
             Architecture(
                 "musegan",

@@ -216,16 +216,13 @@ class TableModality(Modality):
 
         return evaluate_run(run, metrics, n, seed)
 
-    def periodic_scorer(
+    def periodic_comparison(
         self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
     ) -> Any:
-        """``eval.every``: shapes, pairs, detection or efficacy against training rows (see
-        :mod:`.periodic`)."""
-        from ganforge.modalities.table.periodic import PeriodicTableScore
+        """``eval.every``: generated rows against training rows (see :mod:`.periodic`)."""
+        from ganforge.modalities.table.periodic import comparison
 
-        if cfg.eval.metric not in self.periodic_metrics or info is None:
-            return None
-        return PeriodicTableScore(cfg, info)
+        return None if info is None else comparison(cfg, info)
 
 
 def register() -> None:

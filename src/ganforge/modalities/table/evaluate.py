@@ -49,14 +49,14 @@ def evaluate_frames(
     target: str = "",
     seed: int = 0,
 ) -> dict[str, dict[str, float]]:
-    """The scores of :func:`quality.evaluate_tables`, metrics named as in ``--metrics``."""
-    from ganforge.modalities.table.quality import METRICS, evaluate_tables
+    """The scores of :func:`metrics.evaluate_tables`, metrics named as in ``--metrics``."""
+    from ganforge.modalities.table.metrics import NAMES, evaluate_tables
 
-    chosen = tuple(m.strip() for m in metrics.split(",")) if metrics else METRICS
-    unknown = sorted(set(chosen) - set(METRICS))
+    chosen = tuple(m.strip() for m in metrics.split(",")) if metrics else NAMES
+    unknown = sorted(set(chosen) - set(NAMES))
     if unknown:
         raise ConfigError(
-            f"--metrics: unknown table metric {', '.join(unknown)}; use {', '.join(METRICS)}"
+            f"--metrics: unknown table metric {', '.join(unknown)}; use {', '.join(NAMES)}"
         )
     if len(holdout) < 10:
         raise ConfigError(

@@ -1,19 +1,10 @@
-"""``eval.every`` for tables: generated rows scored against *training* rows while training
-runs, so the held-out rows stay unseen until ``ganforge eval`` gives its floors. Lower is
-better for each, as the best checkpoint and ``eval.patience`` need:
-
-- ``shapes``: column shapes (mean KS / total variation per column);
-- ``pairs``: pair trends (correlation / contingency differences over all pairs);
-- ``detection``: ROC AUC of a classifier telling real from synthetic rows (0.5 ideal);
-- ``efficacy``: 1 - the score (accuracy, or R^2 for a number) on training rows of a model
-  fitted to the synthetic rows, for ``tabular.target``;
-- ``quality``: the mean of shapes, pairs and the detector's separability (1 - its log loss
-  / ln 2). Where every AUC is 1.0 (a detector tells the rows apart at every step) the AUC
-  cannot pick a checkpoint; this still ranks them. Its parts are logged beside it.
-"""
+"""What a table's ``eval.every`` metric compares: generated rows, decoded, beside *training*
+rows (the held-out rows stay unseen until ``ganforge eval`` gives the floors); an efficacy
+model is tested on other training rows. The metrics themselves are in :mod:`.metrics`."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,70 +12,35 @@ import pandas as pd
 import torch
 
 from ganforge.errors import ConfigError
+from ganforge.modalities.table import decode
+from ganforge.modalities.table.evaluate import default_target, split_table
+from ganforge.modalities.table.metrics import Compared
+from ganforge.periodic import Comparison
 
-PERIODIC = ("shapes", "pairs", "detection", "efficacy", "quality")
 
+def comparison(cfg: Any, info: dict[str, Any]) -> Comparison:
+    """The :class:`Comparison` of ``cfg.eval.metric`` for the table ``info`` describes."""
+    seed, n = int(cfg.train.seed), int(cfg.eval.n)
+    kinds = {c["name"]: c["kind"] for c in info["table"]["columns"]}
+    target = default_target(kinds, cfg.section("tabular").target)
+    efficacy = cfg.eval.metric == "efficacy"
+    if efficacy and target is None:
+        raise ConfigError("eval.metric=efficacy needs a column to predict: set tabular.target")
+    spec = cfg.data.spec
 
-class PeriodicTableScore:
-    """The scorer :class:`ganforge.evaluation.PeriodicEval` calls every ``eval.every``."""
-
-    def __init__(self, cfg: Any, info: dict[str, Any]) -> None:
-        from ganforge.modalities.table.evaluate import default_target
-
-        self.metric = cfg.eval.metric
-        self.spec, self.info = cfg.data.spec, info
-        self.seed, self.n = int(cfg.train.seed), int(cfg.eval.n)
-        self.kinds = {c["name"]: c["kind"] for c in info["table"]["columns"]}
-        self.target = default_target(self.kinds, cfg.section("tabular").target)
-        if self.metric == "efficacy" and self.target is None:
-            raise ConfigError("eval.metric=efficacy needs a column to predict: set tabular.target")
-        self._rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
-        self.details: dict[str, float] = {}  # the last score's parts, logged beside it
-
-    def sample_count(self) -> int:
-        return min(self.n, len(self.rows()[0]))
-
-    def rows(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    @cache
+    def rows() -> tuple[pd.DataFrame, pd.DataFrame]:
         """(rows to compare with, rows to test an efficacy model on): disjoint draws of the
         training rows, read once."""
-        if self._rows is None:
-            from ganforge.modalities.table.evaluate import split_table
+        train = split_table(spec, info["table"])[0]
+        pick = np.random.default_rng(seed + 17).permutation(len(train))
+        half = len(pick) // 2 if efficacy else len(pick)
+        a, b = pick[:half][:n], pick[half:][:n]
+        return train.iloc[a].reset_index(drop=True), train.iloc[b].reset_index(drop=True)
 
-            train = split_table(self.spec, self.info["table"])[0]
-            pick = np.random.default_rng(self.seed + 17).permutation(len(train))
-            half = len(pick) // 2 if self.metric == "efficacy" else len(pick)
-            a, b = pick[:half][: self.n], pick[half:][: self.n]
-            self._rows = train.iloc[a].reset_index(drop=True), train.iloc[b].reset_index(drop=True)
-        return self._rows
+    def view(fake: torch.Tensor) -> Compared:
+        synth = decode(fake, info, seed=seed)
+        ref, test = rows()
+        return Compared(ref, synth, kinds, target, seed, fit_on=lambda: synth, test=test)
 
-    def __call__(self, fake: torch.Tensor) -> tuple[str, float]:
-        from ganforge.modalities.table import decode
-        from ganforge.modalities.table.quality import (
-            column_shapes,
-            combined,
-            detection,
-            efficacy,
-            pair_trends,
-        )
-
-        synth = decode(fake, self.info, seed=self.seed)
-        ref, test = self.rows()
-        if self.metric == "shapes":
-            return "column_shapes", column_shapes(ref, synth, self.kinds)
-        if self.metric == "pairs":
-            return "pair_trends", pair_trends(ref, synth, self.kinds)
-        if self.metric == "detection":
-            return "detection_auc", detection(ref, synth, self.kinds, self.seed)[0]
-        if self.metric == "quality":
-            auc, loss = detection(ref, synth, self.kinds, self.seed)
-            shapes = column_shapes(ref, synth, self.kinds)
-            pairs = pair_trends(ref, synth, self.kinds)
-            self.details = {
-                "column_shapes": shapes,
-                "pair_trends": pairs,
-                "detection_auc": auc,
-                "detection_log_loss": loss,
-            }
-            return "quality", combined(shapes, pairs, loss)
-        value, name = efficacy(synth, test, self.kinds, self.target, self.seed)
-        return "efficacy_loss", 1.0 - value
+    return Comparison(count=lambda: min(n, len(rows()[0])), view=view)

@@ -1,7 +1,6 @@
-"""How good a synthetic table is, each score beside the same score for held-out real rows.
-
-``evaluate_tables(train, holdout, synth, kinds, target)`` scores the synthetic rows against
-the training rows, each beside the same score of as many held-out real rows (the floor):
+"""How good a synthetic table is: the computations behind the table metrics
+(:mod:`.metrics` declares them, their floors and directions), each comparing training rows
+with other rows (synthetic, or held-out real ones for the floor):
 
 * ``column_shapes``: mean over columns of the Kolmogorov-Smirnov statistic (numbers, dates)
   or the total variation distance (labels); 0 is identical.
@@ -32,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from ganforge.modalities.table.numeric import SPIKE_SHARE
-from ganforge.progress import plan, stage
 
 NUMERIC = ("continuous", "integer", "datetime")
 LN2 = float(np.log(2.0))
@@ -262,10 +260,11 @@ def privacy(
     dh = NearestNeighbors(n_neighbors=1).fit(xh).kneighbors(xo)[0][:, 0]
     closer = float(np.mean(dt < dh) + 0.5 * np.mean(dt == dh))
     cols = [c for c, k in kinds.items() if k != "id"]
-    return {"dcr_closer_to_train": closer, "exact_copies": _copies(train, other, cols)}
+    return {"dcr_closer_to_train": closer, "exact_copies": copy_share(train, other, cols)}
 
 
-def _copies(train: pd.DataFrame, other: pd.DataFrame, cols: list[str]) -> float:
+def copy_share(train: pd.DataFrame, other: pd.DataFrame, cols: list[str]) -> float:
+    """Share of ``other`` rows equal to a training row (on ``cols``)."""
     seen = set(pd.util.hash_pandas_object(train[cols].astype(str), index=False).to_numpy())
     hashes = pd.util.hash_pandas_object(other[cols].astype(str), index=False).to_numpy()
     return float(np.mean([h in seen for h in hashes]))
@@ -308,81 +307,3 @@ def missing_rate_error(
     }
     worst = max(errors, key=errors.get, default="")
     return errors.get(worst, 0.0), worst
-
-
-METRICS = ("shapes", "pairs", "detection", "efficacy", "privacy", "quality", "masses")
-
-
-def evaluate_tables(
-    train: pd.DataFrame,
-    holdout: pd.DataFrame,
-    synth: pd.DataFrame,
-    kinds: dict[str, str],
-    target: str | None,
-    seed: int = 0,
-    metrics: tuple[str, ...] = METRICS,
-) -> dict[str, dict[str, float]]:
-    """Every score of ``synth`` with its real floor: the same score for the held-out rows
-    at the same number of rows (see the module docstring). ``quality`` (:func:`combined`)
-    brings shapes, pairs and detection with it."""
-    n = min(len(holdout), len(synth))
-    if n < 10:
-        raise ValueError("evaluation needs at least 10 held-out and 10 synthetic rows")
-    if "quality" in metrics:
-        metrics = (*metrics, "shapes", "pairs", "detection")
-    rng = np.random.default_rng(seed)
-    ref = train.iloc[rng.choice(len(train), min(n, len(train)), replace=False)]
-    ho = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
-    sy = synth.iloc[rng.choice(len(synth), n, replace=False)]
-    out: dict[str, dict[str, float]] = {}
-    plan(*(m for m in METRICS[:5] if m in metrics and (m != "efficacy" or target)))
-    if "shapes" in metrics:
-        stage("shapes")
-        out["column_shapes"] = {
-            "value": column_shapes(ref, sy, kinds),
-            "floor": column_shapes(ref, ho, kinds),
-        }
-    if "pairs" in metrics:
-        stage("pairs")
-        out["pair_trends"] = {
-            "value": pair_trends(ref, sy, kinds),
-            "floor": pair_trends(ref, ho, kinds),
-        }
-    losses = {}
-    if "detection" in metrics:
-        stage("detection")
-        (auc, losses["value"]), (floor, losses["floor"]) = (
-            detection(ref, sy, kinds, seed),
-            detection(ref, ho, kinds, seed),
-        )
-        out["detection_auc"] = {"value": auc, "floor": floor}
-    if "efficacy" in metrics and target:
-        stage("efficacy")
-        m = min(len(synth), len(train))
-        real_rows = train.iloc[rng.choice(len(train), m, replace=False)]
-        value, name = efficacy(synth.iloc[:m], holdout, kinds, target, seed)
-        floor, _ = efficacy(real_rows, holdout, kinds, target, seed)
-        out[f"efficacy_{name}[{target}]"] = {"value": value, "floor": floor}
-    if "privacy" in metrics:
-        stage("privacy")
-        p = privacy(train, holdout, sy, kinds, seed)
-        cols = [c for c, k in kinds.items() if k != "id"]
-        out["dcr_closer_to_train"] = {"value": p["dcr_closer_to_train"], "floor": 0.5}
-        out["exact_copies"] = {"value": p["exact_copies"], "floor": _copies(train, ho, cols)}
-    if "masses" in metrics:  # shares: every row given counts (more rows, less noise)
-        spikes = spike_masses(train, kinds)
-        if spikes:
-            out["spike_mass_error"] = {
-                "value": spike_mass_error(spikes, synth)[0],
-                "floor": spike_mass_error(spikes, holdout)[0],
-            }
-        out["missing_rate_error"] = {
-            "value": missing_rate_error(train, synth, kinds)[0],
-            "floor": missing_rate_error(train, holdout, kinds)[0],
-        }
-    if "quality" in metrics:
-        out["quality"] = {
-            k: combined(out["column_shapes"][k], out["pair_trends"][k], losses[k])
-            for k in ("value", "floor")
-        }
-    return out

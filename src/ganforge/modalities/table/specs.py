@@ -7,18 +7,8 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
-from ganforge.modalities.table.periodic import PERIODIC
+from ganforge.modalities.table.metrics import METRICS
 from ganforge.registry import Architecture, DatasetSpec, register_parts
-
-_METRICS = {
-    "shapes": "column shapes: mean KS (numbers) / total variation (labels) per column",
-    "pairs": "pair trends: correlation and contingency differences over all column pairs",
-    "detection": "ROC AUC of a classifier telling real from synthetic rows (0.5 ideal)",
-    "efficacy": "train a gradient-boosted model on synthetic rows, test on real held-out rows",
-    "privacy": "DCR: share of rows nearer a training row than a held-out one; exact copies",
-    "quality": "mean of shapes, pairs and detection log loss (0 ideal); ranks where AUC is 1.0",
-    "masses": "largest error of a number column's spike share and of a column's missing rate",
-}
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
@@ -87,8 +77,7 @@ def register_specs(modality: Any) -> None:
     register_parts(
         modality,
         SPECS,
-        _METRICS,
-        periodic=PERIODIC,
+        METRICS,
         architectures=(
             Architecture(
                 "ctgan",

@@ -179,12 +179,12 @@ class TextModality(Modality):
 
         return evaluate_run(run, metrics, n, seed)
 
-    def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
-        if cfg.eval.metric not in self.periodic_metrics:
-            return None
-        from ganforge.modalities.text.evaluate import PeriodicJS
+    def periodic_comparison(
+        self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Any:
+        from ganforge.modalities.text.evaluate import comparison
 
-        return PeriodicJS(cfg)
+        return comparison(self, cfg, info)
 
 
 def register() -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ganforge.data.dataset import Dataset
+from ganforge.data.held_out import SplitSettings
 from ganforge.errors import DataError
 from ganforge.modalities.text.corpus import (
     python_docs_text,
@@ -93,27 +94,12 @@ def split_corpus(
     )
 
 
-def split_settings(
-    kind: str,
-    arg: str,
-    seed: int = 0,
-    length: int = 32,
-    split: str = "lines",
-    holdout: float = 0.1,
-    max_samples: int = 0,
-    max_vocab: int = 256,
-) -> dict[str, Any]:
-    """What decides a run's samples, split and vocabulary (``info['text']`` holds it):
-    the same settings always give the same corpus, split and vocabulary."""
-    return {
-        "source": [kind, arg],
-        "seed": seed,
-        "length": length,
-        "split": split,
-        "holdout": holdout,
-        "max_samples": max_samples,
-        "max_vocab": max_vocab,
-    }
+# what decides a run's samples, split and vocabulary (``info['text']`` holds it): the same
+# settings always give the same corpus, split and vocabulary
+split_settings = SplitSettings(
+    "text",
+    {"length": 32, "split": "lines", "holdout": 0.1, "max_samples": 0, "max_vocab": 256},
+)
 
 
 def load_text(
@@ -134,7 +120,16 @@ def load_text(
     name = kind if kind != "text" else f"text:{arg}"
     info = {
         "text": {
-            **split_settings(kind, arg, seed, length, split, holdout, max_samples, max_vocab),
+            **split_settings(
+                kind,
+                arg,
+                seed,
+                length=length,
+                split=split,
+                holdout=holdout,
+                max_samples=max_samples,
+                max_vocab=max_vocab,
+            ),
             "vocab": vocab.state(),
             "train_count": len(corpus.train),
             "heldout_count": len(corpus.heldout),

@@ -5,54 +5,49 @@ over sampling temperatures."""
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from ganforge.data.held_out import References
 from ganforge.errors import ConfigError
+from ganforge.modalities.text.baselines import MarkovChain
+from ganforge.modalities.text.datasets import corpus_of, split_settings
 from ganforge.modalities.text.scoring import LARGE, METRIC_GROUPS, TextReference, decode_ids
+from ganforge.modalities.text.vocab import Vocabulary
 from ganforge.modality import Evaluation, chosen_groups
+from ganforge.periodic import Comparison, Generated
 from ganforge.progress import plan, stage
 
 GAN_TEMPERATURES = (0.0, 0.5, 0.75, 1.0, 1.5)
 MARKOV_TEMPERATURES = (0.5, 0.75, 1.0, 1.5)
 
 
-def _key(text: dict[str, Any]) -> str:
-    from ganforge.modalities.text.datasets import split_settings
-
-    return json.dumps({k: text[k] for k in split_settings("", "")}, sort_keys=True)
-
-
-@lru_cache(maxsize=2)
-def _reference(key: str) -> TextReference:
-    from ganforge.modalities.text.datasets import corpus_of
-    from ganforge.modalities.text.vocab import Vocabulary
-
-    text = json.loads(key)
+def _build(text: dict[str, Any]) -> TextReference:
     corpus = corpus_of({"text": text})
     vocab = Vocabulary.build(corpus.train, text["max_vocab"])  # as training built it
     return TextReference.from_corpus(corpus.train, corpus.heldout, vocab, text["length"])
 
 
+REFERENCES = References(split_settings, _build)
+
+
 def reference_for(info: dict[str, Any]) -> TextReference:
     """The run's :class:`TextReference` (built once per process and corpus)."""
-    return _reference(_key(info["text"]))
+    return REFERENCES.of_info(info)
 
 
-@lru_cache(maxsize=2)
-def _markov(key: str, order: int = 2) -> Any:
-    from ganforge.modalities.text.baselines import MarkovChain
-
-    ref = _reference(key)
+def _markov(text: dict[str, Any], order: int = 2) -> MarkovChain:
+    ref = REFERENCES.of_settings(text)
     return MarkovChain(order).fit(ref.train_ids, len(ref.vocab))
 
 
-def markov_for(info: dict[str, Any]) -> Any:
+MARKOV = References(split_settings, _markov)
+
+
+def markov_for(info: dict[str, Any]) -> MarkovChain:
     """The order-2 character Markov chain of the run's training split."""
-    return _markov(_key(info["text"]))
+    return MARKOV.of_info(info)
 
 
 def run_ids(run: Any, n: int, seed: int, temperature: float) -> np.ndarray:
@@ -149,21 +144,13 @@ def _sweep(ref: TextReference, draw: Any, temperatures: tuple[float, ...]) -> li
     return points
 
 
-class PeriodicJS:
-    """``eval.every`` with ``eval.metric=js``: JS-4 of 640 samples against the training text
-    (lower is better); the best checkpoint is kept in ``RUN/best/``."""
+def comparison(modality: Any, cfg: Any, info: dict[str, Any] | None) -> Comparison:
+    """``eval.every``: 640 samples, decoded at ``text.temperature``, beside the reference
+    of the training data (``info``; without it, the one ``cfg`` loads)."""
+    temperature = cfg.section("text").temperature
 
-    def __init__(self, cfg: Any) -> None:
-        from ganforge.modalities.text import TextModality
-        from ganforge.modalities.text.datasets import split_settings
+    def view(fake: Any) -> Generated:
+        ref = reference_for(info) if info else REFERENCES.of_config(modality, cfg)
+        return Generated(ref, decode_ids(fake, temperature))
 
-        name, arg, seed, options = TextModality().data_arguments(cfg)
-        self.text = split_settings(name, arg, seed, **options)
-        self.temperature = cfg.section("text").temperature
-
-    def sample_count(self) -> int:
-        return 640
-
-    def __call__(self, fake: Any) -> tuple[str, float]:
-        ref = reference_for({"text": self.text})
-        return "js4", ref.ngrams.js(decode_ids(fake, self.temperature))[4]
+    return Comparison(count=640, view=view)

@@ -6,16 +6,28 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
-from ganforge.registry import Architecture, DatasetSpec, register_parts
+from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
 
-_METRICS = {
-    "js": "JS-1..4: Jensen-Shannon divergence of character n-grams against the training text",
-    "bleu": "BLEU-4/5 of samples against held-out text (whitespace tokens)",
-    "self-bleu": "self-BLEU-4/5: each sample against the others (lower: more diverse)",
-    "distinct": "distinct-2/4: distinct word n-grams over all word n-grams",
-    "copies": "share of samples equal to a training sample (memorisation)",
-    "curve": "quality-diversity curve: BLEU-4 vs self-BLEU-4 over sampling temperatures",
-}
+METRICS = (
+    MetricSpec(
+        "js",
+        "text",
+        "JS-1..4: Jensen-Shannon divergence of character n-grams against the training text",
+        periodic=True,  # while training: JS-4 of the samples against the training text
+        score=lambda c: {"js4": c.reference.ngrams.js(c.samples)[4]},
+    ),
+    MetricSpec("bleu", "text", "BLEU-4/5 of samples against held-out text (whitespace tokens)"),
+    MetricSpec(
+        "self-bleu", "text", "self-BLEU-4/5: each sample against the others (lower: more diverse)"
+    ),
+    MetricSpec("distinct", "text", "distinct-2/4: distinct word n-grams over all word n-grams"),
+    MetricSpec("copies", "text", "share of samples equal to a training sample (memorisation)"),
+    MetricSpec(
+        "curve",
+        "text",
+        "quality-diversity curve: BLEU-4 vs self-BLEU-4 over sampling temperatures",
+    ),
+)
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
@@ -73,8 +85,7 @@ def register_specs(modality: Any) -> None:
     register_parts(
         modality,
         SPECS,
-        _METRICS,
-        periodic=("js",),
+        METRICS,
         architectures=(
             Architecture(
                 "gan-language",

@@ -163,12 +163,12 @@ class VideoModality(Modality):
 
         return evaluate_run(run, metrics, n, seed, kw.get("i3d_weights"))
 
-    def periodic_scorer(self, cfg: Any, sample_shape: tuple[int, ...]) -> Any:
-        if cfg.eval.metric not in self.periodic_metrics:
-            return None
-        from ganforge.modalities.video.evaluate import PeriodicFVD
+    def periodic_comparison(
+        self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
+    ) -> Any:
+        from ganforge.modalities.video.evaluate import comparison
 
-        return PeriodicFVD(cfg)
+        return comparison(self, cfg, info)
 
 
 def register() -> None:

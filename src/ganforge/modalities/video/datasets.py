@@ -22,40 +22,36 @@ import numpy as np
 import torch
 
 from ganforge.data.dataset import Dataset
+from ganforge.data.held_out import SplitSettings
 from ganforge.errors import DataError
 
 GENERATED = ("moving-mnist", "shapes-motion")
 SOURCES = ("mnist", "fashion")
 
 
-def split_settings(
-    kind: str,
-    arg: str,
-    seed: int = 0,
-    size: int = 32,
-    frames: int = 16,
-    objects: int = 1,
-    clips: int = 10000,
-    source: str = "mnist",
-    channels: int = 0,
-    holdout: float = 0.1,
-    stride: int = 0,
-) -> dict[str, Any]:
-    """What decides a run's clips and their split (``info['video']`` holds it)."""
-    if channels == 0:
-        channels = 1 if kind == "moving-mnist" else 3
-    return {
-        "source": [kind, arg],
-        "digits": source,
-        "seed": seed,
-        "size": size,
-        "frames": frames,
-        "objects": objects,
-        "clips": clips,
-        "channels": channels,
-        "holdout": holdout,
-        "stride": stride,
-    }
+def _channels(settings: dict[str, Any]) -> dict[str, Any]:
+    if settings["channels"] == 0:  # the source's own: grey digits, coloured shapes
+        settings["channels"] = 1 if settings["source"][0] == "moving-mnist" else 3
+    return settings
+
+
+# what decides a run's clips and their split (``info['video']`` holds it); the digits a
+# moving-mnist clip draws (option ``source``) are kept as ``digits``
+split_settings = SplitSettings(
+    "video",
+    {
+        "digits": "mnist",
+        "size": 32,
+        "frames": 16,
+        "objects": 1,
+        "clips": 10000,
+        "channels": 0,
+        "holdout": 0.1,
+        "stride": 0,
+    },
+    renamed={"source": "digits"},
+    complete=_channels,
+)
 
 
 def _digits(source: str, part: str) -> tuple[np.ndarray, np.ndarray]:

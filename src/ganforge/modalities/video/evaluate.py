@@ -14,8 +14,12 @@ from typing import Any
 import numpy as np
 
 from ganforge.errors import ConfigError
+from ganforge.metrics.fid import fid
+from ganforge.modalities.video.features import clip_features
 from ganforge.modalities.video.motion import ks_distance
+from ganforge.modalities.video.reference import REFERENCES, reference_for
 from ganforge.modality import Evaluation, chosen_groups
+from ganforge.periodic import Comparison, Generated
 from ganforge.progress import plan, stage
 
 GROUPS = ("frames", "acd", "motion", "fvd")
@@ -143,7 +147,6 @@ def standard_fvd(gen: np.ndarray, held: np.ndarray, ref: Any, weights: str) -> d
 def evaluate_run(
     run: Any, metrics: str | None, n: int, seed: int, i3d_weights: str | None = None
 ) -> Evaluation:
-    from ganforge.modalities.video.reference import reference_for
     from ganforge.modalities.video.render import clips_picture
 
     groups = _groups(metrics)
@@ -219,27 +222,20 @@ def evaluate_run(
     )
 
 
-class PeriodicFVD:
-    """``eval.every`` with ``eval.metric=fvd``: ``FVD[<data>-c3d]`` of 512 generated clips
+def fvd_score(c: Generated) -> dict[str, float]:
+    """``eval.metric=fvd`` while training: ``FVD[<data>-c3d]`` of the generated clips
     against the real clips (lower is better)."""
+    ref, net = c.reference, c.reference.clipnet()[0]
+    real = ref.memo("real_clip_features", lambda: clip_features(net, ref.real()))
+    return {"fvd": fid(clip_features(net, c.samples), real)}
 
-    def __init__(self, cfg: Any) -> None:
-        from ganforge.modalities.video import VideoModality
-        from ganforge.modalities.video.datasets import split_settings
 
-        name, arg, seed, options = VideoModality().data_arguments(cfg)
-        options.pop("fps")
-        self.video = split_settings(name, arg, seed, **options)
+def comparison(modality: Any, cfg: Any, info: dict[str, Any] | None) -> Comparison:
+    """``eval.every``: 512 generated clips beside the training data's reference (``info``;
+    without it, the one ``cfg`` loads)."""
 
-    def sample_count(self) -> int:
-        return 512
+    def view(fake: Any) -> Generated:
+        ref = reference_for(info) if info else REFERENCES.of_config(modality, cfg)
+        return Generated(ref, fake.detach().float().cpu())
 
-    def __call__(self, fake: Any) -> tuple[str, float]:
-        from ganforge.metrics.fid import fid
-        from ganforge.modalities.video.features import clip_features
-        from ganforge.modalities.video.reference import reference_for
-
-        ref = reference_for({"video": self.video})
-        net = ref.clipnet()[0]
-        real = ref._memo("real_clip_features", lambda: clip_features(net, ref.real()))
-        return "fvd", fid(clip_features(net, fake.detach().float().cpu()), real)
+    return Comparison(count=512, view=view)

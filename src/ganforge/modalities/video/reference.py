@@ -4,28 +4,27 @@ exactly as training made them, the feature networks that read them, and their st
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from ganforge.modalities.video.datasets import GENERATED, clips_of, generated
+from ganforge.data.held_out import Memo, References
+from ganforge.modalities.video.datasets import GENERATED, clips_of, generated, split_settings
+from ganforge.modalities.video.motion_sets import SHAPE_SIZE
 
 REAL_CLIPS = 2000
 
 
 @dataclass
-class VideoReference:
+class VideoReference(Memo):
     settings: dict[str, Any]
     train: np.ndarray  # (N, C, T, H, W) uint8
     heldout: np.ndarray
     labels: np.ndarray | None  # training clips' classes (generated sets)
     box: int  # object size on the 64 canvas (0: unknown, a user's folder)
     name: str
-    _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def objects(self) -> int:
@@ -37,19 +36,15 @@ class VideoReference:
 
     def real(self) -> np.ndarray:
         """The fixed sample of training clips every score compares with."""
-        if "real" not in self._cache:
-            pick = np.random.default_rng(0).permutation(len(self.train))[:REAL_CLIPS]
-            self._cache["real"] = self.train[np.sort(pick)]
-        return self._cache["real"]
+        return self.memo("real", self._real)
 
-    def _memo(self, key: str, make: Any) -> Any:
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
+    def _real(self) -> np.ndarray:
+        pick = np.random.default_rng(0).permutation(len(self.train))[:REAL_CLIPS]
+        return self.train[np.sort(pick)]
 
     def frame_net(self) -> tuple[Any, dict] | None:
         """The frame classifier of this data (None for a user's folder)."""
-        return self._memo("frame_net", self._frame_net) if self.generated else None
+        return self.memo("frame_net", self._frame_net) if self.generated else None
 
     def _frame_net(self) -> tuple[Any, dict]:
         from ganforge.metrics.extractors import get_classifier
@@ -63,11 +58,11 @@ class VideoReference:
     def clipnet(self) -> tuple[Any, dict]:
         from ganforge.modalities.video.features import clipnet_for
 
-        return self._memo("clipnet", lambda: clipnet_for(self.train, self.labels, self.name))
+        return self.memo("clipnet", lambda: clipnet_for(self.train, self.labels, self.name))
 
     def real_stats(self) -> dict[str, Any]:
         """Motion statistics, frame outputs and clip features of :meth:`real`."""
-        return self._memo("stats", lambda: clip_stats(self, self.real()))
+        return self.memo("stats", lambda: clip_stats(self, self.real()))
 
 
 def clip_stats(ref: VideoReference, clips: np.ndarray) -> dict[str, Any]:
@@ -163,11 +158,7 @@ def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
     return net.eval(), meta
 
 
-@lru_cache(maxsize=2)
-def _reference(key: str) -> VideoReference:
-    from ganforge.modalities.video.motion_sets import SHAPE_SIZE
-
-    settings = json.loads(key)
+def _build(settings: dict[str, Any]) -> VideoReference:
     train, held, _, labels = clips_of(settings)
     kind = settings["source"][0]
     box = {"moving-mnist": 28, "shapes-motion": SHAPE_SIZE}.get(kind, 0)
@@ -175,10 +166,9 @@ def _reference(key: str) -> VideoReference:
     return VideoReference(settings, train, held, labels, box, name)
 
 
+REFERENCES = References(split_settings, _build)
+
+
 def reference_for(info: dict[str, Any]) -> VideoReference:
     """The run's :class:`VideoReference` (from ``info['video']``), cached per process."""
-    from ganforge.modalities.video.datasets import split_settings
-
-    v = info["video"]
-    settings = {k: v[k] for k in split_settings("moving-mnist", "")}
-    return _reference(json.dumps(settings, sort_keys=True))
+    return REFERENCES.of_info(info)

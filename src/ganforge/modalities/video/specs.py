@@ -8,16 +8,33 @@ from typing import Any
 from ganforge.data.dataset import Dataset
 from ganforge.modalities.video.arch_options import CriticOptions, LayeredOptions
 from ganforge.modalities.video.clipio import VIDEO_SUFFIXES
-from ganforge.registry import Architecture, DatasetSpec, register_parts
+from ganforge.modalities.video.evaluate import fvd_score
+from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
 
-_METRICS = {
-    "frames": "frame FID / KID on object crops read by the data's classifier CNN, and its "
-    "confidence, beside held-out real clips",
-    "acd": "MoCoGAN's Average Content Distance: content consistency across a clip's frames",
-    "motion": "object speed distribution (KS distance), bounce physics, freeze rate",
-    "fvd": "FVD[<data>-c3d]: Frechet distance on a 3-D CNN trained here on the real clips "
-    "(not FVD's I3D)",
-}
+METRICS = (
+    MetricSpec(
+        "frames",
+        "video",
+        "frame FID / KID on object crops read by the data's classifier CNN, and its "
+        "confidence, beside held-out real clips",
+    ),
+    MetricSpec(
+        "acd",
+        "video",
+        "MoCoGAN's Average Content Distance: content consistency across a clip's frames",
+    ),
+    MetricSpec(
+        "motion", "video", "object speed distribution (KS distance), bounce physics, freeze rate"
+    ),
+    MetricSpec(
+        "fvd",
+        "video",
+        "FVD[<data>-c3d]: Frechet distance on a 3-D CNN trained here on the real clips "
+        "(not FVD's I3D)",
+        periodic=True,
+        score=fvd_score,
+    ),
+)
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
@@ -67,8 +84,7 @@ def register_specs(modality: Any) -> None:
     register_parts(
         modality,
         SPECS,
-        _METRICS,
-        periodic=("fvd",),
+        METRICS,
         architectures=(
             Architecture(
                 "mocogan",

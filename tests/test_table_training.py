@@ -52,9 +52,9 @@ def fitted(tmp_path_factory):
 def test_a_score_that_cannot_rank_keeps_the_latest_checkpoint(tmp_path, monkeypatch):
     """Every score 1.0 (a detector that tells the rows apart at every step): no step is
     better, so the best is the latest, and patience never ends training on ties."""
-    from ganforge.modalities.table.periodic import PeriodicTableScore
+    from ganforge.periodic import PeriodicScorer
 
-    monkeypatch.setattr(PeriodicTableScore, "__call__", lambda self, fake: ("detection_auc", 1.0))
+    monkeypatch.setattr(PeriodicScorer, "__call__", lambda self, fake: ("detection_auc", 1.0))
     out = tmp_path / "run"
     synth = TableSynthesizer(
         steps=60, batch=100, overrides=TINY, eval_every=10, patience=2, metric="detection"

@@ -386,18 +386,21 @@ def test_torchrun_trains_a_table_on_two_processes(tmp_path):
 def test_periodic_scores_tell_real_rows_from_noise():
     """Each ``eval.metric`` a table run can keep its best checkpoint by: real training rows
     (encoded, as G's output is) score far better than noise; lower is better."""
-    from ganforge.modalities.table.periodic import PERIODIC, PeriodicTableScore
+    from ganforge.modalities.table import TableModality
+    from ganforge.registry import metric_names
     from ganforge.training import resolve_config
 
     spec = remember_frame(correlated(1500))
     data = load_table("frame", spec.split(":", 1)[1], holdout=0.2)
     real = data.data[:500]
     noise = torch.randn_like(real)
-    for metric in PERIODIC:
+    periodic = metric_names("tabular", periodic=True)
+    assert periodic == ("shapes", "pairs", "detection", "efficacy", "quality")
+    for metric in periodic:
         cfg = resolve_config(
             "tabular", data=spec, overrides=[f"eval.metric={metric}", "eval.n=500"]
         )
-        scorer = PeriodicTableScore(cfg, data.info)
+        scorer = TableModality().periodic_scorer(cfg, data.sample_shape, data.info)
         assert scorer.sample_count() == 500
         (label, good), (_, bad) = scorer(real), scorer(noise)
         assert good < bad, (metric, good, bad)

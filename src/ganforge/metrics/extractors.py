@@ -1,8 +1,13 @@
-"""Which feature extractor fits which dataset, and the reproducible training of ours."""
+"""Which feature extractor fits which dataset, and the reproducible training of ours.
+
+The labelled datasets a classifier can be trained on are registered by the modalities that
+load them (:func:`register_labelled`; the image modality's fashion-mnist, mnist5k, digits):
+this package imports no modality."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -18,9 +23,7 @@ from ganforge.metrics.classifier import (
     train_classifier,
     weights_path,
 )
-from ganforge.modalities.image.datasets import load_digits_dataset, load_fashion_mnist, load_mnist5k
-
-CLASSIFIER_DATASETS = ("fashion-mnist", "mnist5k", "digits")
+from ganforge.registry import Registry
 
 
 @dataclass
@@ -34,28 +37,39 @@ class LabelledSplits:
     test_index: torch.Tensor
 
 
+# dataset name -> its splits, from the text after the spec's colon (None when there is none)
+LABELLED: Registry[Callable[[str | None], LabelledSplits]] = Registry("labelled dataset")
+
+
+def register_labelled(
+    name: str, splits: Callable[[str | None], LabelledSplits], *, replace: bool = False
+) -> None:
+    """Register a labelled dataset whose classifier gives feature metrics (``name``: the
+    data spec's name; ``splits(arg)``: its train and test parts)."""
+    LABELLED.add(name, splits, replace=replace)
+
+
+def fixed_split(name: str, ds: Dataset) -> LabelledSplits:
+    """A dataset without a split of its own, split 80/20 the same way every time."""
+    train, test = split_indices(len(ds), 0.2, seed=0)
+    return LabelledSplits(name, ds, train, ds, test)
+
+
 def dataset_key(spec: str) -> str | None:
     """The classifier name for a data spec (``fashion-mnist:/x`` -> ``fashion-mnist``)."""
     name = spec.strip().split(":", 1)[0].lower()
-    return name if name in CLASSIFIER_DATASETS else None
+    return name if name in LABELLED else None
 
 
 def labelled_splits(spec: str) -> LabelledSplits:
-    """Train/test splits: Fashion-MNIST's own (60k/10k); a fixed 80/20 split otherwise."""
+    """The train/test splits of the labelled dataset ``spec`` names."""
     key = dataset_key(spec)
-    if key == "fashion-mnist":
-        arg = spec.split(":", 1)[1] if ":" in spec else None
-        train = load_fashion_mnist(arg, split="train")
-        test = load_fashion_mnist(arg, split="test")
-        return LabelledSplits(key, train, torch.arange(len(train)), test, torch.arange(len(test)))
-    if key in ("mnist5k", "digits"):
-        ds = load_mnist5k() if key == "mnist5k" else load_digits_dataset()
-        tr, te = split_indices(len(ds), 0.2, seed=0)
-        return LabelledSplits(key, ds, tr, ds, te)
-    raise DataError(
-        f"no classifier features for '{spec}': they exist for {', '.join(CLASSIFIER_DATASETS)}; "
-        "use --metrics swd (no pretrained network) or --inception-weights PATH"
-    )
+    if key is None:
+        raise DataError(
+            f"no classifier features for '{spec}': they exist for {', '.join(LABELLED.names())}; "
+            "use --metrics swd (no pretrained network) or --inception-weights PATH"
+        )
+    return LABELLED.get(key)(spec.split(":", 1)[1] if ":" in spec else None)
 
 
 def train_features(

@@ -148,8 +148,9 @@ def _to_classifier(x: torch.Tensor, spec: str, fit: Any) -> torch.Tensor:
 
 def register() -> None:
     """Register the image modality and its dataset specs (entry point ``image``)."""
+    from ganforge.metrics.extractors import register_labelled
     from ganforge.modalities.image.evaluate import METRICS
-    from ganforge.modalities.image.specs import SPECS
+    from ganforge.modalities.image.specs import LABELLED, SPECS
     from ganforge.registry import register_dataset, register_metric, register_modality
 
     register_modality(ImageModality())
@@ -157,6 +158,8 @@ def register() -> None:
         register_dataset(spec)
     for metric in METRICS:
         register_metric(metric)
+    for name, splits in LABELLED.items():
+        register_labelled(name, splits)
 
 
 __all__ = ["ImageModality", "ImageOptions", "make_grid", "register", "save_images", "to_uint8"]

@@ -1,9 +1,13 @@
-"""The image dataset specs: ``digits``, ``mnist5k``, ``fashion-mnist[:DIR]``, ``folder:PATH``."""
+"""The image dataset specs: ``digits``, ``mnist5k``, ``fashion-mnist[:DIR]``, ``folder:PATH``;
+the labelled ones' train / test splits, for the classifier behind feature metrics."""
 
 from __future__ import annotations
 
+import torch
+
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError
+from ganforge.metrics.extractors import LabelledSplits, fixed_split
 from ganforge.modalities.image.datasets import (
     IMAGE_EXTENSIONS,
     convert_channels,
@@ -90,3 +94,20 @@ SPECS = (
         preset="folder-rgb",
     ),
 )
+
+
+def _fashion_splits(arg: str | None) -> LabelledSplits:
+    train = load_fashion_mnist(arg, split="train")
+    test = load_fashion_mnist(arg, split="test")
+    return LabelledSplits(
+        "fashion-mnist", train, torch.arange(len(train)), test, torch.arange(len(test))
+    )
+
+
+# the datasets a classifier is trained on for feature metrics: Fashion-MNIST's own split
+# (60k/10k), a fixed 80/20 split otherwise
+LABELLED = {
+    "fashion-mnist": _fashion_splits,
+    "mnist5k": lambda arg: fixed_split("mnist5k", load_mnist5k()),
+    "digits": lambda arg: fixed_split("digits", load_digits_dataset()),
+}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganforge_waveform.data import load_sines
-from ganforge_waveform.modality import WaveformModality
+from ganforge_waveform.modality import SPECTRAL, WaveformModality
 from ganforge_waveform.nets import build_wave_conv
 
 
@@ -22,7 +22,6 @@ def register() -> None:
     from ganforge.registry import (
         Architecture,
         DatasetSpec,
-        MetricSpec,
         register_architecture,
         register_dataset,
         register_metric,
@@ -41,9 +40,7 @@ def register() -> None:
             usage="sines[:N]",
         )
     )
-    register_metric(
-        MetricSpec("spectral", "waveform", "TV distance of mean power spectra", periodic=True)
-    )
+    register_metric(SPECTRAL)
     register_architecture(
         Architecture(
             "wave-conv",

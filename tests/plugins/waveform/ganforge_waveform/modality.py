@@ -13,7 +13,9 @@ from PIL import Image, ImageDraw
 
 from ganforge.data import load_dataset
 from ganforge.modality import Evaluation, Modality
+from ganforge.periodic import Comparison, Generated
 from ganforge.progress import plan, stage
+from ganforge.registry import MetricSpec
 
 SAMPLE_RATE = 8000
 
@@ -37,18 +39,16 @@ def spectral_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(0.5 * (spectrum(a) - spectrum(b)).abs().sum())
 
 
-class PeriodicSpectral:
-    """``eval.metric=spectral``: against ``eval.n`` real waves of another draw."""
-
-    def __init__(self, cfg: Any, options: dict[str, Any]) -> None:
-        ds = load_dataset(cfg.data.spec, seed=cfg.train.seed + 1, **options)
-        self.real = ds.data[: cfg.eval.n]
-
-    def sample_count(self) -> int:
-        return len(self.real)
-
-    def __call__(self, fake: torch.Tensor) -> tuple[str, float]:
-        return "spectral", spectral_distance(self.real, fake)
+# declared once: what it computes (on a view of generated samples beside real ones), for
+# `ganforge eval` (its floor: the same score of other real waves) and for eval.every
+SPECTRAL = MetricSpec(
+    "spectral",
+    "waveform",
+    "TV distance of mean power spectra",
+    periodic=True,
+    score=lambda c: {"spectral_distance": spectral_distance(c.reference, c.samples)},
+    label="spectral",  # the name training logs it under
+)
 
 
 class WaveformModality(Modality):
@@ -103,14 +103,16 @@ class WaveformModality(Modality):
         stage("generated waves", say=f"drawing {len(real)} waves of step {run.step}")
         fake = run.sample(len(real), seed=seed)
         stage("scores")
-        score = {"value": spectral_distance(real, fake), "floor": spectral_distance(real, held)}
+        value, floor = SPECTRAL.score(Generated(real, fake)), SPECTRAL.score(Generated(real, held))
         return Evaluation(
-            scores={"spectral_distance": score},
+            scores={k: {"value": v, "floor": floor[k]} for k, v in value.items()},
             notes=[f"real-data floor: two independent draws of {len(real)} waves"],
             real_picture=self.picture(real[:16], {"title": "real"}),
         )
 
-    def periodic_scorer(
+    def periodic_comparison(
         self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
-    ) -> Any:
-        return PeriodicSpectral(cfg, self.load_options(cfg))
+    ) -> Comparison:
+        real = load_dataset(cfg.data.spec, seed=cfg.train.seed + 1, **self.load_options(cfg))
+        waves = real.data[: cfg.eval.n]  # eval.n real waves of another draw
+        return Comparison(count=len(waves), view=lambda fake: Generated(waves, fake))

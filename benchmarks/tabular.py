@@ -95,7 +95,7 @@ def run_tool(tool: str, python: str, train_csv: Path, out_csv: Path, n: int, arg
 def main() -> None:
     from ganforge.modalities.table.columns import detect_columns
     from ganforge.modalities.table.datasets import split_rows
-    from ganforge.modalities.table.quality import evaluate_tables
+    from ganforge.modalities.table.metrics import evaluate_tables
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="diamonds")

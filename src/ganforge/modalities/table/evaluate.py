@@ -50,13 +50,14 @@ def evaluate_frames(
     seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """The scores of :func:`metrics.evaluate_tables`, metrics named as in ``--metrics``."""
-    from ganforge.modalities.table.metrics import NAMES, evaluate_tables
+    from ganforge.modalities.table.metrics import evaluate_tables, names
 
-    chosen = tuple(m.strip() for m in metrics.split(",")) if metrics else NAMES
-    unknown = sorted(set(chosen) - set(NAMES))
+    known = names()
+    chosen = tuple(m.strip() for m in metrics.split(",")) if metrics else known
+    unknown = sorted(set(chosen) - set(known))
     if unknown:
         raise ConfigError(
-            f"--metrics: unknown table metric {', '.join(unknown)}; use {', '.join(NAMES)}"
+            f"--metrics: unknown table metric {', '.join(unknown)}; use {', '.join(known)}"
         )
     if len(holdout) < 10:
         raise ConfigError(

@@ -148,12 +148,16 @@ METRICS = (
         parts=("shapes", "pairs", "detection"),
     ),
 )
-NAMES = tuple(m.name for m in METRICS)
 
 
-def chosen(names: tuple[str, ...]) -> tuple[MetricSpec, ...]:
-    """The metrics ``names`` asks for, with the parts a composite metric is made of."""
-    wanted = set(names)
+def names() -> tuple[str, ...]:
+    """Every table metric's name."""
+    return tuple(m.name for m in METRICS)
+
+
+def chosen(asked: tuple[str, ...] | None = None) -> tuple[MetricSpec, ...]:
+    """The metrics ``asked`` names (None: all), with the parts a composite is made of."""
+    wanted = set(names() if asked is None else asked)
     for m in METRICS:
         if m.name in wanted:
             wanted.update(m.parts)
@@ -167,10 +171,10 @@ def evaluate_tables(
     kinds: dict[str, str],
     target: str | None,
     seed: int = 0,
-    metrics: tuple[str, ...] = NAMES,
+    metrics: tuple[str, ...] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Every score of ``synth`` beside its real floor: the same score of as many held-out
-    rows (the metric's own floor where it declares one)."""
+    """Every score of ``metrics`` (None: all) for ``synth`` beside its real floor: the same
+    score of as many held-out rows (the metric's own floor where it declares one)."""
     n = min(len(holdout), len(synth))
     if n < 10:
         raise ValueError("evaluation needs at least 10 held-out and 10 synthetic rows")

@@ -131,7 +131,7 @@ METRICS = (
         score=lambda c: privacy(c.train, c.holdout, c.other, c.kinds, c.seed),
         floor=lambda c: {
             "dcr_closer_to_train": 0.5,  # as near the training rows as unseen rows are
-            "exactcopy_share": copy_share(c.train, c.other, c.columns),
+            "exact_copies": copy_share(c.train, c.other, c.columns),
         },
     ),
     _metric(

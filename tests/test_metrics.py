@@ -367,3 +367,17 @@ def test_swd_uneven_sets_and_bad_sizes():
     assert d["mean"] > 0
     with pytest.raises(ValueError):
         laplacian_pyramid(torch.zeros(1, 1, 12, 12), 4)
+
+
+def test_classifier_datasets_are_the_ones_modalities_register():
+    from ganforge.errors import DataError
+    from ganforge.metrics.extractors import LABELLED, dataset_key, labelled_splits
+
+    assert set(LABELLED.names()) >= {"fashion-mnist", "mnist5k", "digits"}
+    assert dataset_key("Fashion-MNIST:/somewhere") == "fashion-mnist"
+    assert dataset_key("toy:ring8") is None
+    splits = labelled_splits("digits")
+    assert len(splits.train_index) + len(splits.test_index) == len(splits.train)
+    assert not set(splits.train_index.tolist()) & set(splits.test_index.tolist())
+    with pytest.raises(DataError, match="they exist for fashion-mnist, mnist5k, digits"):
+        labelled_splits("toy:ring8")

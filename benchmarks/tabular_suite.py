@@ -179,8 +179,9 @@ def score(train, holdout, synth, kinds, target, seed) -> dict:
     """The table metrics with their floors, and where the largest spike-mass and
     missing-rate errors of the synthetic rows are (``column=value``, ``column``)."""
     from ganforge.modalities.table import quality
+    from ganforge.modalities.table.metrics import evaluate_tables
 
-    scores = quality.evaluate_tables(train, holdout, synth, kinds, target, seed)
+    scores = evaluate_tables(train, holdout, synth, kinds, target, seed)
     spikes = quality.spike_masses(train, kinds)
     worst = {"missing_rate_error": quality.missing_rate_error(train, synth, kinds)[1]}
     if spikes:

@@ -318,7 +318,8 @@ def test_a_run_written_before_loads_and_decodes_as_it_did():
 
 
 def test_spike_mass_and_missing_rate_errors_on_known_cases():
-    from ganforge.modalities.table.quality import evaluate_tables, spike_mass_error, spike_masses
+    from ganforge.modalities.table.metrics import evaluate_tables
+    from ganforge.modalities.table.quality import spike_mass_error, spike_masses
 
     n = 1000
     spend = np.r_[np.zeros(800), np.full(200, 100.0)]

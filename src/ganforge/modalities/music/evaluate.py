@@ -10,9 +10,15 @@ from typing import Any
 import numpy as np
 
 from ganforge.errors import ConfigError
+from ganforge.metrics.fid import fid
+from ganforge.modalities.music.datasets import split_settings
+from ganforge.modalities.music.features import keynet_features
 from ganforge.modalities.music.metrics import DESCRIPTIONS, METRICS, means, phrase_metrics
 from ganforge.modalities.music.overlap import overlap_area
+from ganforge.modalities.music.reference import reference_for
+from ganforge.modalities.music.render import rolls_picture
 from ganforge.modality import Evaluation, chosen_groups
+from ganforge.plots import figure_image
 from ganforge.progress import plan, stage
 
 GROUPS = ("metrics", "overlap", "copies", "fd")
@@ -70,9 +76,6 @@ def score(
 def frechet(gen: np.ndarray, held: np.ndarray, ref: Any) -> dict[str, dict[str, float]]:
     """``FD[<data>-keynet]``: Frechet distance of the key network's features (see
     :mod:`.features`) to the training phrases', generated and held out (the floor)."""
-    from ganforge.metrics.fid import fid
-    from ganforge.modalities.music.features import keynet_features
-
     net = ref.keynet()[0]
     pick = np.random.default_rng(0).permutation(len(ref.train))[:10000]
     real = keynet_features(net, ref.train[np.sort(pick)])
@@ -91,8 +94,6 @@ def histograms(gen: np.ndarray, real: np.ndarray, low: int) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ganforge.plots import figure_image
-
     g, r = phrase_metrics(gen, low), phrase_metrics(real, low)
     fig, axes = plt.subplots(3, 3, figsize=(10, 7.5))
     for ax, m in zip(axes.flat, METRICS, strict=True):
@@ -109,9 +110,6 @@ def histograms(gen: np.ndarray, real: np.ndarray, low: int) -> Any:
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
-    from ganforge.modalities.music.reference import reference_for
-    from ganforge.modalities.music.render import rolls_picture
-
     groups = _groups(metrics)
     plan("real phrases", "generated phrases", *groups, "pictures")
     stage("real phrases")
@@ -175,11 +173,8 @@ class PeriodicGap:
     """``eval.every`` with ``eval.metric=metrics``: the mean relative gap (%) between 512
     generated phrases' metric means and the training data's (lower is better)."""
 
-    def __init__(self, cfg: Any) -> None:
-        from ganforge.modalities.music import MusicModality
-        from ganforge.modalities.music.datasets import split_settings
-
-        name, arg, seed, options = MusicModality().data_arguments(cfg)
+    def __init__(self, cfg: Any, data_arguments: tuple[str, str, int, dict[str, Any]]) -> None:
+        name, arg, seed, options = data_arguments  # the modality's, of cfg
         options.pop("tempo")
         self.music = split_settings(name, arg, seed, **options)
 
@@ -187,8 +182,6 @@ class PeriodicGap:
         return 512
 
     def __call__(self, fake: Any) -> tuple[str, float]:
-        from ganforge.modalities.music.reference import reference_for
-
         ref = reference_for({"music": self.music})
         rolls = (fake.detach().float().cpu().numpy() > 0).astype(np.uint8)
         return "gap", relative_gap(means(phrase_metrics(rolls, ref.low)), means(ref.train_metrics))

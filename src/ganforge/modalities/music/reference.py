@@ -10,7 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.modalities.music.datasets import phrases_of, split_settings, split_source
+from ganforge.modalities.music.features import keynet_for
 from ganforge.modalities.music.metrics import phrase_metrics
+from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
 
 
 @dataclass
@@ -42,8 +45,6 @@ class MusicReference:
         """The key network of these training phrases and its metadata (trained or loaded
         from the cache once per reference)."""
         if self._keynet is None:
-            from ganforge.modalities.music.features import keynet_for
-
             self._keynet = keynet_for(self.train, self.low, self.name)
         return self._keynet
 
@@ -58,8 +59,6 @@ class MusicReference:
 
 def bar_keys(rolls: np.ndarray, sounding_only: bool = False) -> list[bytes]:
     """Every bar of every phrase (all tracks together) as bytes."""
-    from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
-
     on = (np.asarray(rolls) > 0).astype(np.uint8)
     n, k, t, p = on.shape
     bars = on.reshape(n, k, t // STEPS_PER_BAR, STEPS_PER_BAR, p).transpose(0, 2, 1, 3, 4)
@@ -70,15 +69,11 @@ def bar_keys(rolls: np.ndarray, sounding_only: bool = False) -> list[bytes]:
 
 
 def _key(music: dict[str, Any]) -> str:
-    from ganforge.modalities.music.datasets import split_settings
-
     return json.dumps({k: music[k] for k in split_settings("", "")}, sort_keys=True)
 
 
 @lru_cache(maxsize=2)
 def _reference(key: str) -> MusicReference:
-    from ganforge.modalities.music.datasets import phrases_of, split_source
-
     settings = json.loads(key)
     src = split_source(settings)
     heldout = phrases_of(src, settings, "heldout") if src["heldout"] else None

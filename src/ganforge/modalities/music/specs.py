@@ -7,7 +7,9 @@ from typing import Any
 
 from ganforge.data.dataset import Dataset
 from ganforge.modalities.music.arch_options import MuseExperimental, MuseOptions
+from ganforge.modalities.music.datasets import load_music
 from ganforge.modalities.music.midi import MIDI_SUFFIXES
+from ganforge.modalities.music.nets import build
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
@@ -20,8 +22,6 @@ _METRICS = {
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
-    from ganforge.modalities.music.datasets import load_music
-
     return load_music(kind, arg, seed=seed, **options)
 
 
@@ -50,8 +50,6 @@ SPECS = (
 
 
 def _build(cfg: Any, shape: tuple[int, ...], num_classes: int, info: dict | None = None):
-    from ganforge.modalities.music.nets import build
-
     return build(cfg, shape, num_classes, info)
 
 

@@ -9,6 +9,10 @@ import pandas as pd
 
 from ganforge.data.specs import find_spec
 from ganforge.errors import ConfigError
+from ganforge.modalities.table.datasets import split_rows, table_frame
+from ganforge.modalities.table.quality import METRICS, correlation_matrix, evaluate_tables
+from ganforge.modalities.table.render import correlation_picture
+from ganforge.modalities.table.transform import decode
 from ganforge.modality import Evaluation
 from ganforge.progress import plan, stage
 
@@ -21,8 +25,6 @@ def real_split(run: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
 def split_table(spec: str, table: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training rows, held-out rows) of the table ``spec`` names, split as the run whose
     ``info['table']`` is ``table`` was."""
-    from ganforge.modalities.table.datasets import split_rows, table_frame
-
     entry, arg = find_spec(spec)
     frame = table_frame(entry.name, arg)
     train, held = split_rows(len(frame), table["holdout"], table["split_seed"])
@@ -50,8 +52,6 @@ def evaluate_frames(
     seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """The scores of :func:`quality.evaluate_tables`, metrics named as in ``--metrics``."""
-    from ganforge.modalities.table.quality import METRICS, evaluate_tables
-
     chosen = tuple(m.strip() for m in metrics.split(",")) if metrics else METRICS
     unknown = sorted(set(chosen) - set(METRICS))
     if unknown:
@@ -72,9 +72,6 @@ def correlation_difference(
     run: Any, synth: pd.DataFrame, train: pd.DataFrame | None = None
 ) -> tuple[str, Any]:
     """(caption, picture) of |correlation(real) - correlation(synthetic)| per column pair."""
-    from ganforge.modalities.table.quality import correlation_matrix
-    from ganforge.modalities.table.render import correlation_picture
-
     kinds = {c["name"]: c["kind"] for c in run.info["table"]["columns"]}
     train = real_split(run)[0] if train is None else train
     real_c, names = correlation_matrix(train, kinds)
@@ -84,8 +81,6 @@ def correlation_difference(
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
-    from ganforge.modalities.table import decode
-
     plan("real rows", "synthetic rows", "scores", "pictures")
     stage("real rows")
     train, holdout = real_split(run)

@@ -21,6 +21,15 @@ import pandas as pd
 import torch
 
 from ganforge.errors import ConfigError
+from ganforge.modalities.table.evaluate import default_target, split_table
+from ganforge.modalities.table.quality import (
+    column_shapes,
+    combined,
+    detection,
+    efficacy,
+    pair_trends,
+)
+from ganforge.modalities.table.transform import decode
 
 PERIODIC = ("shapes", "pairs", "detection", "efficacy", "quality")
 
@@ -29,8 +38,6 @@ class PeriodicTableScore:
     """The scorer :class:`ganforge.evaluation.PeriodicEval` calls every ``eval.every``."""
 
     def __init__(self, cfg: Any, info: dict[str, Any]) -> None:
-        from ganforge.modalities.table.evaluate import default_target
-
         self.metric = cfg.eval.metric
         self.spec, self.info = cfg.data.spec, info
         self.seed, self.n = int(cfg.train.seed), int(cfg.eval.n)
@@ -48,8 +55,6 @@ class PeriodicTableScore:
         """(rows to compare with, rows to test an efficacy model on): disjoint draws of the
         training rows, read once."""
         if self._rows is None:
-            from ganforge.modalities.table.evaluate import split_table
-
             train = split_table(self.spec, self.info["table"])[0]
             pick = np.random.default_rng(self.seed + 17).permutation(len(train))
             half = len(pick) // 2 if self.metric == "efficacy" else len(pick)
@@ -58,15 +63,6 @@ class PeriodicTableScore:
         return self._rows
 
     def __call__(self, fake: torch.Tensor) -> tuple[str, float]:
-        from ganforge.modalities.table import decode
-        from ganforge.modalities.table.quality import (
-            column_shapes,
-            combined,
-            detection,
-            efficacy,
-            pair_trends,
-        )
-
         synth = decode(fake, self.info, seed=self.seed)
         ref, test = self.rows()
         if self.metric == "shapes":

@@ -7,6 +7,8 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.table.datasets import load_table
+from ganforge.modalities.table.nets import build
 from ganforge.modalities.table.periodic import PERIODIC
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
@@ -22,8 +24,6 @@ _METRICS = {
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
-    from ganforge.modalities.table.datasets import load_table
-
     return load_table(kind, arg, seed=seed, **options)
 
 
@@ -78,8 +78,6 @@ class CTGANExperimental:
 
 
 def _build(cfg: Any, shape: tuple[int, ...], num_classes: int, info: dict | None = None):
-    from ganforge.modalities.table.nets import build
-
     return build(cfg, shape, num_classes, info)
 
 

@@ -12,7 +12,12 @@ from typing import Any
 import numpy as np
 
 from ganforge.errors import ConfigError
+from ganforge.modalities.text.baselines import MarkovChain
+from ganforge.modalities.text.curve import curve_picture
+from ganforge.modalities.text.datasets import corpus_of, split_settings
+from ganforge.modalities.text.render import text_panel
 from ganforge.modalities.text.scoring import LARGE, METRIC_GROUPS, TextReference, decode_ids
+from ganforge.modalities.text.vocab import Vocabulary
 from ganforge.modality import Evaluation, chosen_groups
 from ganforge.progress import plan, stage
 
@@ -21,16 +26,11 @@ MARKOV_TEMPERATURES = (0.5, 0.75, 1.0, 1.5)
 
 
 def _key(text: dict[str, Any]) -> str:
-    from ganforge.modalities.text.datasets import split_settings
-
     return json.dumps({k: text[k] for k in split_settings("", "")}, sort_keys=True)
 
 
 @lru_cache(maxsize=2)
 def _reference(key: str) -> TextReference:
-    from ganforge.modalities.text.datasets import corpus_of
-    from ganforge.modalities.text.vocab import Vocabulary
-
     text = json.loads(key)
     corpus = corpus_of({"text": text})
     vocab = Vocabulary.build(corpus.train, text["max_vocab"])  # as training built it
@@ -44,8 +44,6 @@ def reference_for(info: dict[str, Any]) -> TextReference:
 
 @lru_cache(maxsize=2)
 def _markov(key: str, order: int = 2) -> Any:
-    from ganforge.modalities.text.baselines import MarkovChain
-
     ref = _reference(key)
     return MarkovChain(order).fit(ref.train_ids, len(ref.vocab))
 
@@ -79,9 +77,6 @@ def _groups(metrics: str | None) -> tuple[str, ...]:
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
-    from ganforge.modalities.text.curve import curve_picture
-    from ganforge.modalities.text.render import text_panel
-
     groups = _groups(metrics)
     plan("real text", "generated text", "Markov baseline", "scores", "curve", "pictures")
     stage("real text")
@@ -153,11 +148,8 @@ class PeriodicJS:
     """``eval.every`` with ``eval.metric=js``: JS-4 of 640 samples against the training text
     (lower is better); the best checkpoint is kept in ``RUN/best/``."""
 
-    def __init__(self, cfg: Any) -> None:
-        from ganforge.modalities.text import TextModality
-        from ganforge.modalities.text.datasets import split_settings
-
-        name, arg, seed, options = TextModality().data_arguments(cfg)
+    def __init__(self, cfg: Any, data_arguments: tuple[str, str, int, dict[str, Any]]) -> None:
+        name, arg, seed, options = data_arguments  # the modality's, of cfg
         self.text = split_settings(name, arg, seed, **options)
         self.temperature = cfg.section("text").temperature
 

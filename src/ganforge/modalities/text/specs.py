@@ -6,6 +6,8 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.text.datasets import load_text
+from ganforge.modalities.text.nets import build, build_recurrent
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 _METRICS = {
@@ -19,8 +21,6 @@ _METRICS = {
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
-    from ganforge.modalities.text.datasets import load_text
-
     return load_text(kind, arg, seed=seed, **options)
 
 
@@ -58,14 +58,10 @@ SPECS = (
 
 
 def _build(cfg: Any, shape: tuple[int, ...], num_classes: int):
-    from ganforge.modalities.text.nets import build
-
     return build(cfg, shape, num_classes)
 
 
 def _build_recurrent(cfg: Any, shape: tuple[int, ...], num_classes: int):
-    from ganforge.modalities.text.nets import build_recurrent
-
     return build_recurrent(cfg, shape, num_classes)
 
 

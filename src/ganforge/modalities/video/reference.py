@@ -12,7 +12,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganforge.modalities.video.datasets import GENERATED, clips_of, generated
+from ganforge.data.dataset import Dataset
+from ganforge.metrics.classifier import (
+    cached_classifier,
+    save_classifier,
+    split_indices,
+    train_classifier,
+    weights_path,
+)
+from ganforge.modalities.image.extractors import get_classifier
+from ganforge.modalities.video.datasets import GENERATED, clips_of, generated, split_settings
+from ganforge.modalities.video.features import (
+    clip_features,
+    clipnet_for,
+    frame_outputs,
+    object_crops,
+)
+from ganforge.modalities.video.motion import LIT, brightness, motion_stats
+from ganforge.modalities.video.motion_sets import SHAPE_SIZE, SHAPES
 
 REAL_CLIPS = 2000
 
@@ -52,8 +69,6 @@ class VideoReference:
         return self._memo("frame_net", self._frame_net) if self.generated else None
 
     def _frame_net(self) -> tuple[Any, dict]:
-        from ganforge.metrics.extractors import get_classifier
-
         with torch.random.fork_rng(devices=[]):  # training one must not move the caller's RNG
             if self.settings["source"][0] == "moving-mnist":
                 spec = "fashion-mnist" if self.settings["digits"] == "fashion" else "mnist5k"
@@ -61,8 +76,6 @@ class VideoReference:
             return shape_classifier(self)
 
     def clipnet(self) -> tuple[Any, dict]:
-        from ganforge.modalities.video.features import clipnet_for
-
         return self._memo("clipnet", lambda: clipnet_for(self.train, self.labels, self.name))
 
     def real_stats(self) -> dict[str, Any]:
@@ -72,13 +85,6 @@ class VideoReference:
 
 def clip_stats(ref: VideoReference, clips: np.ndarray) -> dict[str, Any]:
     """Everything the scores need from one set of clips (uint8, or floats in [-1, 1])."""
-    from ganforge.modalities.video.features import (
-        clip_features,
-        frame_outputs,
-        object_crops,
-    )
-    from ganforge.modalities.video.motion import motion_stats
-
     out: dict[str, Any] = {"n": len(clips)}
     box = ref.box or 28
     out.update(motion_stats(clips, ref.objects, box))
@@ -113,7 +119,6 @@ def acd_colour(clips: np.ndarray, chunk: int = 256) -> np.ndarray:
         return np.concatenate(
             [acd_colour(clips[i : i + chunk]) for i in range(0, len(clips), chunk)]
         )
-    from ganforge.modalities.video.motion import LIT, brightness
 
     x = np.asarray(clips, dtype=np.float32)
     x = x if np.asarray(clips).dtype == np.uint8 else (x + 1.0) * 127.5
@@ -130,17 +135,6 @@ def acd_colour(clips: np.ndarray, chunk: int = 256) -> np.ndarray:
 def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
     """The project's classifier CNN trained here on object crops of real shapes-motion
     frames (3 shapes), cached like the image classifiers."""
-    from ganforge.data.dataset import Dataset
-    from ganforge.metrics.classifier import (
-        cached_classifier,
-        save_classifier,
-        split_indices,
-        train_classifier,
-        weights_path,
-    )
-    from ganforge.modalities.video.features import object_crops
-    from ganforge.modalities.video.motion_sets import SHAPES
-
     key = f"shapes-motion-{ref.settings['size']}px-{ref.settings['channels']}ch"
     path = weights_path(key)
     cached = cached_classifier(path)
@@ -165,8 +159,6 @@ def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
 
 @lru_cache(maxsize=2)
 def _reference(key: str) -> VideoReference:
-    from ganforge.modalities.video.motion_sets import SHAPE_SIZE
-
     settings = json.loads(key)
     train, held, _, labels = clips_of(settings)
     kind = settings["source"][0]
@@ -177,8 +169,6 @@ def _reference(key: str) -> VideoReference:
 
 def reference_for(info: dict[str, Any]) -> VideoReference:
     """The run's :class:`VideoReference` (from ``info['video']``), cached per process."""
-    from ganforge.modalities.video.datasets import split_settings
-
     v = info["video"]
     settings = {k: v[k] for k in split_settings("moving-mnist", "")}
     return _reference(json.dumps(settings, sort_keys=True))

@@ -1,4 +1,4 @@
-"""Which feature extractor fits which dataset, and the reproducible training of ours."""
+"""Which feature extractor fits which image dataset, and the reproducible training of ours."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ganforge.metrics.classifier import (
     train_classifier,
     weights_path,
 )
+from ganforge.metrics.evaluate import Extractor
 from ganforge.modalities.image.datasets import load_digits_dataset, load_fashion_mnist, load_mnist5k
 
 CLASSIFIER_DATASETS = ("fashion-mnist", "mnist5k", "digits")
@@ -96,3 +97,14 @@ def get_classifier(spec: str, progress: bool = True) -> tuple[ClassifierNet, dic
     if cached is not None:
         return cached
     return train_features(spec, progress=progress)
+
+
+def classifier_extractor(spec: str, progress: bool = True) -> Extractor:
+    net, meta = get_classifier(spec, progress=progress)
+    name = f"{meta.get('dataset', 'dataset')}-cnn"
+    return Extractor(
+        name=name,
+        features=net.features,
+        probs=lambda x: torch.softmax(net(x), dim=1),
+        num_classes=net.num_classes,
+    )

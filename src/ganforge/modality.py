@@ -20,7 +20,7 @@ from PIL import Image
 from ganforge.data.specs import find_spec
 from ganforge.engine.aux import ClassLoss
 from ganforge.engine.in_memory import InMemoryData
-from ganforge.engine.trainer import PICTURE_SAMPLES
+from ganforge.engine.protocols import PICTURE_SAMPLES
 from ganforge.errors import ConfigError
 from ganforge.generating import draw
 from ganforge.registry import metric_names

@@ -44,7 +44,7 @@ from ganforge.engine.performance import (
     to_layout,
     use_path,
 )
-from ganforge.engine.protocols import batch_size, to_device
+from ganforge.engine.protocols import PICTURE_SAMPLES, batch_size, to_device
 from ganforge.engine.run_log import MetricsLog, postfix, train_record
 from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
 from ganforge.engine.train_state import RANK_SEED_STRIDE, TrainState
@@ -53,11 +53,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ganforge.config import Config
 
 Hook = Callable[["Trainer", int], "dict[str, Any] | None"]
-
-
-# samples in a training picture where neither log.samples nor the modality names a number:
-# the trainer's fixed latent batch (images)
-PICTURE_SAMPLES = 64
 
 
 class Trainer(TrainState, Rollback):

@@ -29,6 +29,7 @@ from ganforge.modalities.table.length import length_line
 from ganforge.modalities.table.marginals import marginal_like, tv_distance
 from ganforge.modalities.table.periodic import PeriodicTableScore
 from ganforge.modalities.table.render import marginals_picture
+from ganforge.modalities.table.shares import ShareLoss
 from ganforge.modalities.table.specs import register_specs
 from ganforge.modalities.table.target import TargetLoss
 from ganforge.modalities.table.transform import decode, transformer
@@ -131,8 +132,6 @@ class TableModality(Modality):
             return []
         terms: list[Any] = [ConditionLoss(spans, opts.condition_weight)]
         if opts.share_weight > 0:
-            from ganforge.modalities.table.shares import ShareLoss
-
             terms.append(ShareLoss(dataset.data, spans, opts.share_weight))
         target_weight = float(getattr(cfg.experimental, "target_weight", 0.0))
         if target_weight > 0:

@@ -23,8 +23,9 @@ import torch
 from PIL import Image
 
 import ganforge
-from ganforge.metrics.evaluate import classifier_extractor, feature_scores, image_scores
+from ganforge.metrics.evaluate import feature_scores, image_scores
 from ganforge.modalities.image.datasets import load_mnist5k, resize_images
+from ganforge.modalities.image.extractors import classifier_extractor
 
 
 def _to_model(x: torch.Tensor) -> torch.Tensor:

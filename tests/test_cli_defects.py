@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from ganforge.cli import EXIT_BROKEN_PIPE, main
-from ganforge.config import list_presets, load_preset_data
+from ganforge.config import default_preset, list_presets, load_preset_data
 from ganforge.data import Dataset
 from ganforge.engine.run_log import train_record
 from ganforge.errors import ConfigError
@@ -28,7 +28,6 @@ from ganforge.registry import (
     DatasetSpec,
     MetricSpec,
     Preset,
-    default_preset,
     register_metric,
     register_preset,
     registered,
@@ -180,7 +179,7 @@ def test_a_named_spec_trains_the_preset_made_for_it():
     """``--data wordnet`` trains the ``text`` preset (not the 200,000-step anchor that sorts
     first), ``--data folder:x`` the photo preset, a built-in data set its own preset."""
     from ganforge import plugins
-    from ganforge.registry import default_preset
+    from ganforge.config import default_preset
 
     plugins.load_plugins()
     chosen = {s: default_preset(s)[0] for s in

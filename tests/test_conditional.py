@@ -123,7 +123,7 @@ def test_augment_draws_an_equal_share_from_each_snapshot(pet_run, tmp_path):
 
 
 def test_truncation_keeps_latents_inside_the_threshold():
-    from ganforge.synthetic import truncated
+    from ganforge.engine.latent import truncated
 
     z = truncated(torch.randn(1000, 8) * 3, 1.0, torch.Generator().manual_seed(0))
     assert z.abs().max() <= 1.0 and z.std() > 0.4

@@ -371,7 +371,7 @@ def test_swd_uneven_sets_and_bad_sizes():
 
 def test_classifier_datasets_are_the_ones_modalities_register():
     from ganforge.errors import DataError
-    from ganforge.metrics.extractors import LABELLED, dataset_key, labelled_splits
+    from ganforge.modalities.image.extractors import LABELLED, dataset_key, labelled_splits
 
     assert set(LABELLED.names()) >= {"fashion-mnist", "mnist5k", "digits"}
     assert dataset_key("Fashion-MNIST:/somewhere") == "fashion-mnist"

@@ -486,7 +486,7 @@ def test_i3d_loads_a_state_dict_of_the_pytorch_port_layout_and_refuses_others(tm
 
 
 def test_the_motion_stream_shows_the_video_critic_each_frames_change():
-    from ganforge.modalities.video.nets import build
+    from ganforge.modalities.video.specs import build
     from ganforge.training import resolve_config
 
     cfg = resolve_config("moving-mnist", overrides=["arch.motion_stream=true", "model.d_width=8"])
@@ -590,7 +590,7 @@ def test_the_track_critic_reads_where_the_lit_mass_goes_and_how_spread_it_is():
 
 
 def test_the_track_critic_is_a_third_head_that_reaches_even_a_dark_generator(tmp_path):
-    from ganforge.modalities.video.nets import build
+    from ganforge.modalities.video.specs import build
     from ganforge.training import resolve_config, train
 
     cfg = resolve_config("moving-mnist", overrides=["arch.track_critic=true", "model.d_width=8"])

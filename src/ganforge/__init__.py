@@ -20,7 +20,7 @@ from ganforge.api import TrainResult, interpolate, load_run, sample, slerp, trai
 from ganforge.config import Config
 from ganforge.engine import Trainer, get_loss, train_step
 from ganforge.errors import ConfigError, DataError, GanforgeError, RunError, TrainingError
-from ganforge.generating import load
+from ganforge.run import load
 
 __version__ = "0.1.0"
 

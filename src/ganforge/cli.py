@@ -8,21 +8,30 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ganforge import api
+from ganforge import config as config_mod
 from ganforge.cli_args import EXIT_USER_ERROR, build_parser
-from ganforge.errors import GanforgeError
+from ganforge.config import default_preset, list_presets
+from ganforge.config.keys import read_keys, shown_value
+from ganforge.data import describe_datasets
+from ganforge.data.bare_paths import read_bare_path
+from ganforge.engine.losses import LOSSES
+from ganforge.errors import ConfigError, GanforgeError
+from ganforge.evaluation import evaluate
+from ganforge.plugins import loaded
+from ganforge.registry import ARCHITECTURES, DATASETS, METRICS, MODALITIES
+from ganforge.report import metric_rows
+from ganforge.sampling import parse_conditions
+from ganforge.synthetic import augment
+from ganforge.tensorboard import export_run
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a command ended by it
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ganforge import api
-    from ganforge.data.bare_paths import read_bare_path
-
     config, overrides = args.config, args.overrides
     # a bare path's own preset is chosen by ganforge.train, which says it with the path
     if config is None and not args.resume and read_bare_path(args.data) is None:
-        from ganforge.registry import default_preset
-
         config, chosen = default_preset(args.data) if args.data else ("demo", [])
         overrides = chosen + overrides  # the user's --set come last and win
         if args.data and os.environ.get("RANK", "0") == "0":  # torchrun: rank 0 says it
@@ -86,9 +95,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from ganforge import api
-    from ganforge.sampling import parse_conditions
-
     path = api.sample(
         args.run,
         n=args.n,
@@ -106,8 +112,6 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _interpolate(args: argparse.Namespace) -> int:
-    from ganforge import api
-
     keep = tuple(k.strip() for k in args.keep.split(",") if k.strip())
     path = api.interpolate(
         args.run, frames=args.frames, out=args.out, seed=args.seed, keep=keep, best=args.best
@@ -117,8 +121,6 @@ def _interpolate(args: argparse.Namespace) -> int:
 
 
 def _augment(args: argparse.Namespace) -> int:
-    from ganforge.synthetic import augment
-
     m = augment(
         args.run,
         args.per_class,
@@ -138,9 +140,6 @@ def _augment(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     import json
-
-    from ganforge.evaluation import evaluate
-    from ganforge.report import metric_rows
 
     result = evaluate(
         args.run,
@@ -173,13 +172,11 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _features(args: argparse.Namespace) -> int:
-    from ganforge.metrics.classifier import weights_path
-    from ganforge.metrics.extractors import train_features
-
     if args.epochs < 1:
-        from ganforge.errors import ConfigError
-
         raise ConfigError(f"--epochs must be at least 1; got {args.epochs}")
+    # the image modality's classifiers: not loaded on every start of the command
+    from ganforge.modalities.image.extractors import train_features, weights_path
+
     _, meta = train_features(args.dataset, epochs=args.epochs, seed=args.seed)
     print(
         f"{meta['dataset']} classifier: test accuracy {meta['test_accuracy']:.2%} "
@@ -204,22 +201,14 @@ def _print_rows(rows: list[tuple[str, str]]) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from ganforge.config import list_presets
-
     return _print_rows(list_presets())
 
 
 def _datasets(args: argparse.Namespace) -> int:
-    from ganforge.data import describe_datasets
-
     return _print_rows(describe_datasets())
 
 
 def _plugins(args: argparse.Namespace) -> int:
-    from ganforge.engine.losses import LOSSES
-    from ganforge.plugins import loaded
-    from ganforge.registry import ARCHITECTURES, DATASETS, METRICS, MODALITIES
-
     rows = [(f"modality {n}", m.description) for n, m in MODALITIES.items()]
     rows += [(f"dataset {s.shown}", f"({s.modality}) {s.description}") for _, s in DATASETS.items()]
     rows += [(f"arch {n}", a.description) for n, a in ARCHITECTURES.items()]
@@ -230,15 +219,11 @@ def _plugins(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from ganforge import config as config_mod
-
     if args.keys and args.config is None:
         print("\n".join(config_mod.all_keys()))
         return 0
     cfg = config_mod.resolve(args.config or "demo", args.overrides)
     if args.keys:  # only the keys this preset's parts read, with its values
-        from ganforge.config.keys import read_keys, shown_value
-
         rows = read_keys(cfg)
         width = max(len(k) for k, _ in rows)
         print("\n".join(f"{k:<{width}}  {shown_value(v)}" for k, v in rows))
@@ -248,8 +233,6 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ganforge.tensorboard import export_run
-
     print(export_run(args.run))
     return 0
 

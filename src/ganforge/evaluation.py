@@ -20,6 +20,7 @@ from ganforge.engine.latent import sample_latent
 from ganforge.engine.protocols import take
 from ganforge.errors import ConfigError, closest
 from ganforge.progress import plan, stage, stage_lines
+from ganforge.registry import MODALITIES
 from ganforge.report import write_report
 from ganforge.run import Run
 
@@ -106,8 +107,6 @@ def _evaluate(
 def _check_metric_names(text: str | None, modality: Any) -> None:
     """Every name in ``--metrics`` must be some modality's metric (the run's modality skips,
     with a note, the ones that are not its own); a typo is offered the run's own names."""
-    from ganforge.registry import MODALITIES
-
     own = modality.metric_names
     known = set(own)
     for _, m in MODALITIES.items():

@@ -21,22 +21,15 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Integral
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ganforge.engine.latent import truncated
 from ganforge.errors import ConfigError, closest
-from ganforge.run import Run
 
-
-def load(
-    run_dir: str | Path, device: str = "cpu", best: bool = False, step: int | None = None
-) -> Run:
-    """A trained run, ready to generate: ``ganforge.load("runs/bach").generate(4)``
-    (``best``: its best checkpoint by ``eval.metric``; ``step``: the kept checkpoint of
-    that step)."""
-    return Run(run_dir, device=device, best=best, step=step)
+if TYPE_CHECKING:  # pragma: no cover
+    from ganforge.run import Run
 
 
 def generate(run: Run, n: int = 1, seed: int | None = None, **knobs: Any) -> Any:
@@ -108,8 +101,6 @@ def draw(
 def latents(run: Run, n: int, seed: int, truncation: float | None = None) -> Any:
     """The run's ``n`` latents of ``seed``; with ``truncation``, every entry beyond
     +-``truncation`` drawn again (from ``seed + 1``) until none is."""
-    from ganforge.synthetic import truncated
-
     z = run.latent(n, seed)
     if truncation is None:
         return z
@@ -158,4 +149,4 @@ def generator_settings(G: Any, settings: dict[str, Any]) -> Iterator[None]:
             setattr(G, name, value)
 
 
-__all__ = ["check_knobs", "class_labels", "draw", "generate", "latents", "load"]
+__all__ = ["check_knobs", "class_labels", "draw", "generate", "latents"]

@@ -17,10 +17,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ganforge.config.schema import PICTURE_SAMPLES
+from ganforge.data.specs import find_spec
+from ganforge.engine.aux import ClassLoss
+from ganforge.engine.in_memory import InMemoryData
+from ganforge.engine.protocols import PICTURE_SAMPLES
 from ganforge.errors import ConfigError
+from ganforge.generating import draw
 from ganforge.periodic import Comparison, PeriodicScorer
-from ganforge.registry import find_metric
+from ganforge.registry import find_metric, metric_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganforge.config import Config
@@ -66,15 +70,11 @@ class Modality:
     @property
     def metric_names(self) -> tuple[str, ...]:
         """What ``ganforge eval --metrics`` may name: this modality's registered metrics."""
-        from ganforge.registry import metric_names
-
         return metric_names(self.name)
 
     @property
     def periodic_metrics(self) -> tuple[str, ...]:
         """The valid ``eval.metric`` values for ``eval.every``."""
-        from ganforge.registry import metric_names
-
         return metric_names(self.name, periodic=True)
 
     # ------------------------------------------------------------------ data
@@ -85,16 +85,12 @@ class Modality:
     def data_arguments(self, cfg: Config) -> tuple[str, str, int, dict[str, Any]]:
         """(spec name, spec argument, seed, loader options) of ``cfg``'s data: what a
         periodic scorer needs to rebuild the run's split without loading the data."""
-        from ganforge.data.specs import find_spec
-
         entry, arg = find_spec(cfg.data.spec)
         return entry.name, arg, cfg.train.seed, self.load_options(cfg)
 
     def training_data(self, dataset: Dataset, cfg: Config, dist: DistContext) -> Any:
         """What the trainer draws batches from (default: uniform minibatches of ``dataset``,
         its labels as conditions when ``data.conditional``)."""
-        from ganforge.data.training_data import InMemoryData
-
         return InMemoryData.from_config(dataset, cfg, dist)
 
     def conditions(self, n: int, meta: dict[str, Any], cfg: Config, seed: int = 0) -> Any:
@@ -137,8 +133,6 @@ class Modality:
     def aux_losses(self, cfg: Config, dataset: Dataset | None = None) -> list[Any]:
         """Auxiliary loss terms (see ``engine.aux``) added to G's and D's losses, for the
         training ``dataset`` (default: ACGAN's class loss with ``experimental.acgan``)."""
-        from ganforge.engine.aux import ClassLoss
-
         if getattr(cfg.experimental, "acgan", False) and cfg.data.conditional:
             return [ClassLoss(cfg.loss.class_weight)]
         return []
@@ -231,8 +225,6 @@ class Modality:
         (a class id or name, or one per sample), ``truncation`` (latents within +-that),
         ``conditions`` (``{column: value}``, through :meth:`sample_asked`); a modality
         with knobs of its own overrides this and draws through ``generating.draw``."""
-        from ganforge.generating import draw
-
         return self.decode(*draw(run, n, seed, **knobs))
 
     def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> Any:

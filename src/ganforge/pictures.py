@@ -10,8 +10,8 @@ import torch
 
 from ganforge.artifacts import save_gif, save_png
 from ganforge.config import Config
-from ganforge.config.schema import PICTURE_SAMPLES
 from ganforge.engine.latent import sample_latent
+from ganforge.engine.protocols import PICTURE_SAMPLES
 from ganforge.run import RunPaths
 
 

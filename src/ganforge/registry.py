@@ -8,13 +8,17 @@ lookup), and the config's valid choices are read from here, never from lists kep
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from ganforge.engine.losses import LOSSES, GANLoss
 from ganforge.errors import ConfigError, closest
+from ganforge.plugins import load_plugins
+from ganforge.yaml_files import PRESET_DIR, read_yaml
 
 T = TypeVar("T")
 
@@ -42,8 +46,6 @@ class Registry(Generic[T]):
         self._items.pop(name, None)
 
     def _loaded(self) -> dict[str, T]:
-        from ganforge.plugins import load_plugins
-
         load_plugins()
         return self._items
 
@@ -169,11 +171,15 @@ PRESETS: Registry[Preset] = Registry("preset")
 
 def register_modality(modality: Any, *, replace: bool = False) -> Any:
     """Register a :class:`ganforge.modality.Modality` (its ``name`` is its config section)."""
-    from ganforge.modality import Modality
-
-    if not isinstance(modality, Modality):
+    if not _is_modality(modality):
         raise TypeError(f"register_modality needs a ganforge.modality.Modality; got {modality!r}")
     return MODALITIES.add(modality.name, modality, replace=replace)
+
+
+def _is_modality(entry: Any) -> bool:
+    # ganforge.modality builds on this module; wherever a Modality exists it is imported
+    module = sys.modules.get("ganforge.modality")
+    return module is not None and isinstance(entry, module.Modality)
 
 
 def register_dataset(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec:
@@ -206,8 +212,6 @@ def register_preset(
     """Register a preset shipped by a plug-in: a YAML file's path or the same data as a dict
     (``description``, ``data: {spec: ...}``, ``model``, ...). It is listed by ``ganforge
     presets``; ``ganforge train NAME`` trains it. A bundled preset's name is refused."""
-    from ganforge.config.loading import read_yaml
-
     if isinstance(preset, dict):
         data = copy.deepcopy(preset)
     elif isinstance(preset, (str, Path)):
@@ -218,50 +222,11 @@ def register_preset(
 
 
 def _add_preset(preset: Preset, replace: bool = False) -> Preset:
-    from ganforge.config.loading import PRESET_DIR
-
     if (PRESET_DIR / f"{preset.name}.yaml").is_file():
         raise ValueError(
             f"a preset named '{preset.name}' ships with ganforge; give yours another name"
         )
     return PRESETS.add(preset.name, preset, replace=replace)
-
-
-def default_preset(spec: str) -> tuple[str, list[str]]:
-    """The preset ``ganforge train --data SPEC`` trains when none is named, and the
-    overrides that go with it: the spec's own ``preset``; else its modality's
-    ``default_preset``; else the first preset (as ``ganforge presets`` lists them) on the
-    same dataset, else on data of that modality; else ``demo``, with ``model.arch`` set to
-    the modality's ``default_arch``."""
-    from ganforge.config.loading import list_presets, load_preset_data
-
-    modality = _spec_modality(spec)
-    if modality is None or modality not in MODALITIES:
-        return "demo", []  # training names what is wrong with the spec
-    chosen = MODALITIES.get(modality)
-    name = _spec_name(spec)
-    own = DATASETS.get(name).preset or chosen.default_preset
-    if own:
-        return own, []
-    same_data, same_modality = [], []
-    for preset, _ in list_presets():
-        data = load_preset_data(preset).get("data")
-        their = str(data.get("spec", "")) if isinstance(data, dict) else ""
-        if _spec_modality(their) == modality:
-            (same_data if _spec_name(their) == name else same_modality).append(preset)
-    if same_data or same_modality:
-        return (same_data + same_modality)[0], []
-    return "demo", [f"model.arch={chosen.default_arch}"] if chosen.default_arch else []
-
-
-def _spec_name(spec: str) -> str:
-    text = spec.strip().lower()
-    return text if text in DATASETS else text.partition(":")[0]
-
-
-def _spec_modality(spec: str) -> str | None:
-    name = _spec_name(spec)
-    return DATASETS.get(name).modality if name in DATASETS else None
 
 
 def register_parts(
@@ -306,8 +271,6 @@ def metric_names(modality: str, periodic: bool = False) -> tuple[str, ...]:
 
 def register_loss(loss: Any, *, replace: bool = False) -> Any:
     """Register a :class:`ganforge.engine.losses.GANLoss` (a valid ``loss.type``)."""
-    from ganforge.engine.losses import LOSSES, GANLoss
-
     if not isinstance(loss, GANLoss):
         raise TypeError(f"register_loss needs a GANLoss; got {loss!r}")
     if loss.name in LOSSES and not replace and LOSSES[loss.name] is not loss:
@@ -316,23 +279,26 @@ def register_loss(loss: Any, *, replace: bool = False) -> Any:
     return loss
 
 
+def _of(cls: type) -> Callable[[Any], bool]:
+    return lambda entry: isinstance(entry, cls)
+
+
 @contextmanager
 def registered(*entries: Any) -> Iterator[None]:
     """Register modalities / dataset specs / architectures / metrics / presets for a
     ``with`` block (tests); entries registered before the block stay afterwards."""
-    from ganforge.modality import Modality
-
-    kinds: tuple[tuple[type, Registry[Any], Callable[[Any], str], Callable[[Any], Any]], ...] = (
-        (Modality, MODALITIES, lambda e: e.name, register_modality),
-        (DatasetSpec, DATASETS, lambda e: e.name.lower(), register_dataset),
-        (Architecture, ARCHITECTURES, lambda e: e.name, register_architecture),
-        (MetricSpec, METRICS, _metric_key, register_metric),
-        (Preset, PRESETS, lambda e: e.name, _add_preset),
+    Kind = tuple[Callable[[Any], bool], Registry[Any], Callable[[Any], str], Callable]
+    kinds: tuple[Kind, ...] = (
+        (_is_modality, MODALITIES, lambda e: e.name, register_modality),
+        (_of(DatasetSpec), DATASETS, lambda e: e.name.lower(), register_dataset),
+        (_of(Architecture), ARCHITECTURES, lambda e: e.name, register_architecture),
+        (_of(MetricSpec), METRICS, _metric_key, register_metric),
+        (_of(Preset), PRESETS, lambda e: e.name, _add_preset),
     )
     undo: list[Callable[[], None]] = []
     try:
         for e in entries:
-            kind = next((k for k in kinds if isinstance(e, k[0])), None)
+            kind = next((k for k in kinds if k[0](e)), None)
             if kind is None:
                 raise TypeError(f"cannot register {e!r}")
             _, reg, key, register = kind

@@ -27,8 +27,11 @@ from ganforge import config as config_mod
 from ganforge.config import Config
 from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.latent import sample_latent
-from ganforge.engine.protocols import take, to_device
+from ganforge.engine.protocols import batch_size, take, to_device
 from ganforge.errors import ConfigError, RunError
+from ganforge.generating import generate
+from ganforge.modality import conditions_for
+from ganforge.registry import ARCHITECTURES, MODALITIES
 
 
 @dataclass
@@ -74,8 +77,6 @@ def build_from_config(
 ) -> tuple[nn.Module, nn.Module]:
     """G and D of the registered architecture ``model.arch`` for a data shape (and the
     dataset's ``info`` for families that read it), with errors phrased for config users."""
-    from ganforge.registry import ARCHITECTURES
-
     arch = ARCHITECTURES.get(cfg.model.arch)
     extra = {"info": info or {}} if arch.takes_info else {}
     try:
@@ -175,8 +176,6 @@ class Run:
     @property
     def modality_obj(self) -> Any:
         """The registered modality that renders and measures this run's samples."""
-        from ganforge.registry import MODALITIES
-
         return MODALITIES.get(self.modality)
 
     @property
@@ -200,8 +199,6 @@ class Run:
         ``PrettyMIDI``, uint8 clips (frames, height, width, channels), a 2-D array. ``seed``:
         an ``int`` gives the same samples each call, None new ones; ``knobs``: the
         modality's ``generate_knobs`` (see :mod:`ganforge.generating`)."""
-        from ganforge.generating import generate
-
         return generate(self, n, seed, **knobs)
 
     def latent(self, n: int, seed: int = 0) -> Any:
@@ -219,14 +216,10 @@ class Run:
         """``n`` samples in model space (images in [-1, 1]). ``labels`` are the conditions
         (class ids for class-conditional runs); by default the modality's, which cycle
         through every class. ``z`` may be given instead of ``n`` / ``seed``."""
-        from ganforge.engine.protocols import batch_size
-
         if z is None:
             z = self.latent(n, seed)
         n = batch_size(z)
         if labels is None:
-            from ganforge.modality import conditions_for
-
             labels = conditions_for(self.modality_obj, n, self.meta, self.config, seed=seed)
         out = []
         # generators that draw noise in their forward pass (Gumbel-softmax, dropout) give
@@ -242,3 +235,12 @@ class Run:
 
 def write_meta(paths: RunPaths, meta: dict[str, Any]) -> None:
     ckpt.atomic_write_text(paths.meta, json.dumps(meta, indent=1))
+
+
+def load(
+    run_dir: str | Path, device: str = "cpu", best: bool = False, step: int | None = None
+) -> Run:
+    """A trained run, ready to generate: ``ganforge.load("runs/bach").generate(4)``
+    (``best``: its best checkpoint by ``eval.metric``; ``step``: the kept checkpoint of
+    that step)."""
+    return Run(run_dir, device=device, best=best, step=step)

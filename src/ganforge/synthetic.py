@@ -18,23 +18,9 @@ import numpy as np
 import torch
 
 from ganforge.engine import checkpoint as ckpt
-from ganforge.engine.latent import sample_latent
+from ganforge.engine.latent import sample_latent, truncated
 from ganforge.errors import ConfigError
 from ganforge.run import Run, checkpoint_steps
-
-
-def truncated(z: Any, threshold: float, generator: torch.Generator) -> Any:
-    """The truncation trick (Brock et al. 2019): every latent entry beyond +-``threshold``
-    drawn again until none is; trades diversity for typical samples."""
-    if isinstance(z, dict):
-        return {k: truncated(v, threshold, generator) for k, v in z.items()}
-    z = z.clone()
-    for _ in range(1000):
-        out = z.abs() > threshold
-        if not bool(out.any()):
-            break
-        z[out] = torch.randn(int(out.sum()), generator=generator)
-    return z
 
 
 def scaled(z: Any, scale: float) -> Any:

@@ -28,8 +28,8 @@ from ganforge.evaluation import PeriodicEval
 from ganforge.init_from import InitSource, copy_networks, finish, read_source
 from ganforge.modality import aux_losses_for, periodic_scorer_for
 from ganforge.pictures import SampleHook, build_gif
-from ganforge.plots import plot_equilibrium
-from ganforge.registry import MODALITIES
+from ganforge.plots import plot_equilibrium, read_metrics
+from ganforge.registry import ARCHITECTURES, DATASETS, MODALITIES
 from ganforge.run import RunPaths, build_from_config, write_meta
 from ganforge.tensorboard import TensorBoardHook, summary_writer_class
 
@@ -326,7 +326,6 @@ def _fit_data_to_model(cfg: Config, modality: Any, dataset: Any, ctx: DistContex
             f"train.batch={batch}"
         )
         cfg.train.batch = batch
-    from ganforge.registry import ARCHITECTURES
 
     fit = ARCHITECTURES.get(cfg.model.arch).fit_shape
     shape = tuple(dataset.sample_shape)
@@ -342,8 +341,6 @@ def _fit_data_to_model(cfg: Config, modality: Any, dataset: Any, ctx: DistContex
 
 def _check_spec_given(cfg: Config) -> None:
     """A preset made for the user's own data (``data.spec: "folder:"``) names no data yet."""
-    from ganforge.registry import DATASETS
-
     name, _, arg = cfg.data.spec.strip().partition(":")
     entry = DATASETS.get(name.lower()) if name.lower() in DATASETS else None
     if entry is not None and entry.arg == "required" and not arg:
@@ -400,8 +397,6 @@ def _result(paths: RunPaths, summary: dict[str, Any], **extra: Any) -> TrainResu
 
 
 def _last_eval(paths: RunPaths) -> dict[str, Any]:
-    from ganforge.plots import read_metrics
-
     evals = read_metrics(paths.metrics, kind="eval")
     if not evals:
         return {}

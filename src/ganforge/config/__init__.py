@@ -7,8 +7,8 @@ adds its own (``image.size``, ``points.samples``, a plug-in's keys).
 
 from ganforge.config.loading import (
     PRESET_DIR,
-    all_keys,
     apply_overrides,
+    default_preset,
     dump,
     from_dict,
     list_presets,
@@ -29,7 +29,7 @@ from ganforge.config.schema import (
     OptimConfig,
     TrainConfig,
 )
-from ganforge.config.values import choices
+from ganforge.config.values import all_keys, choices
 
 __all__ = [
     "PRESET_DIR",
@@ -44,6 +44,7 @@ __all__ = [
     "TrainConfig",
     "all_keys",
     "apply_overrides",
+    "default_preset",
     "choices",
     "dump",
     "from_dict",

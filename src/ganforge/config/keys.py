@@ -7,6 +7,8 @@ import dataclasses
 from typing import Any
 
 from ganforge.config.schema import ENGINE_SECTIONS, Config
+from ganforge.data.specs import spec_modality
+from ganforge.registry import ARCHITECTURES, MODALITIES
 
 # model.* keys every family's run reads; the rest (widths, depth, ...) only the families
 # that name them in Architecture.model_keys (a family that names none: all listed)
@@ -16,9 +18,6 @@ MODEL_COMMON = ("arch", "z_dim", "g_conditioning")
 def read_keys(cfg: Config) -> list[tuple[str, Any]]:
     """(dotted key, value) of every key ``cfg``'s parts read: the engine's sections (less
     those its modality has no use for), the modality's section, the architecture's keys."""
-    from ganforge.data.specs import spec_modality
-    from ganforge.registry import ARCHITECTURES, MODALITIES
-
     modality = MODALITIES.get(spec_modality(cfg.data.spec))
     arch = ARCHITECTURES.get(cfg.model.arch)
     out: list[tuple[str, Any]] = []

@@ -14,10 +14,11 @@ from typing import Any
 
 import yaml
 
-from ganforge.config.parts import PART_SECTIONS, check_model_keys, part_keys, section_class
+from ganforge.config.parts import PART_SECTIONS, check_model_keys, every_class, section_class
 from ganforge.config.renames import converted, migrate, renamed_key
 from ganforge.config.schema import ENGINE_SECTIONS, Config, key_aliases, modality_sections
 from ganforge.config.values import (
+    all_keys,
     check_value,
     coerce,
     field_type,
@@ -27,24 +28,8 @@ from ganforge.config.values import (
     suggest_key,
 )
 from ganforge.errors import ConfigError
-
-PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
-
-
-def all_keys() -> list[str]:
-    """Every valid dotted key, e.g. ``train.batch`` and ``image.size``."""
-    keys = []
-    for name in fields_of(Config):
-        if name == "sections" or name in PART_SECTIONS:
-            continue
-        sub = field_type(Config, name)
-        if dataclasses.is_dataclass(sub):
-            keys += [f"{name}.{k}" for k in fields_of(sub)]
-        else:
-            keys.append(name)
-    for name, cls in modality_sections().items():
-        keys += [f"{name}.{k}" for k in fields_of(cls)]
-    return keys + part_keys()
+from ganforge.registry import DATASETS, MODALITIES, PRESETS
+from ganforge.yaml_files import PRESET_DIR, read_yaml
 
 
 def _translate_aliases(data: dict[str, Any]) -> dict[str, Any]:
@@ -198,8 +183,6 @@ def mapping_keys() -> tuple[str, ...]:
 
 
 def _part_classes(section: str, name: str) -> list[type]:
-    from ganforge.config.parts import every_class
-
     if section not in PART_SECTIONS:
         return []
     return [c for c in every_class(section) if name in fields_of(c)]
@@ -227,40 +210,11 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 def list_presets() -> list[tuple[str, str]]:
     """(name, one-line description) of every bundled preset, then of every preset a
     plug-in registered (``registry.register_preset``)."""
-    from ganforge.registry import PRESETS
-
     out = []
     for path in sorted(PRESET_DIR.glob("*.yaml")):
         data = yaml.safe_load(path.read_text()) or {}
         out.append((path.stem, str(data.get("description", ""))))
     return out + sorted((name, p.description) for name, p in PRESETS.items())
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping safely (no code execution), with one-line errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {path} is not UTF-8 text; give a YAML file") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"config file {path} is not valid YAML{where}; fix the syntax") from None
-    except Exception as exc:  # a scalar PyYAML cannot build: bad date, 5000-digit int, ...
-        raise ConfigError(
-            f"config file {path} holds a value YAML cannot read ({type(exc).__name__}); fix it"
-        ) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"config file {path} must hold a mapping of sections (data:, model:, ...)"
-        )
-    return data
 
 
 def load_preset_data(name_or_path: str) -> dict[str, Any]:
@@ -271,8 +225,6 @@ def load_preset_data(name_or_path: str) -> dict[str, Any]:
             raise ConfigError(f"config file {name_or_path} does not exist")
         return read_yaml(path)
     preset = PRESET_DIR / f"{name_or_path}.yaml"
-    from ganforge.registry import PRESETS
-
     if not preset.is_file() and name_or_path in PRESETS:  # a plug-in's
         data = copy.deepcopy(PRESETS.get(name_or_path).data)
         data.setdefault("preset", name_or_path)
@@ -317,3 +269,38 @@ def dump(cfg: Config, modality: str | None = None) -> str:
     """The resolved config as YAML text; with ``modality``, only the engine's sections and
     that modality's (what is written to a run directory)."""
     return yaml.safe_dump(cfg.to_dict(modality), sort_keys=False)
+
+
+def default_preset(spec: str) -> tuple[str, list[str]]:
+    """The preset ``ganforge train --data SPEC`` trains when none is named, and the
+    overrides that go with it: the spec's own ``preset``; else its modality's
+    ``default_preset``; else the first preset (as ``ganforge presets`` lists them) on the
+    same dataset, else on data of that modality; else ``demo``, with ``model.arch`` set to
+    the modality's ``default_arch``."""
+    modality = _spec_modality(spec)
+    if modality is None or modality not in MODALITIES:
+        return "demo", []  # training names what is wrong with the spec
+    chosen = MODALITIES.get(modality)
+    name = _spec_name(spec)
+    own = DATASETS.get(name).preset or chosen.default_preset
+    if own:
+        return own, []
+    same_data, same_modality = [], []
+    for preset, _ in list_presets():
+        data = load_preset_data(preset).get("data")
+        their = str(data.get("spec", "")) if isinstance(data, dict) else ""
+        if _spec_modality(their) == modality:
+            (same_data if _spec_name(their) == name else same_modality).append(preset)
+    if same_data or same_modality:
+        return (same_data + same_modality)[0], []
+    return "demo", [f"model.arch={chosen.default_arch}"] if chosen.default_arch else []
+
+
+def _spec_name(spec: str) -> str:
+    text = spec.strip().lower()
+    return text if text in DATASETS else text.partition(":")[0]
+
+
+def _spec_modality(spec: str) -> str | None:
+    name = _spec_name(spec)
+    return DATASETS.get(name).modality if name in DATASETS else None

@@ -11,6 +11,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganforge.errors import ConfigError
+from ganforge.registry import ARCHITECTURES
+
 PART_SECTIONS = ("arch", "experimental")
 
 
@@ -23,8 +26,6 @@ class EngineExperimental:
 
 
 def _architectures() -> dict[str, Any]:
-    from ganforge.registry import ARCHITECTURES
-
     return dict(ARCHITECTURES.items())
 
 
@@ -87,8 +88,6 @@ def check_model_keys(cfg: Any) -> None:
     """A ``model.*`` key left to the family (default None) but set for an architecture that
     does not read it is one line naming the ``model.*`` keys it reads (an architecture that
     declares none, as plug-ins written before ``model_keys`` do, is not checked)."""
-    from ganforge.errors import ConfigError
-
     entry = _architectures().get(cfg.model.arch)
     if entry is None or not entry.model_keys:
         return

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ganforge.config.parts import section_class
 from ganforge.errors import ConfigError
 
 # old dotted key -> new dotted key
@@ -166,8 +167,6 @@ def _same(value: Any, default: Any) -> bool:
 def _reads(data: dict[str, Any], section: str, name: str) -> bool:
     """Whether the architecture ``data`` names (default dcgan) has key ``section.name``."""
     import dataclasses
-
-    from ganforge.config.parts import section_class
 
     model = data.get("model")
     arch = model.get("arch", "dcgan") if isinstance(model, dict) else "dcgan"

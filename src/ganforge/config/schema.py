@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganforge.config.parts import EngineExperimental
+from ganforge.registry import MODALITIES
 
 
 @dataclass
@@ -119,10 +120,6 @@ class GuardConfig:
     collapse_steps: int = 2000  # D(x) > 0.99 and D(G(z)) < 0.01 this many steps running (0: off)
 
 
-# samples in a training picture where neither log.samples nor the modality names a number:
-# the trainer's fixed latent batch (images)
-PICTURE_SAMPLES = 64
-
 ENGINE_SECTIONS = ("data", "model", "loss", "optim", "train", "log", "guard", "eval")
 
 
@@ -170,16 +167,12 @@ class Config:
 
 def modality_sections() -> dict[str, type]:
     """Registered modalities' option dataclasses by section name."""
-    from ganforge.registry import MODALITIES
-
     return {name: m.options for name, m in MODALITIES.items() if m.options is not None}
 
 
 def key_aliases() -> dict[str, str]:
     """Older or familiar dotted keys that modalities map to their own (``data.image_size`` ->
     ``image.size``); configs and ``--set`` may use either."""
-    from ganforge.registry import MODALITIES
-
     out: dict[str, str] = {}
     for name, m in MODALITIES.items():
         for old, new in (m.option_aliases or {}).items():

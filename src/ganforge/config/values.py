@@ -11,7 +11,12 @@ import types
 import typing
 from typing import Any
 
+from ganforge.config.parts import PART_SECTIONS, field_meta, part_keys
+from ganforge.config.schema import ENGINE_SECTIONS, Config, modality_sections
+from ganforge.engine.losses import LOSSES
 from ganforge.errors import ConfigError, closest
+from ganforge.plugins import load_plugins
+from ganforge.registry import ARCHITECTURES, MODALITIES
 
 STEPS = ("alternating", "simultaneous")
 PENALTIES = ("none", "wgan-gp", "r1")
@@ -78,18 +83,11 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
 def choices(key: str) -> tuple[str, ...] | None:
     """The valid values of ``key``, when it has a fixed set (registries included)."""
     if key == "model.arch":
-        from ganforge.registry import ARCHITECTURES
-
         return ARCHITECTURES.names()
     if key == "loss.type":
-        from ganforge.engine.losses import LOSSES
-        from ganforge.plugins import load_plugins
-
         load_plugins()
         return tuple(LOSSES)
     if key == "eval.metric":
-        from ganforge.registry import MODALITIES
-
         names: list[str] = []
         for _, m in MODALITIES.items():
             names += [n for n in m.periodic_metrics if n not in names]
@@ -103,8 +101,6 @@ def choices(key: str) -> tuple[str, ...] | None:
 def _section_meta(key: str) -> dict[str, Any]:
     """The field metadata of a modality section's key (empty for the engine's keys)."""
     section, _, name = key.partition(".")
-    from ganforge.config.parts import PART_SECTIONS, field_meta
-    from ganforge.config.schema import ENGINE_SECTIONS, modality_sections
 
     if section in ENGINE_SECTIONS:
         return {}
@@ -153,7 +149,6 @@ def suggest_key(key: str) -> str:
     leaf = key.rsplit(".", 1)[-1]
     if leaf in _ALIASES:
         return f" (did you mean {_ALIASES[leaf]}?)"
-    from ganforge.config.loading import all_keys
 
     same_leaf = [k for k in all_keys() if k.rsplit(".", 1)[-1] == leaf]
     if same_leaf:
@@ -284,3 +279,19 @@ def _parse_mapping(key: str, text: str) -> Any:
         raise ConfigError(
             f"{key} must be a mapping, like {key}={{clip: 2.0}}; got {text!r}"
         ) from None
+
+
+def all_keys() -> list[str]:
+    """Every valid dotted key, e.g. ``train.batch`` and ``image.size``."""
+    keys = []
+    for name in fields_of(Config):
+        if name == "sections" or name in PART_SECTIONS:
+            continue
+        sub = field_type(Config, name)
+        if dataclasses.is_dataclass(sub):
+            keys += [f"{name}.{k}" for k in fields_of(sub)]
+        else:
+            keys.append(name)
+    for name, cls in modality_sections().items():
+        keys += [f"{name}.{k}" for k in fields_of(cls)]
+    return keys + part_keys()

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganforge.registry import DATASETS, MODALITIES, DatasetSpec, default_preset
+from ganforge.config.loading import default_preset
+from ganforge.registry import DATASETS, MODALITIES, DatasetSpec
 
 MAX_FILES = 5000  # a folder's kind is read from this many of its files at most
 

@@ -69,3 +69,17 @@ def interpolate_latent(G: nn.Module, z0: Any, z1: Any, t: float, keep: tuple[str
     if isinstance(z0, dict):
         return {k: v if k in keep else slerp(v, z1[k], t) for k, v in z0.items()}
     return slerp(z0, z1, t)
+
+
+def truncated(z: Any, threshold: float, generator: torch.Generator) -> Any:
+    """The truncation trick (Brock et al. 2019): every latent entry beyond +-``threshold``
+    drawn again until none is; trades diversity for typical samples."""
+    if isinstance(z, dict):
+        return {k: truncated(v, threshold, generator) for k, v in z.items()}
+    z = z.clone()
+    for _ in range(1000):
+        out = z.abs() > threshold
+        if not bool(out.any()):
+            break
+        z[out] = torch.randn(int(out.sum()), generator=generator)
+    return z

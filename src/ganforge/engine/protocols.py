@@ -23,6 +23,11 @@ import torch
 Tensor = torch.Tensor
 
 
+# samples in a training picture where neither log.samples nor the modality names a number:
+# the trainer's fixed latent batch (images)
+PICTURE_SAMPLES = 64
+
+
 @dataclass
 class Batch:
     """One training batch: real samples, their condition for D, and the condition G draws

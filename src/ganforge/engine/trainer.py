@@ -15,14 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from ganforge.config import Config
-from ganforge.config.schema import PICTURE_SAMPLES
 from ganforge.engine import checkpoint as ckpt
 from ganforge.engine.device import resolve_device
 from ganforge.engine.distributed import (
@@ -36,6 +34,7 @@ from ganforge.engine.distributed import (
 )
 from ganforge.engine.ema import EMA, ramped_decay
 from ganforge.engine.guard import DivergenceGuard, Rollback
+from ganforge.engine.in_memory import InMemoryData
 from ganforge.engine.latent import sample_latent
 from ganforge.engine.losses import get_loss
 from ganforge.engine.performance import (
@@ -45,10 +44,13 @@ from ganforge.engine.performance import (
     to_layout,
     use_path,
 )
-from ganforge.engine.protocols import batch_size, to_device
+from ganforge.engine.protocols import PICTURE_SAMPLES, batch_size, to_device
 from ganforge.engine.run_log import MetricsLog, postfix, train_record
 from ganforge.engine.step import StepOptions, d_step, g_step, simultaneous_step
 from ganforge.engine.train_state import RANK_SEED_STRIDE, TrainState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ganforge.config import Config
 
 Hook = Callable[["Trainer", int], "dict[str, Any] | None"]
 
@@ -402,8 +404,6 @@ def _training_data(data: Any, cfg: Config, dist: DistContext) -> Any:
     dataset drawn from in uniform minibatches (labels as conditions when conditional)."""
     if hasattr(data, "next_batch"):
         return data
-    from ganforge.data.training_data import InMemoryData  # data/ builds on the engine
-
     return InMemoryData.from_config(data, cfg, dist)
 
 

@@ -18,7 +18,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ganforge.errors import ConfigError
+from ganforge.metrics.classes import class_coverage
 from ganforge.metrics.classifier import cache_dir
+from ganforge.metrics.fid import fid, fid_bootstrap
+from ganforge.metrics.inception import load_inception
+from ganforge.metrics.inception_score import inception_score
+from ganforge.metrics.kid import kid
+from ganforge.metrics.prdc import density_coverage, precision_recall
+from ganforge.metrics.swd import sliced_wasserstein
 from ganforge.progress import iterate
 
 ALL_METRICS = ("fid", "kid", "pr", "dc", "is", "classes", "swd")
@@ -62,22 +69,7 @@ def batched(
     return torch.cat(out)
 
 
-def classifier_extractor(spec: str, progress: bool = True) -> Extractor:
-    from ganforge.metrics.extractors import get_classifier
-
-    net, meta = get_classifier(spec, progress=progress)
-    name = f"{meta.get('dataset', 'dataset')}-cnn"
-    return Extractor(
-        name=name,
-        features=net.features,
-        probs=lambda x: torch.softmax(net(x), dim=1),
-        num_classes=net.num_classes,
-    )
-
-
 def inception_extractor(path: str | None) -> Extractor:
-    from ganforge.metrics.inception import load_inception
-
     net = load_inception(path)
     return Extractor(
         name="inception",
@@ -115,12 +107,6 @@ def feature_scores(
     seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """Scores of ``other`` (generated or held-out real) against ``real`` on features."""
-    from ganforge.metrics.classes import class_coverage
-    from ganforge.metrics.fid import fid, fid_bootstrap
-    from ganforge.metrics.inception_score import inception_score
-    from ganforge.metrics.kid import kid
-    from ganforge.metrics.prdc import density_coverage, precision_recall
-
     out: dict[str, dict[str, float]] = {}
     tag = f"[{extractor.name}]" if extractor else ""
     if extractor is not None and "feats" in real:
@@ -157,7 +143,6 @@ def image_scores(
     """Scores that need no pretrained network (SWD on Laplacian-pyramid patches)."""
     if "swd" not in metrics:
         return {}
-    from ganforge.metrics.swd import sliced_wasserstein
 
     swd = sliced_wasserstein(real_images, other_images, seed=seed)
     return {"SWD": {"value": float(swd["mean"])}}

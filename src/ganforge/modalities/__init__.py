@@ -7,12 +7,11 @@ Each is a package that registers itself through the public API in :mod:`ganforge
 from __future__ import annotations
 
 from ganforge.artifacts import save_gif, save_png
+from ganforge.registry import MODALITIES
 
 
 def get_modality(name: str):
     """The registered modality ``name`` (``image``, ``points``, or a plug-in's)."""
-    from ganforge.registry import MODALITIES
-
     return MODALITIES.get(name)
 
 

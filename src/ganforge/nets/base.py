@@ -18,6 +18,8 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ganforge.engine.latent import slerp, standard_normal
+from ganforge.nets.conditional_norm import use_conditional_norm
 from ganforge.nets.layers import WEIGHTED_LAYERS
 
 _SN_TYPES = WEIGHTED_LAYERS
@@ -76,8 +78,6 @@ class Generator(nn.Module, ABC):
     def use_conditional_norm(self) -> Generator:
         """Conditional batch norm: a per-class scale and shift in every batch norm of G
         (:mod:`ganforge.nets.conditional_norm`), besides the label embedding at the input."""
-        from ganforge.nets.conditional_norm import use_conditional_norm
-
         if not self.num_classes:
             raise ValueError("conditional batch norm needs class labels (data.conditional=true)")
         self._cond_norms = use_conditional_norm(self, self.num_classes)
@@ -91,14 +91,10 @@ class Generator(nn.Module, ABC):
     ) -> Tensor:
         """``n`` codes of N(0, I) in ``z_dim`` dimensions (a family with a structured latent
         overrides this and :meth:`interpolate_latent`)."""
-        from ganforge.engine.latent import standard_normal
-
         return standard_normal(n, self.z_dim, device, generator)
 
     def interpolate_latent(self, z0: Tensor, z1: Tensor, t: float) -> Tensor:
         """The code a fraction ``t`` of the way from ``z0`` to ``z1`` (spherical)."""
-        from ganforge.engine.latent import slerp
-
         return slerp(z0, z1, t)
 
     @property

@@ -9,8 +9,10 @@ from typing import Any
 from ganforge.nets.base import Discriminator, Generator
 from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganforge.nets.dcgan_tf import TFTutorialDiscriminator, TFTutorialGenerator
+from ganforge.nets.layout import SQUARE_SIZES
 from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganforge.nets.resnet import ResNetDiscriminator, ResNetGenerator
+from ganforge.registry import Architecture, register_architecture
 
 DESCRIPTIONS: dict[str, str] = {
     "mlp": "fully connected G and D (Goodfellow et al. 2014); points or flattened images",
@@ -132,8 +134,6 @@ def network_options(cfg: Any) -> dict[str, Any]:
 
 def _nearest_square(shape: tuple[int, ...]) -> tuple[int, ...]:
     """(C, S, S) with S the supported size nearest the image's side (the larger on a tie)."""
-    from ganforge.nets.layout import SQUARE_SIZES
-
     if len(shape) != 3:
         return shape
     side = max(shape[1], shape[2])
@@ -164,8 +164,6 @@ def _builder(arch: str) -> Any:
 
 def register() -> None:
     """Register the built-in families (entry point ``nets`` of ``ganforge.modalities``)."""
-    from ganforge.registry import Architecture, register_architecture
-
     for name, description in DESCRIPTIONS.items():
         family = _FAMILIES[name]
         keys = ("g_width", "d_width", "init", *family.g_options, *family.d_options)

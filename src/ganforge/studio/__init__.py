@@ -10,6 +10,8 @@ import secrets
 from pathlib import Path
 
 from ganforge.errors import ConfigError, needs_extra
+from ganforge.studio.guard import WILDCARDS, host_names
+from ganforge.studio.work import pool_size
 
 LOCALHOST = "127.0.0.1"
 
@@ -37,9 +39,6 @@ def serve(
     except ImportError as e:
         raise ConfigError(needs_extra("the studio needs starlette and uvicorn", "studio")) from e
     import torch
-
-    from ganforge.studio.guard import WILDCARDS, host_names
-    from ganforge.studio.work import pool_size
 
     workers, threads = pool_size()
     torch.set_num_threads(threads)  # the workers together use each core once

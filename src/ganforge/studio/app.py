@@ -32,9 +32,12 @@ from starlette.staticfiles import StaticFiles
 
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.modality import Modality
-from ganforge.studio import explore
+from ganforge.plugins import load_plugins
+from ganforge.studio import explore, jobs
+from ganforge.studio.directions import DIRECTIONS, moved
 from ganforge.studio.guard import LOCAL_NAMES, Guard
 from ganforge.studio.runs import find_runs, read_records, sample_steps, summary
+from ganforge.studio.toy import snapshot
 from ganforge.studio.work import Pool, light, pool_size
 
 STATIC = Path(__file__).parent / "static"
@@ -81,8 +84,6 @@ def create_app(
     """The studio over the runs under ``root``: answering to ``hosts`` (and any IP address
     with ``any_address``), asking for ``token`` when one is given, drawing in ``workers``
     threads (default :func:`work.pool_size`)."""
-    from ganforge.plugins import load_plugins
-
     root = Path(root).resolve()
     pool = Pool(workers or pool_size()[0])
     load_plugins()  # here, once: two draws loading a run at once would each find it half done
@@ -200,8 +201,6 @@ def create_app(
         )
 
     def slide(request: Request) -> Response:
-        from ganforge.studio.directions import DIRECTIONS, moved
-
         path = run_dir(request)
         run = explore.load(path)
         amounts = [number(request, f"d{k}", 0.0, float) for k in range(DIRECTIONS)]
@@ -215,14 +214,10 @@ def create_app(
         return Response(explore.png(samples, run, dict(run.info), title), media_type="image/png")
 
     def toy_view(request: Request) -> Response:
-        from ganforge.studio.toy import snapshot
-
         run = explore.load(run_dir(request))
         return JSONResponse(snapshot(run, number(request, "checkpoint", -1)))
 
     def evaluation(request: Request) -> Response:
-        from ganforge.studio import jobs
-
         path = run_dir(request)
         if request.method == "POST":
             return JSONResponse(jobs.start_eval(path, number(request, "n", 2000)))

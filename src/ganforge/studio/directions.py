@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 
+from ganforge.engine.latent import sample_latent
+
 COUNT = 512  # latents drawn to find the directions
 DIRECTIONS = 3
 
@@ -34,8 +36,6 @@ def _unflat(flat: torch.Tensor, parts: list[tuple[str | None, tuple[int, ...]]])
 
 def directions(run: Any, key: str) -> torch.Tensor:
     """(DIRECTIONS, latent size) unit directions, cached per run and checkpoint."""
-    from ganforge.engine.latent import sample_latent
-
     cache_key = (key, int(run.step))
     if cache_key not in _CACHE:
         z = sample_latent(run.generator, COUNT, generator=torch.Generator().manual_seed(12345))
@@ -54,8 +54,6 @@ def directions(run: Any, key: str) -> torch.Tensor:
 def moved(run: Any, key: str, seed: int, n: int, amounts: list[float]) -> Any:
     """``n`` latents of ``seed``, each moved by ``amounts[k]`` along direction k (in units
     of the latent's standard deviation along it)."""
-    from ganforge.engine.latent import sample_latent
-
     dirs = directions(run, key)
     z = sample_latent(run.generator, n, generator=torch.Generator().manual_seed(seed))
     flat, parts = _flat(z)

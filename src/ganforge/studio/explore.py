@@ -12,7 +12,13 @@ from typing import Any
 
 import torch
 
+from ganforge.data.specs import load_dataset
+from ganforge.engine import checkpoint as ckpt
+from ganforge.engine.latent import interpolate_latent, sample_latent
 from ganforge.errors import ConfigError
+from ganforge.run import Run
+from ganforge.sampling import check_keep, class_id, parse_conditions
+from ganforge.synthetic import truncated
 
 MAX_SAMPLES = 64  # per request; a modality that pictures more (tables: rows) gets that
 LIMIT = 10000
@@ -25,9 +31,6 @@ _USING: dict[int, threading.Lock] = {}
 def load(run_dir: Path) -> Any:
     """The run at its latest checkpoint (reloaded when a newer checkpoint appears); two
     requests for one run load it once, other runs load meanwhile."""
-    from ganforge.engine import checkpoint as ckpt
-    from ganforge.run import Run
-
     run_dir = Path(run_dir)
     with _LOCK:
         loading = _LOADING.setdefault(run_dir, threading.Lock())
@@ -78,8 +81,6 @@ def draw(
     """``n`` samples of ``run`` and the info its modality renders them with; ``condition``
     (``COLUMN=VALUE``, several separated by ``;``) asks a table for rows that all hold those
     values; ``truncation`` draws the latents within +-that (the truncation trick)."""
-    from ganforge.sampling import class_id, parse_conditions
-
     info, labels = dict(run.info), None
     G = run.generator
     before = getattr(G, "temperature", None)
@@ -115,8 +116,6 @@ def draw(
 def latents(run: Any, n: int, seed: int, truncation: float | None = None) -> Any:
     """The run's ``n`` latents of ``seed``; with ``truncation``, every entry beyond
     +-``truncation`` drawn again (from ``seed`` too) until none is."""
-    from ganforge.synthetic import truncated
-
     z = run.latent(n, seed)
     if truncation is None:
         return z
@@ -146,9 +145,6 @@ def walk(
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Samples a fraction ``t`` of the way from seed ``a``'s latents to seed ``b``'s; the
     latent parts named in ``keep`` (a video's ``motion``, say) stay at seed ``a``'s."""
-    from ganforge.engine.latent import interpolate_latent, sample_latent
-    from ganforge.sampling import check_keep
-
     if not 0.0 <= t <= 1.0:
         raise ConfigError(f"t must be in 0..1; got {t}")
     G = run.generator
@@ -162,8 +158,6 @@ def walk(
 
 def latent_parts(run: Any) -> list[str]:
     """The named parts of the run's latent (``content``, ``motion``), none for a plain one."""
-    from ganforge.engine.latent import sample_latent
-
     z = sample_latent(run.generator, 1, generator=torch.Generator().manual_seed(0))
     return list(z) if isinstance(z, dict) else []
 
@@ -176,8 +170,6 @@ MAX_REFERENCE = 20000
 def training_samples(run: Any) -> torch.Tensor:
     """Up to ``MAX_REFERENCE`` of the run's training samples in model space, loaded as
     training loaded them (once per run)."""
-    from ganforge.data.specs import load_dataset
-
     key = Path(run.paths.root)
     with _DATA_LOCK:
         if key not in _DATA:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.errors import ConfigError, GanforgeError
+from ganforge.evaluation import evaluate
 from ganforge.progress import Tracker, tracking
 
 _JOBS: dict[Path, dict[str, Any]] = {}
@@ -35,8 +36,6 @@ def start_eval(run_dir: Path, n: int) -> dict[str, Any]:
         _JOBS[run_dir] = job
 
     def work() -> None:
-        from ganforge.evaluation import evaluate
-
         try:
             with tracking(tracker):
                 result = evaluate(run_dir, n=n, progress=False)

@@ -9,22 +9,21 @@ from typing import Any
 
 import torch
 
+from ganforge.engine import checkpoint as ckpt
+from ganforge.engine.latent import sample_latent
+from ganforge.errors import ConfigError
+from ganforge.run import build_from_config
+from ganforge.studio.explore import training_samples
+
 GRID = 48
 
 
 def checkpoints(run_dir: Path) -> list[Path]:
-    from ganforge.engine import checkpoint as ckpt
-
     return ckpt.list_checkpoints(Path(run_dir) / "checkpoints")
 
 
 def snapshot(run: Any, index: int, n: int = 512, seed: int = 0) -> dict[str, Any]:
     """The picture's data at the ``index``-th checkpoint (negative: from the end)."""
-    from ganforge.engine import checkpoint as ckpt
-    from ganforge.engine.latent import sample_latent
-    from ganforge.errors import ConfigError
-    from ganforge.run import build_from_config
-
     if tuple(run.meta["sample_shape"]) != (2,):
         raise ConfigError("the 2-D view needs a run on 2-D points (a toy: spec)")
     found = checkpoints(run.paths.root)
@@ -68,8 +67,6 @@ def _logit(out: Any) -> torch.Tensor:
 
 
 def _real(run: Any, n: int, seed: int) -> torch.Tensor:
-    from ganforge.studio.explore import training_samples
-
     data = training_samples(run)
     pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
     return data[pick]

@@ -12,8 +12,26 @@ from typing import Any
 import torch
 from PIL import Image
 
+from ganforge.errors import ConfigError
+from ganforge.metrics.evaluate import batched
+from ganforge.modalities.image.augment import AdaptiveAugment, Both, DiffAugment, parse_policy
+from ganforge.modalities.image.evaluate import (
+    METRICS,
+    check_periodic,
+    comparison,
+    evaluate_images,
+    fit_to_shape,
+)
+from ganforge.modalities.image.extractors import (
+    classifier_extractor,
+    dataset_key,
+    labelled_splits,
+    register_labelled,
+)
 from ganforge.modalities.image.render import make_class_grid, make_grid, save_images, to_uint8
+from ganforge.modalities.image.specs import LABELLED, SPECS, adapt
 from ganforge.modality import Evaluation, Modality
+from ganforge.registry import register_dataset, register_metric, register_modality
 
 
 @dataclass
@@ -45,8 +63,6 @@ class ImageModality(Modality):
         return {"image_size": sec.size, "channels": sec.channels}
 
     def resize(self, dataset: Any, shape: tuple[int, ...], cfg: Any) -> Any:
-        from ganforge.modalities.image.specs import adapt
-
         if len(shape) != 3 or shape[1] != shape[2]:
             return None
         sec = cfg.section("image")
@@ -64,10 +80,6 @@ class ImageModality(Modality):
         return [Image.fromarray(p, "RGB") for p in pixels]
 
     def class_probabilities(self, run: Any) -> Any:
-        from ganforge.errors import ConfigError
-        from ganforge.metrics.evaluate import batched, classifier_extractor
-        from ganforge.metrics.extractors import dataset_key
-
         spec = run.config.data.spec
         if not dataset_key(spec):
             raise ConfigError(
@@ -75,7 +87,6 @@ class ImageModality(Modality):
                 "mnist5k and digits do)"
             )
         extractor = classifier_extractor(spec, progress=False)
-        from ganforge.modalities.image.evaluate import fit_to_shape
 
         def probs(x: torch.Tensor) -> torch.Tensor:
             return batched(extractor.probs, _to_classifier(x, spec, fit_to_shape))
@@ -83,14 +94,6 @@ class ImageModality(Modality):
         return probs
 
     def d_transform(self, cfg: Any) -> Any:
-        from ganforge.errors import ConfigError
-        from ganforge.modalities.image.augment import (
-            AdaptiveAugment,
-            Both,
-            DiffAugment,
-            parse_policy,
-        )
-
         sec = cfg.section("image")
         try:
             parse_policy(sec.augment_policy)
@@ -120,27 +123,19 @@ class ImageModality(Modality):
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
     ) -> Evaluation:
-        from ganforge.modalities.image.evaluate import evaluate_images
-
         return evaluate_images(run, metrics, n, seed, progress, kw.get("inception_weights"))
 
     def check_periodic(self, cfg: Any) -> None:
-        from ganforge.modalities.image.evaluate import check_periodic
-
         check_periodic(cfg)
 
     def periodic_comparison(
         self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
     ) -> Any:
-        from ganforge.modalities.image.evaluate import comparison
-
         return comparison(cfg, sample_shape)
 
 
 def _to_classifier(x: torch.Tensor, spec: str, fit: Any) -> torch.Tensor:
     """Generated images at the classifier's size and channels (its dataset's native ones)."""
-    from ganforge.metrics.extractors import labelled_splits
-
     shape = tuple(labelled_splits(spec).train.data.shape[1:])
     images = torch.from_numpy(to_uint8(x)).permute(0, 3, 1, 2).contiguous()
     return fit(images, shape).float().div(127.5).sub(1.0)
@@ -148,11 +143,6 @@ def _to_classifier(x: torch.Tensor, spec: str, fit: Any) -> torch.Tensor:
 
 def register() -> None:
     """Register the image modality and its dataset specs (entry point ``image``)."""
-    from ganforge.metrics.extractors import register_labelled
-    from ganforge.modalities.image.evaluate import METRICS
-    from ganforge.modalities.image.specs import LABELLED, SPECS
-    from ganforge.registry import register_dataset, register_metric, register_modality
-
     register_modality(ImageModality())
     for spec in SPECS:
         register_dataset(spec)

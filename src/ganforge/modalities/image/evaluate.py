@@ -17,15 +17,15 @@ from ganforge.metrics.evaluate import (
     Extractor,
     batched,
     cached_features,
-    classifier_extractor,
     feature_scores,
     image_scores,
     inception_extractor,
     merge_floor,
     parse_metrics,
 )
-from ganforge.metrics.extractors import dataset_key, labelled_splits
 from ganforge.modalities.image.datasets import convert_channels, resize_images
+from ganforge.modalities.image.extractors import classifier_extractor, dataset_key, labelled_splits
+from ganforge.modalities.image.render import make_grid
 from ganforge.modality import Evaluation
 from ganforge.periodic import Comparison
 from ganforge.progress import plan, stage
@@ -136,8 +136,6 @@ def evaluate_images(
     inception_weights: str | None = None,
 ) -> Evaluation:
     """The image modality's ``evaluate`` (see :func:`ganforge.evaluation.evaluate`)."""
-    from ganforge.modalities.image.render import make_grid
-
     names = parse_metrics(metrics)
     notes: list[str] = []
     extractor = None

@@ -7,7 +7,6 @@ import torch
 
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError
-from ganforge.metrics.extractors import LabelledSplits, fixed_split
 from ganforge.modalities.image.datasets import (
     IMAGE_EXTENSIONS,
     convert_channels,
@@ -17,6 +16,7 @@ from ganforge.modalities.image.datasets import (
     load_mnist5k,
     resize_images,
 )
+from ganforge.modalities.image.extractors import LabelledSplits, fixed_split
 from ganforge.registry import DatasetSpec
 
 

@@ -13,7 +13,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ganforge.engine.checkpoint import atomic_write_bytes
 from ganforge.errors import ConfigError
+from ganforge.generating import draw
+from ganforge.modalities.music.audio import render, wav_bytes
+from ganforge.modalities.music.evaluate import comparison, evaluate_run
+from ganforge.modalities.music.metrics import means, phrase_metrics
+from ganforge.modalities.music.midi import midi_bytes, rolls_to_midi
+from ganforge.modalities.music.render import rolls_picture
+from ganforge.modalities.music.specs import register_specs
 from ganforge.modality import Modality
 
 PICTURE_PHRASES = 8  # phrases a training picture shows (its metrics use all samples)
@@ -66,8 +74,6 @@ class MusicModality(Modality):
         return 4
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
-        from ganforge.modalities.music.render import rolls_picture
-
         m = info["music"]
         rolls = _rolls(samples[:PICTURE_PHRASES])
         return rolls_picture(rolls, m["low"], list(m["track_names"]), info.get("title", ""), 2)
@@ -81,15 +87,11 @@ class MusicModality(Modality):
     def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
         """Every music metric's mean on these samples (the real means are in the run's
         data notes and in ``eval``)."""
-        from ganforge.modalities.music.metrics import means, phrase_metrics
-
         values = means(phrase_metrics(_rolls(samples), int(info["music"]["low"])))
         return {k: round(v, 4) for k, v in values.items() if np.isfinite(v)}
 
     def midi(self, samples: torch.Tensor, info: dict[str, Any]) -> Any:
         """Samples as one ``pretty_midi.PrettyMIDI``, phrase after phrase, a bar apart."""
-        from ganforge.modalities.music.midi import rolls_to_midi
-
         m = info["music"]
         tempo = float(info.get("tempo", m.get("tempo", 90.0)))
         return rolls_to_midi(_rolls(samples), m["low"], m["programs"], m["track_names"], tempo)
@@ -108,8 +110,6 @@ class MusicModality(Modality):
         """``hold``: a voice generator keeps a step's pitch unless another's logit beats
         it by more than this (default: the run's ``arch.hold``); ``tempo``: quarter notes
         per minute of the MIDI (default: the run's ``music.tempo``)."""
-        from ganforge.generating import draw
-
         settings = None
         if hold is not None:
             if getattr(run.generator, "binarize", None) != "voice":
@@ -129,10 +129,6 @@ class MusicModality(Modality):
         return [self.midi(samples[i : i + 1], info) for i in range(len(samples))]
 
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
-        from ganforge.engine.checkpoint import atomic_write_bytes
-        from ganforge.modalities.music.audio import render, wav_bytes
-        from ganforge.modalities.music.midi import midi_bytes
-
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".npy":
@@ -157,20 +153,14 @@ class MusicModality(Modality):
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
     ) -> Any:
-        from ganforge.modalities.music.evaluate import evaluate_run
-
         return evaluate_run(run, metrics, n, seed)
 
     def periodic_comparison(
         self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
     ) -> Any:
-        from ganforge.modalities.music.evaluate import comparison
-
         return comparison(self, cfg, info)
 
 
 def register() -> None:
     """Register the music modality, its datasets, metrics and the ``musegan`` nets."""
-    from ganforge.modalities.music.specs import register_specs
-
     register_specs(MusicModality())

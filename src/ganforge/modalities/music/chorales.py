@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ganforge.engine.checkpoint import atomic_write_bytes
 from ganforge.errors import DataError, needs_extra
+from ganforge.metrics.classifier import cache_dir
 from ganforge.modalities.music.pianoroll import STEPS_PER_QUARTER
 from ganforge.modalities.music.pieces import Piece, pack, unpack
 
@@ -83,9 +85,6 @@ def parse_chorales(
 
 def load_chorales(progress: bool = True) -> tuple[list[Piece], int]:
     """The chorales from the cache, parsing and caching them the first time."""
-    from ganforge.engine.checkpoint import atomic_write_bytes
-    from ganforge.metrics.classifier import cache_dir
-
     path = cache_dir() / "music" / f"chorales-v{CACHE_VERSION}.npz"
     if path.is_file():
         try:

@@ -19,7 +19,9 @@ import torch
 from ganforge.data.dataset import Dataset
 from ganforge.data.held_out import SplitSettings
 from ganforge.errors import DataError
+from ganforge.modalities.music.chorales import VOICES, load_chorales
 from ganforge.modalities.music.keys import key_of, normalising_shift, piece_chroma
+from ganforge.modalities.music.midi import read_midi_folder
 from ganforge.modalities.music.pianoroll import STEPS_PER_BAR, notes_to_roll
 from ganforge.modalities.music.pieces import Piece
 
@@ -35,8 +37,6 @@ class MusicDataset(Dataset):
 def read_pieces(kind: str, arg: str, tracks: int, by: str, progress: bool) -> dict[str, Any]:
     """The source's pieces, track names, General MIDI programs and skipped files."""
     if kind == "chorales":
-        from ganforge.modalities.music.chorales import VOICES, load_chorales
-
         pieces, left = load_chorales(progress)
         return {
             "pieces": pieces,
@@ -45,7 +45,6 @@ def read_pieces(kind: str, arg: str, tracks: int, by: str, progress: bool) -> di
             "skipped": [],
             "note": f"{left} chorales not in 4/4 four parts left out",
         }
-    from ganforge.modalities.music.midi import read_midi_folder
 
     return read_midi_folder(arg, tracks, by)
 

@@ -10,11 +10,15 @@ from typing import Any
 import numpy as np
 
 from ganforge.errors import ConfigError
+from ganforge.metrics.fid import fid
+from ganforge.modalities.music.features import keynet_features
 from ganforge.modalities.music.metrics import DESCRIPTIONS, METRICS, means, phrase_metrics
 from ganforge.modalities.music.overlap import overlap_area
 from ganforge.modalities.music.reference import REFERENCES, reference_for
+from ganforge.modalities.music.render import rolls_picture
 from ganforge.modality import Evaluation, chosen_groups
 from ganforge.periodic import Comparison, Generated
+from ganforge.plots import figure_image
 from ganforge.progress import plan, stage
 
 GROUPS = ("metrics", "overlap", "copies", "fd")
@@ -72,9 +76,6 @@ def score(
 def frechet(gen: np.ndarray, held: np.ndarray, ref: Any) -> dict[str, dict[str, float]]:
     """``FD[<data>-keynet]``: Frechet distance of the key network's features (see
     :mod:`.features`) to the training phrases', generated and held out (the floor)."""
-    from ganforge.metrics.fid import fid
-    from ganforge.modalities.music.features import keynet_features
-
     net = ref.keynet()[0]
     pick = np.random.default_rng(0).permutation(len(ref.train))[:10000]
     real = keynet_features(net, ref.train[np.sort(pick)])
@@ -93,8 +94,6 @@ def histograms(gen: np.ndarray, real: np.ndarray, low: int) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ganforge.plots import figure_image
-
     g, r = phrase_metrics(gen, low), phrase_metrics(real, low)
     fig, axes = plt.subplots(3, 3, figsize=(10, 7.5))
     for ax, m in zip(axes.flat, METRICS, strict=True):
@@ -111,8 +110,6 @@ def histograms(gen: np.ndarray, real: np.ndarray, low: int) -> Any:
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
-    from ganforge.modalities.music.render import rolls_picture
-
     groups = _groups(metrics)
     plan("real phrases", "generated phrases", *groups, "pictures")
     stage("real phrases")

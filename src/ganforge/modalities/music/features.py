@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ganforge.metrics.classifier import cache_dir, load_cached, save_weights
 from ganforge.modalities.music.keys import key_of
 from ganforge.modalities.music.metrics import _chroma
 
@@ -85,8 +86,6 @@ def train_keynet(
 
 def keynet_for(train: np.ndarray, low: int, name: str) -> tuple[KeyNet, dict]:
     """The KeyNet of these training phrases, trained once and cached (safetensors)."""
-    from ganforge.metrics.classifier import cache_dir, load_cached, save_weights
-
     digest = hashlib.sha256(np.ascontiguousarray(train).tobytes()).hexdigest()[:16]
     path = cache_dir() / "music" / f"keynet-{digest}.safetensors"
     cached = load_cached(path, lambda meta: KeyNet(*train.shape[1:]), ("held_out_accuracy",))

@@ -12,6 +12,7 @@ from ganforge.data.held_out import Memo, References
 from ganforge.modalities.music.datasets import phrases_of, split_settings, split_source
 from ganforge.modalities.music.features import keynet_for
 from ganforge.modalities.music.metrics import phrase_metrics
+from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
 
 
 @dataclass
@@ -54,8 +55,6 @@ class MusicReference(Memo):
 
 def bar_keys(rolls: np.ndarray, sounding_only: bool = False) -> list[bytes]:
     """Every bar of every phrase (all tracks together) as bytes."""
-    from ganforge.modalities.music.pianoroll import STEPS_PER_BAR
-
     on = (np.asarray(rolls) > 0).astype(np.uint8)
     n, k, t, p = on.shape
     bars = on.reshape(n, k, t // STEPS_PER_BAR, STEPS_PER_BAR, p).transpose(0, 2, 1, 3, 4)

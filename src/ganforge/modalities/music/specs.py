@@ -7,8 +7,10 @@ from typing import Any
 
 from ganforge.data.dataset import Dataset
 from ganforge.modalities.music.arch_options import MuseExperimental, MuseOptions
+from ganforge.modalities.music.datasets import load_music
 from ganforge.modalities.music.evaluate import gap_score
 from ganforge.modalities.music.midi import MIDI_SUFFIXES
+from ganforge.modalities.music.nets import build
 from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
 
 METRICS = (
@@ -33,8 +35,6 @@ METRICS = (
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
-    from ganforge.modalities.music.datasets import load_music
-
     return load_music(kind, arg, seed=seed, **options)
 
 
@@ -63,8 +63,6 @@ SPECS = (
 
 
 def _build(cfg: Any, shape: tuple[int, ...], num_classes: int, info: dict | None = None):
-    from ganforge.modalities.music.nets import build
-
     return build(cfg, shape, num_classes, info)
 
 

@@ -11,14 +11,20 @@ from PIL import Image
 
 from ganforge.data import load_dataset
 from ganforge.errors import ConfigError
+from ganforge.metrics.toy import mode_metrics
+from ganforge.modalities.points.datasets import grid25, ring8
 from ganforge.modalities.points.render import save_points, scatter_plot
 from ganforge.modality import Evaluation, Modality
-from ganforge.registry import DatasetSpec
+from ganforge.registry import (
+    DatasetSpec,
+    MetricSpec,
+    register_dataset,
+    register_metric,
+    register_modality,
+)
 
 
 def _mode_figures(samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
-    from ganforge.metrics.toy import mode_metrics
-
     m = mode_metrics(samples.detach().float().cpu(), torch.tensor(info["centers"]), info["std"])
     return {k: m[k] for k in ("modes_covered", "num_modes", "high_quality")}
 
@@ -65,8 +71,6 @@ class PointsModality(Modality):
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
     ) -> Evaluation:
-        from ganforge.metrics.toy import mode_metrics
-
         info = run.info
         if "centers" not in info:
             raise ConfigError("this run's data has no known modes to evaluate against")
@@ -90,9 +94,6 @@ def _toy(make):
 
 def register() -> None:
     """Register the points modality and the toy mixtures (entry point ``points``)."""
-    from ganforge.modalities.points.datasets import grid25, ring8
-    from ganforge.registry import MetricSpec, register_dataset, register_metric, register_modality
-
     register_modality(PointsModality())
     register_metric(
         MetricSpec("modes", "points", "modes covered and the high-quality share (toy mixtures)")

@@ -13,15 +13,26 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from ganforge.engine.checkpoint import atomic_write_bytes
+from ganforge.engine.distributed import per_rank_batch
 from ganforge.errors import ConfigError
+from ganforge.modalities.table.asked import sample_several
 from ganforge.modalities.table.conditions import (
     ConditionLoss,
     ConditionSpans,
+    TableData,
     frequencies_from_info,
     true_conditions,
 )
+from ganforge.modalities.table.evaluate import correlation_difference, default_target, evaluate_run
+from ganforge.modalities.table.length import length_line
 from ganforge.modalities.table.marginals import marginal_like, tv_distance
-from ganforge.modalities.table.transform import TableTransformer
+from ganforge.modalities.table.periodic import comparison
+from ganforge.modalities.table.render import marginals_picture
+from ganforge.modalities.table.shares import ShareLoss
+from ganforge.modalities.table.specs import register_specs
+from ganforge.modalities.table.target import TargetLoss
+from ganforge.modalities.table.transform import decode, transformer
 from ganforge.modality import Evaluation, Modality
 
 
@@ -41,20 +52,6 @@ class TableOptions:
     epochs: float = field(default=100.0, metadata={"range": (0.0, None, False)})
     min_steps: int = field(default=4000, metadata={"range": (1, None, True)})
     max_steps: int = field(default=30000, metadata={"range": (0, None, True)})  # 0: none
-
-
-def transformer(info: dict[str, Any]) -> TableTransformer:
-    """The run's fitted transformer, from its ``info``."""
-    return TableTransformer.from_state(info["table"])
-
-
-def decode(samples: torch.Tensor, info: dict[str, Any], seed: int = 0) -> pd.DataFrame:
-    """Generated rows (model space) as a DataFrame with the real table's columns; values a
-    condition asked for (``info['asked']``) are set exactly."""
-    frame = transformer(info).decode(samples.detach().float().cpu().numpy(), seed=seed)
-    for column, value in (info.get("asked") or {}).items():
-        frame[column] = pd.Series([value] * len(frame), dtype=frame[column].dtype)
-    return frame
 
 
 def _shape_distance(frame: pd.DataFrame, info: dict[str, Any]) -> float | None:
@@ -86,9 +83,6 @@ class TableModality(Modality):
         }
 
     def training_data(self, dataset: Any, cfg: Any, dist: Any) -> Any:
-        from ganforge.engine.distributed import per_rank_batch
-        from ganforge.modalities.table.conditions import TableData
-
         return TableData(dataset, per_rank_batch(cfg.train.batch, dist), cfg.train.seed, dist.rank)
 
     def conditions(self, n: int, meta: dict[str, Any], cfg: Any, seed: int = 0) -> Any:
@@ -124,14 +118,11 @@ class TableModality(Modality):
         the others (rejection, bounded)."""
         if len(asked) == 1:
             return super().sample_asked(run, n, asked, seed)
-        from ganforge.modalities.table.asked import sample_several
 
         return sample_several(self, run, n, asked, seed)
 
     def training_length(self, cfg: Any, dataset: Any) -> str | None:
         """``train.steps`` 0: passes over the training rows, clamped (see :mod:`.length`)."""
-        from ganforge.modalities.table.length import length_line
-
         return length_line(cfg, len(dataset)) if cfg.train.steps == 0 else None
 
     def aux_losses(self, cfg: Any, dataset: Any = None) -> list[Any]:
@@ -141,14 +132,9 @@ class TableModality(Modality):
             return []
         terms: list[Any] = [ConditionLoss(spans, opts.condition_weight)]
         if opts.share_weight > 0:
-            from ganforge.modalities.table.shares import ShareLoss
-
             terms.append(ShareLoss(dataset.data, spans, opts.share_weight))
         target_weight = float(getattr(cfg.experimental, "target_weight", 0.0))
         if target_weight > 0:
-            from ganforge.modalities.table.evaluate import default_target
-            from ganforge.modalities.table.target import TargetLoss
-
             kinds = {c["name"]: c["kind"] for c in table["columns"]}
             column = default_target(kinds, opts.target)
             terms.append(TargetLoss(dataset.data, spans, column, target_weight, cfg.train.seed))
@@ -165,8 +151,6 @@ class TableModality(Modality):
         return self.picture_count(cfg)
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
-        from ganforge.modalities.table.render import marginals_picture
-
         frame = decode(samples, info)
         preview = info["table"].get("preview") or {}
         fake = {c: marginal_like(frame[c], ref) for c, ref in preview.items() if c in frame}
@@ -174,8 +158,6 @@ class TableModality(Modality):
 
     def studio_pictures(self, run: Any, samples: torch.Tensor, info: dict[str, Any]) -> list:
         """The drawn rows' correlation difference from the training rows, per column pair."""
-        from ganforge.modalities.table.evaluate import correlation_difference
-
         return [correlation_difference(run, decode(samples, info))]
 
     def caption(self, step: int, metrics: dict[str, Any]) -> str:
@@ -187,8 +169,6 @@ class TableModality(Modality):
         return {} if tv is None else {"shape_tv": round(tv, 4)}
 
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
-        from ganforge.engine.checkpoint import atomic_write_bytes
-
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".npy":
@@ -212,21 +192,15 @@ class TableModality(Modality):
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
     ) -> Evaluation:
-        from ganforge.modalities.table.evaluate import evaluate_run
-
         return evaluate_run(run, metrics, n, seed)
 
     def periodic_comparison(
         self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
     ) -> Any:
         """``eval.every``: generated rows against training rows (see :mod:`.periodic`)."""
-        from ganforge.modalities.table.periodic import comparison
-
         return None if info is None else comparison(cfg, info)
 
 
 def register() -> None:
     """Register the tabular modality, its datasets, metrics and the ``ctgan`` networks."""
-    from ganforge.modalities.table.specs import register_specs
-
     register_specs(TableModality())

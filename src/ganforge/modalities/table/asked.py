@@ -12,6 +12,8 @@ import pandas as pd
 import torch
 
 from ganforge.errors import ConfigError
+from ganforge.modalities.table.conditions import frequencies_from_info
+from ganforge.modalities.table.transform import decode, transformer
 
 MAX_DRAWN = 200_000  # rows drawn at most for one request
 
@@ -20,9 +22,6 @@ def sample_several(
     modality: Any, run: Any, n: int, asked: dict[str, Any], seed: int = 0
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """``n`` rows of ``run`` (model space) holding every ``asked`` value, and their info."""
-    from ganforge.modalities.table import decode, transformer
-    from ganforge.modalities.table.conditions import frequencies_from_info
-
     info = dict(run.info)
     tr, freqs = transformer(info), frequencies_from_info(info)
     spelled, share, vector = {}, {}, {}

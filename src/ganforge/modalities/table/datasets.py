@@ -19,6 +19,7 @@ import torch
 from ganforge.data.dataset import Dataset
 from ganforge.errors import DataError, needs_extra
 from ganforge.modalities.table.columns import describe
+from ganforge.modalities.table.marginals import marginal
 from ganforge.modalities.table.transform import TableTransformer
 
 NA_VALUES = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
@@ -187,8 +188,6 @@ def real_preview(
 ) -> dict[str, Any]:
     """Per-column histograms (numbers) or frequencies (labels) of the real rows, for the
     training pictures and their shape figure (keys unique per row left out)."""
-    from ganforge.modalities.table.marginals import marginal
-
     sample = frame if len(frame) <= rows else frame.sample(rows, random_state=0)
     return {
         str(c): marginal(sample[c], bins=bins, kind=kinds.get(str(c)))

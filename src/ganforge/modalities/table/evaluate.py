@@ -9,6 +9,12 @@ import pandas as pd
 
 from ganforge.data.specs import find_spec
 from ganforge.errors import ConfigError
+from ganforge.modalities.table.datasets import split_rows, table_frame
+from ganforge.modalities.table.metrics import evaluate_tables
+from ganforge.modalities.table.metrics import names as metric_names
+from ganforge.modalities.table.quality import correlation_matrix
+from ganforge.modalities.table.render import correlation_picture
+from ganforge.modalities.table.transform import decode
 from ganforge.modality import Evaluation
 from ganforge.progress import plan, stage
 
@@ -21,8 +27,6 @@ def real_split(run: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
 def split_table(spec: str, table: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training rows, held-out rows) of the table ``spec`` names, split as the run whose
     ``info['table']`` is ``table`` was."""
-    from ganforge.modalities.table.datasets import split_rows, table_frame
-
     entry, arg = find_spec(spec)
     frame = table_frame(entry.name, arg)
     train, held = split_rows(len(frame), table["holdout"], table["split_seed"])
@@ -50,9 +54,7 @@ def evaluate_frames(
     seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """The scores of :func:`metrics.evaluate_tables`, metrics named as in ``--metrics``."""
-    from ganforge.modalities.table.metrics import evaluate_tables, names
-
-    known = names()
+    known = metric_names()
     chosen = tuple(m.strip() for m in metrics.split(",")) if metrics else known
     unknown = sorted(set(chosen) - set(known))
     if unknown:
@@ -73,9 +75,6 @@ def correlation_difference(
     run: Any, synth: pd.DataFrame, train: pd.DataFrame | None = None
 ) -> tuple[str, Any]:
     """(caption, picture) of |correlation(real) - correlation(synthetic)| per column pair."""
-    from ganforge.modalities.table.quality import correlation_matrix
-    from ganforge.modalities.table.render import correlation_picture
-
     kinds = {c["name"]: c["kind"] for c in run.info["table"]["columns"]}
     train = real_split(run)[0] if train is None else train
     real_c, names = correlation_matrix(train, kinds)
@@ -85,8 +84,6 @@ def correlation_difference(
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
-    from ganforge.modalities.table import decode
-
     plan("real rows", "synthetic rows", "scores", "pictures")
     stage("real rows")
     train, holdout = real_split(run)

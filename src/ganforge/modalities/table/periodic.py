@@ -12,9 +12,9 @@ import pandas as pd
 import torch
 
 from ganforge.errors import ConfigError
-from ganforge.modalities.table import decode
 from ganforge.modalities.table.evaluate import default_target, split_table
 from ganforge.modalities.table.metrics import Compared
+from ganforge.modalities.table.transform import decode
 from ganforge.periodic import Comparison
 
 

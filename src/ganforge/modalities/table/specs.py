@@ -7,13 +7,13 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.table.datasets import load_table
 from ganforge.modalities.table.metrics import METRICS
+from ganforge.modalities.table.nets import build
 from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
-    from ganforge.modalities.table.datasets import load_table
-
     return load_table(kind, arg, seed=seed, **options)
 
 
@@ -68,8 +68,6 @@ class CTGANExperimental:
 
 
 def _build(cfg: Any, shape: tuple[int, ...], num_classes: int, info: dict | None = None):
-    from ganforge.modalities.table.nets import build
-
     return build(cfg, shape, num_classes, info)
 
 

@@ -26,15 +26,18 @@ import pandas as pd
 
 from ganforge.engine import checkpoint as ckpt
 from ganforge.errors import ConfigError
-from ganforge.modalities.table import TableModality, decode
-from ganforge.modalities.table.datasets import remember_frame
-from ganforge.modalities.table.evaluate import real_split
+from ganforge.modalities.table import TableModality
+from ganforge.modalities.table.columns import detect_kind
+from ganforge.modalities.table.datasets import read_table, remember_frame, split_rows
+from ganforge.modalities.table.evaluate import evaluate_frames, real_split
 from ganforge.modalities.table.metadata import (
     kinds_from_metadata,
     metadata_from_kinds,
     read_metadata,
 )
+from ganforge.modalities.table.transform import decode
 from ganforge.run import Run
+from ganforge.training import resolve_config, train
 
 
 class TableSynthesizer:
@@ -103,9 +106,6 @@ class TableSynthesizer:
         :mod:`.metadata`) sets every kind it names; ``columns`` (the constructor's) wins
         over both. The run directory is ``out`` (a temporary one by default: :meth:`save`
         keeps what sampling needs)."""
-        from ganforge.modalities.table.datasets import read_table
-        from ganforge.training import resolve_config, train
-
         if isinstance(discrete_columns, (str, Path)):
             raise ConfigError(
                 "discrete_columns is a list of column names; give the run folder as out=PATH"
@@ -153,8 +153,6 @@ class TableSynthesizer:
 
     def _kinds(self, frame: pd.DataFrame, discrete: list[str], metadata: Any) -> dict[str, str]:
         """Column kinds set by the caller: metadata, then discrete columns, then ``columns``."""
-        from ganforge.modalities.table.columns import detect_kind
-
         names = [str(c) for c in frame.columns]
         missing = [c for c in discrete if str(c) not in names]
         if missing:
@@ -236,8 +234,6 @@ class TableSynthesizer:
         """Scores of ``n`` synthetic rows, each with its held-out real floor (see
         :mod:`ganforge.modalities.table.quality`). ``real`` gives held-out rows yourself
         (for a synthesizer fitted with ``holdout=0``)."""
-        from ganforge.modalities.table.evaluate import evaluate_frames
-
         kinds = self.column_kinds
         train, holdout = self._split()
         if real is not None:
@@ -248,8 +244,6 @@ class TableSynthesizer:
 
     def _split(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(training rows, held-out rows), split as in training."""
-        from ganforge.modalities.table.datasets import split_rows
-
         if self._frame is None:
             return real_split(self.run)
         table = self.run.info["table"]

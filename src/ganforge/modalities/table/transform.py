@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ganforge.errors import ConfigError, DataError
 from ganforge.modalities.table import dates
@@ -211,3 +212,17 @@ def _discrete_out(
         series = pd.Series(values, dtype=object)
         return series if codec.missing else series.astype(bool)
     return as_dtype(values, dtype, output)
+
+
+def transformer(info: dict[str, Any]) -> TableTransformer:
+    """The run's fitted transformer, from its ``info``."""
+    return TableTransformer.from_state(info["table"])
+
+
+def decode(samples: torch.Tensor, info: dict[str, Any], seed: int = 0) -> pd.DataFrame:
+    """Generated rows (model space) as a DataFrame with the real table's columns; values a
+    condition asked for (``info['asked']``) are set exactly."""
+    frame = transformer(info).decode(samples.detach().float().cpu().numpy(), seed=seed)
+    for column, value in (info.get("asked") or {}).items():
+        frame[column] = pd.Series([value] * len(frame), dtype=frame[column].dtype)
+    return frame

@@ -12,7 +12,16 @@ from typing import Any
 import torch
 from PIL import Image
 
+from ganforge.engine.checkpoint import atomic_write_bytes
 from ganforge.errors import ConfigError
+from ganforge.generating import draw
+from ganforge.modalities.text.evaluate import comparison, evaluate_run, reference_for
+from ganforge.modalities.text.likelihood import LikelihoodLoss
+from ganforge.modalities.text.recurrent import pretrain
+from ganforge.modalities.text.render import text_panel
+from ganforge.modalities.text.scoring import decode_ids
+from ganforge.modalities.text.specs import register_specs
+from ganforge.modalities.text.vocab import Vocabulary
 from ganforge.modality import Modality
 
 PICTURE_LINES = 64  # lines a picture shows (the training picture scores 640 samples)
@@ -36,8 +45,6 @@ class TextOptions:
 
 
 def _ids(samples: torch.Tensor, info: dict[str, Any]) -> Any:
-    from ganforge.modalities.text.scoring import decode_ids
-
     return decode_ids(samples, float(info.get("temperature", 0.0)), int(info.get("seed", 0)))
 
 
@@ -76,7 +83,6 @@ class TextModality(Modality):
         o = cfg.section("text")
         if not o.pretrain_seconds or not hasattr(G, "mle_loss"):
             return []
-        from ganforge.modalities.text.recurrent import pretrain
 
         torch.manual_seed(cfg.train.seed)
         r = pretrain(
@@ -98,8 +104,6 @@ class TextModality(Modality):
         terms = super().aux_losses(cfg)
         weight = cfg.section("text").mle_weight
         if weight > 0 and dataset is not None:
-            from ganforge.modalities.text.likelihood import LikelihoodLoss
-
             terms.append(LikelihoodLoss(dataset.data, weight))
         return terms
 
@@ -109,8 +113,6 @@ class TextModality(Modality):
 
     def lines(self, samples: torch.Tensor, info: dict[str, Any]) -> list[str]:
         """Generated samples as strings (padding dropped)."""
-        from ganforge.modalities.text.vocab import Vocabulary
-
         return Vocabulary.from_state(info["text"]["vocab"]).decode(_ids(samples, info))
 
     generate_knobs = ("temperature", "truncation")
@@ -121,8 +123,6 @@ class TextModality(Modality):
         """``temperature``: 0 the most likely character at each position, above 0 drawn from
         p^(1/T) (default: the run's ``text.temperature``); a generator that draws its own
         characters (``text-gru``) takes it, as ``eval`` does."""
-        from ganforge.generating import draw
-
         if temperature is None:
             temperature = run.config.section("text").temperature
         if not isinstance(temperature, int | float) or not 0 <= temperature <= 10:
@@ -138,9 +138,6 @@ class TextModality(Modality):
         return self.lines(samples, info)
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
-        from ganforge.modalities.text.evaluate import reference_for
-        from ganforge.modalities.text.render import text_panel
-
         lines = self.lines(samples[:PICTURE_LINES], info)
         seen = reference_for(info).train_text
         copies = {i for i, s in enumerate(lines) if s in seen}
@@ -152,14 +149,10 @@ class TextModality(Modality):
 
     def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
         """The anchor's training log: JS-1..4 of these samples against the training text."""
-        from ganforge.modalities.text.evaluate import reference_for
-
         js = reference_for(info).ngrams.js(_ids(samples, info))
         return {f"js{n}": round(v, 4) for n, v in js.items()}
 
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
-        from ganforge.engine.checkpoint import atomic_write_bytes
-
         path = Path(path)
         if path.suffix.lower() == ".npy":
             return super().save(samples, path, info)
@@ -175,20 +168,14 @@ class TextModality(Modality):
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
     ) -> Any:
-        from ganforge.modalities.text.evaluate import evaluate_run
-
         return evaluate_run(run, metrics, n, seed)
 
     def periodic_comparison(
         self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
     ) -> Any:
-        from ganforge.modalities.text.evaluate import comparison
-
         return comparison(self, cfg, info)
 
 
 def register() -> None:
     """Register the text modality, its datasets, metrics and the ``gan-language`` nets."""
-    from ganforge.modalities.text.specs import register_specs
-
     register_specs(TextModality())

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganforge.modalities.text.likelihood import fit_likelihood
+
 
 def _scaled(probs: np.ndarray, temperature: float) -> np.ndarray:
     if temperature == 1.0:
@@ -108,7 +110,6 @@ class CharGRU(nn.Module):
         """Maximum likelihood on the training ids for ``seconds`` of wall time (or ``steps``),
         the learning rate decayed to zero over the budget (``likelihood.fit_likelihood``);
         returns (and keeps as ``fit_stats``) the loss (nats per character) and the steps."""
-        from ganforge.modalities.text.likelihood import fit_likelihood
 
         def loss_of(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
             return nn.functional.cross_entropy(self(x).reshape(-1, self.V), x.reshape(-1))

@@ -12,7 +12,9 @@ import numpy as np
 from ganforge.data.held_out import References
 from ganforge.errors import ConfigError
 from ganforge.modalities.text.baselines import MarkovChain
+from ganforge.modalities.text.curve import curve_picture
 from ganforge.modalities.text.datasets import corpus_of, split_settings
+from ganforge.modalities.text.render import text_panel
 from ganforge.modalities.text.scoring import LARGE, METRIC_GROUPS, TextReference, decode_ids
 from ganforge.modalities.text.vocab import Vocabulary
 from ganforge.modality import Evaluation, chosen_groups
@@ -74,9 +76,6 @@ def _groups(metrics: str | None) -> tuple[str, ...]:
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
-    from ganforge.modalities.text.curve import curve_picture
-    from ganforge.modalities.text.render import text_panel
-
     groups = _groups(metrics)
     plan("real text", "generated text", "Markov baseline", "scores", "curve", "pictures")
     stage("real text")

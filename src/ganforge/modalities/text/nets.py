@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ganforge.modalities.text.recurrent import RecurrentGenerator
+
 
 @torch.no_grad()
 def anchor_init(module: nn.Module) -> nn.Module:
@@ -96,8 +98,6 @@ def build_recurrent(
     cfg: Any, sample_shape: tuple[int, ...], num_classes: int
 ) -> tuple[nn.Module, ...]:
     """(G, D): the recurrent Gumbel-softmax G (:mod:`.recurrent`) and the anchor's critic."""
-    from ganforge.modalities.text.recurrent import RecurrentGenerator
-
     if len(sample_shape) != 2:
         raise ValueError("the text-gru architecture trains on text (a text:/wordnet spec)")
     vocab, length = (int(s) for s in sample_shape)

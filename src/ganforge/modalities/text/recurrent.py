@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ganforge.modalities.text.likelihood import fit_likelihood
+
 
 def _gumbel(noise: Tensor) -> Tensor:
     u = (0.5 * (1 + torch.erf(noise / math.sqrt(2)))).clamp(1e-6, 1 - 1e-6)
@@ -84,7 +86,6 @@ def pretrain(
 ) -> dict[str, float]:
     """Maximum-likelihood warm-up of ``G`` on training ids for ``seconds`` of wall time
     (each batch with fresh initial-state latents ``z``)."""
-    from ganforge.modalities.text.likelihood import fit_likelihood
 
     def loss_of(x: Tensor, gen: torch.Generator) -> Tensor:
         return G.mle_loss(x, torch.randn(len(x), G.z_dim, generator=gen))

@@ -6,6 +6,8 @@ from functools import partial
 from typing import Any
 
 from ganforge.data.dataset import Dataset
+from ganforge.modalities.text.datasets import load_text
+from ganforge.modalities.text.nets import build, build_recurrent
 from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
 
 METRICS = (
@@ -31,8 +33,6 @@ METRICS = (
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
-    from ganforge.modalities.text.datasets import load_text
-
     return load_text(kind, arg, seed=seed, **options)
 
 
@@ -70,14 +70,10 @@ SPECS = (
 
 
 def _build(cfg: Any, shape: tuple[int, ...], num_classes: int):
-    from ganforge.modalities.text.nets import build
-
     return build(cfg, shape, num_classes)
 
 
 def _build_recurrent(cfg: Any, shape: tuple[int, ...], num_classes: int):
-    from ganforge.modalities.text.nets import build_recurrent
-
     return build_recurrent(cfg, shape, num_classes)
 
 

@@ -14,6 +14,13 @@ import torch
 from PIL import Image
 
 from ganforge.errors import ConfigError
+from ganforge.generating import draw
+from ganforge.modalities.video.augment import ClipDiffAugment
+from ganforge.modalities.video.clipio import grid_frames, save_gif, save_mp4
+from ganforge.modalities.video.evaluate import comparison, evaluate_run
+from ganforge.modalities.video.motion import motion_stats
+from ganforge.modalities.video.render import animated_grid, as_uint8, clips_picture
+from ganforge.modalities.video.specs import register_specs
 from ganforge.modality import Modality
 
 
@@ -54,7 +61,6 @@ class VideoModality(Modality):
         policy = cfg.section("video").augment
         if not policy:
             return None
-        from ganforge.modalities.video.augment import ClipDiffAugment
 
         try:
             return ClipDiffAugment(policy)
@@ -66,8 +72,6 @@ class VideoModality(Modality):
         return 4
 
     def picture(self, samples: torch.Tensor, info: dict[str, Any]) -> Image.Image:
-        from ganforge.modalities.video.render import clips_picture
-
         return clips_picture(samples, info.get("title", ""))
 
     def caption(self, step: int, metrics: dict[str, Any]) -> str:
@@ -79,9 +83,6 @@ class VideoModality(Modality):
 
     def metrics(self, samples: torch.Tensor, info: dict[str, Any]) -> dict[str, Any]:
         """Motion statistics of the picture's clips (real values: ``eval``)."""
-        from ganforge.modalities.video.motion import motion_stats
-        from ganforge.modalities.video.render import as_uint8
-
         v = info["video"]
         s = motion_stats(as_uint8(samples), int(v["objects"]), float(v.get("box") or 28))
         out = {"speed": s["speed"], "freeze": 100 * s["freeze"]}
@@ -96,8 +97,6 @@ class VideoModality(Modality):
     ) -> list[np.ndarray]:
         """``upsample``: how a layered generator trained with ``arch.supersample`` above 1
         brings its canvas to the finer one (``nearest`` as trained, or ``bilinear``)."""
-        from ganforge.generating import draw
-
         settings = None
         if upsample is not None:
             if getattr(run.generator, "supersample", 1) <= 1:
@@ -114,8 +113,6 @@ class VideoModality(Modality):
 
     def decode(self, samples: torch.Tensor, info: dict[str, Any]) -> list[np.ndarray]:
         """One uint8 clip (frames, height, width, channels) per sample."""
-        from ganforge.modalities.video.render import as_uint8
-
         return [np.ascontiguousarray(c.transpose(1, 2, 3, 0)) for c in as_uint8(samples)]
 
     def run_properties(self, info: dict[str, Any]) -> dict[str, Any]:
@@ -123,9 +120,6 @@ class VideoModality(Modality):
         return {"fps": float(info.get("video", {}).get("fps", 8.0))}
 
     def save(self, samples: torch.Tensor, path: Path, info: dict[str, Any]) -> Path:
-        from ganforge.modalities.video.clipio import save_gif, save_mp4
-        from ganforge.modalities.video.render import animated_grid
-
         path = Path(path)
         suffix = path.suffix.lower()
         fps = float(info.get("video", {}).get("fps", 8.0))
@@ -136,9 +130,6 @@ class VideoModality(Modality):
         if suffix in MOVIE:
             return save_mp4(animated_grid(samples), path, fps)
         if not suffix:  # a folder: one GIF per clip, as video:FOLDER reads them back
-            from ganforge.modalities.video.clipio import grid_frames
-            from ganforge.modalities.video.render import as_uint8
-
             path.mkdir(parents=True, exist_ok=True)
             clips = as_uint8(samples)
             for i in range(len(clips)):
@@ -159,21 +150,15 @@ class VideoModality(Modality):
     def evaluate(
         self, run: Any, metrics: str | None, n: int, seed: int, progress: bool = True, **kw: Any
     ) -> Any:
-        from ganforge.modalities.video.evaluate import evaluate_run
-
         return evaluate_run(run, metrics, n, seed, kw.get("i3d_weights"))
 
     def periodic_comparison(
         self, cfg: Any, sample_shape: tuple[int, ...], info: dict[str, Any] | None = None
     ) -> Any:
-        from ganforge.modalities.video.evaluate import comparison
-
         return comparison(self, cfg, info)
 
 
 def register() -> None:
     """Register the video modality, its datasets, metrics and the ``mocogan`` / ``tgan``
     nets."""
-    from ganforge.modalities.video.specs import register_specs
-
     register_specs(VideoModality())

@@ -24,6 +24,14 @@ import torch
 from ganforge.data.dataset import Dataset
 from ganforge.data.held_out import SplitSettings
 from ganforge.errors import DataError
+from ganforge.metrics.classifier import split_indices
+from ganforge.modalities.image.datasets import (
+    FASHION_MNIST_CLASSES,
+    load_fashion_mnist,
+    load_mnist5k,
+)
+from ganforge.modalities.video.clipio import read_video_folder
+from ganforge.modalities.video.motion_sets import SHAPE_SIZE, SHAPES, moving_digits, moving_shapes
 
 GENERATED = ("moving-mnist", "shapes-motion")
 SOURCES = ("mnist", "fashion")
@@ -55,9 +63,6 @@ split_settings = SplitSettings(
 
 
 def _digits(source: str, part: str) -> tuple[np.ndarray, np.ndarray]:
-    from ganforge.metrics.classifier import split_indices
-    from ganforge.modalities.image.datasets import load_fashion_mnist, load_mnist5k
-
     if source == "fashion":
         ds = load_fashion_mnist(split="train" if part == "train" else "test")
         return ds.data[:, 0].numpy(), ds.labels.numpy()
@@ -78,8 +83,6 @@ def _grey(clips: np.ndarray, channels: int) -> np.ndarray:
 
 def generated(settings: dict[str, Any], part: str) -> Any:
     """The :class:`MotionSet` of a generated source's ``part`` ("train" or "heldout")."""
-    from ganforge.modalities.video.motion_sets import moving_digits, moving_shapes
-
     kind = settings["source"][0]
     n = settings["clips"]
     seed = settings["seed"]
@@ -96,8 +99,6 @@ def generated(settings: dict[str, Any], part: str) -> Any:
 
 
 def _folder(settings: dict[str, Any]) -> tuple[np.ndarray, list[str], list[str]]:
-    from ganforge.modalities.video.clipio import read_video_folder
-
     return read_video_folder(
         settings["source"][1],
         settings["size"],
@@ -153,8 +154,6 @@ def clips_of(
 def load_video(kind: str, arg: str, seed: int = 0, fps: float = 8.0, **options: Any) -> Dataset:
     """The training clips of a video source as a :class:`Dataset` (``fps``: the rate its
     GIF and MP4 files play at)."""
-    from ganforge.modalities.video.motion_sets import SHAPE_SIZE, SHAPES
-
     settings = split_settings(kind, arg, seed, **options)
     if kind in GENERATED and 64 % settings["size"]:
         raise DataError(f"{kind} clips are 16, 32 or 64 pixels; got video.size={settings['size']}")
@@ -169,8 +168,6 @@ def load_video(kind: str, arg: str, seed: int = 0, fps: float = 8.0, **options: 
         labels = torch.from_numpy(train_labels.astype(np.int64))
         classes = [str(i) for i in range(10)] if kind == "moving-mnist" else list(SHAPES)
         if settings["digits"] == "fashion" and kind == "moving-mnist":
-            from ganforge.modalities.image.datasets import FASHION_MNIST_CLASSES
-
             classes = list(FASHION_MNIST_CLASSES)
     box = {"moving-mnist": 28, "shapes-motion": SHAPE_SIZE}.get(kind, 0)
     name = kind if kind in GENERATED else f"video:{arg}"

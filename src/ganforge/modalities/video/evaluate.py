@@ -15,11 +15,15 @@ import numpy as np
 
 from ganforge.errors import ConfigError
 from ganforge.metrics.fid import fid
+from ganforge.metrics.kid import kid
 from ganforge.modalities.video.features import clip_features
-from ganforge.modalities.video.motion import ks_distance
-from ganforge.modalities.video.reference import REFERENCES, reference_for
+from ganforge.modalities.video.i3d import i3d_features, load_i3d
+from ganforge.modalities.video.motion import centres, ks_distance, speeds
+from ganforge.modalities.video.reference import REFERENCES, clip_stats, reference_for
+from ganforge.modalities.video.render import clips_picture
 from ganforge.modality import Evaluation, chosen_groups
 from ganforge.periodic import Comparison, Generated
+from ganforge.plots import figure_image
 from ganforge.progress import plan, stage
 
 GROUPS = ("frames", "acd", "motion", "fvd")
@@ -46,10 +50,6 @@ def score(
     gen: np.ndarray, ref: Any, groups: tuple[str, ...] = GROUPS, seed: int = 0
 ) -> dict[str, dict[str, float]]:
     """The score table for generated clips ``gen`` (uint8)."""
-    from ganforge.metrics.fid import fid
-    from ganforge.metrics.kid import kid
-    from ganforge.modalities.video.reference import clip_stats
-
     count = min(len(gen), len(ref.heldout))
     held = ref.heldout[np.random.default_rng(seed).permutation(len(ref.heldout))[:count]]
     stage("real clips' statistics")
@@ -115,9 +115,6 @@ def speed_histogram(gen: np.ndarray, held: np.ndarray, ref: Any) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ganforge.modalities.video.motion import centres, speeds
-    from ganforge.plots import figure_image
-
     a, b = speeds(centres(gen, ref.objects)), speeds(centres(held, ref.objects))
     fig, ax = plt.subplots(figsize=(6, 3.2))
     top = max(float(np.percentile(np.concatenate([a, b, [1.0]]), 99)), 1.0)
@@ -135,9 +132,6 @@ def standard_fvd(gen: np.ndarray, held: np.ndarray, ref: Any, weights: str) -> d
     training clips."""
     import torch
 
-    from ganforge.metrics.fid import fid
-    from ganforge.modalities.video.i3d import i3d_features, load_i3d
-
     model = load_i3d(weights)
     real = ref.real()[: len(gen)]
     feats = [i3d_features(model, torch.from_numpy(x)) for x in (gen, held, real)]
@@ -147,7 +141,6 @@ def standard_fvd(gen: np.ndarray, held: np.ndarray, ref: Any, weights: str) -> d
 def evaluate_run(
     run: Any, metrics: str | None, n: int, seed: int, i3d_weights: str | None = None
 ) -> Evaluation:
-    from ganforge.modalities.video.render import clips_picture
 
     groups = _groups(metrics)
     plan(

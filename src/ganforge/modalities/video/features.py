@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganforge.metrics.classifier import cache_dir, load_cached, save_weights
 from ganforge.modalities.video.motion import centres
 from ganforge.modalities.video.motion_sets import CANVAS
 from ganforge.progress import iterate
@@ -166,8 +167,6 @@ def _train_clipnet(
 
 def clipnet_for(clips: np.ndarray, labels: np.ndarray | None, name: str) -> tuple[ClipNet, dict]:
     """The ClipNet of these training clips, trained once and cached (safetensors)."""
-    from ganforge.metrics.classifier import cache_dir, load_cached, save_weights
-
     h = hashlib.sha256(np.ascontiguousarray(clips[:2000]).tobytes())
     h.update(str(clips.shape).encode())
     path = cache_dir() / "video" / f"clipnet-{h.hexdigest()[:16]}.safetensors"

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge.errors import ConfigError
+from ganforge.metrics.inception import check_state_dict, load_checked, read_state_dict
 
 INPUT_SIZE = 224
 CLASSES = 400
@@ -129,8 +130,6 @@ class I3D(nn.Module):
 def load_i3d(path: str | Path) -> I3D:
     """The I3D of a user's weights file (state_dict, weights-only torch.save or
     safetensors; every key and shape checked), in eval mode."""
-    from ganforge.metrics.inception import check_state_dict, load_checked, read_state_dict
-
     file = Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"I3D weights not found at {file}: {_HOW}")

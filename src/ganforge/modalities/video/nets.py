@@ -22,11 +22,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ganforge.config.parts import options_of
 from ganforge.errors import ConfigError
-from ganforge.modalities.video.arch_options import CriticOptions, LayeredOptions
 from ganforge.modalities.video.track import TrackCritic
-from ganforge.nets.base import apply_spectral_norm
 from ganforge.nets.mbstd import MinibatchStd
 
 MOTION_DIM = 10  # MoCoGAN's motion noise and code size
@@ -224,51 +221,3 @@ class ClipCritics(nn.Module):
             pick = torch.randint(0, t, (n,), device=x.device)
             out["image"] = self.image(x[torch.arange(n, device=x.device), :, pick])
         return out
-
-
-def build(
-    cfg: Any, sample_shape: tuple[int, ...], num_classes: int, kind: str = "mocogan"
-) -> tuple[nn.Module, nn.Module]:
-    """(G, D) for clips of shape (channels, frames, size, size)."""
-    if len(sample_shape) != 4 or sample_shape[2] != sample_shape[3]:
-        raise ConfigError(
-            f"the {kind} architecture trains on clips (a moving-mnist / shapes-motion / video: "
-            "spec)"
-        )
-    if num_classes > 1:
-        raise ConfigError(f"the {kind} nets are unconditional: set data.conditional=false")
-    channels, frames, size, _ = (int(s) for s in sample_shape)
-    m, objects = cfg.model, cfg.section("video").objects
-    o = options_of(cfg, "arch", LayeredOptions if kind == "layered" else CriticOptions)
-    g_width, d_width = m.g_width or 64, m.d_width or 64
-    if kind == "mocogan":
-        G: nn.Module = MoCoGenerator(frames, size, channels, m.z_dim, g_width)
-    elif kind == "layered":
-        from ganforge.modalities.video.layered import LayeredGenerator
-
-        G = LayeredGenerator(
-            frames,
-            size,
-            channels,
-            m.z_dim,
-            g_width,
-            o.layers or objects,
-            o.supersample or 1,
-            upsample=o.upsample or "nearest",
-        )
-    else:
-        G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)
-    D = ClipCritics(
-        frames,
-        size,
-        channels,
-        d_width,
-        image=kind != "tgan",
-        differences=bool(o.motion_stream),
-        mbstd=bool(o.minibatch_std),
-        track=bool(o.track_critic),
-    )
-    if m.spectral_norm is not False:
-        apply_spectral_norm(D)
-    G.z_dim = m.z_dim
-    return G, D

@@ -10,9 +10,25 @@ from typing import Any
 import numpy as np
 import torch
 
+from ganforge.data.dataset import Dataset
 from ganforge.data.held_out import Memo, References
+from ganforge.metrics.classifier import (
+    cached_classifier,
+    save_classifier,
+    split_indices,
+    train_classifier,
+    weights_path,
+)
+from ganforge.modalities.image.extractors import get_classifier
 from ganforge.modalities.video.datasets import GENERATED, clips_of, generated, split_settings
-from ganforge.modalities.video.motion_sets import SHAPE_SIZE
+from ganforge.modalities.video.features import (
+    clip_features,
+    clipnet_for,
+    frame_outputs,
+    object_crops,
+)
+from ganforge.modalities.video.motion import LIT, brightness, motion_stats
+from ganforge.modalities.video.motion_sets import SHAPE_SIZE, SHAPES
 
 REAL_CLIPS = 2000
 
@@ -47,8 +63,6 @@ class VideoReference(Memo):
         return self.memo("frame_net", self._frame_net) if self.generated else None
 
     def _frame_net(self) -> tuple[Any, dict]:
-        from ganforge.metrics.extractors import get_classifier
-
         with torch.random.fork_rng(devices=[]):  # training one must not move the caller's RNG
             if self.settings["source"][0] == "moving-mnist":
                 spec = "fashion-mnist" if self.settings["digits"] == "fashion" else "mnist5k"
@@ -56,8 +70,6 @@ class VideoReference(Memo):
             return shape_classifier(self)
 
     def clipnet(self) -> tuple[Any, dict]:
-        from ganforge.modalities.video.features import clipnet_for
-
         return self.memo("clipnet", lambda: clipnet_for(self.train, self.labels, self.name))
 
     def real_stats(self) -> dict[str, Any]:
@@ -67,13 +79,6 @@ class VideoReference(Memo):
 
 def clip_stats(ref: VideoReference, clips: np.ndarray) -> dict[str, Any]:
     """Everything the scores need from one set of clips (uint8, or floats in [-1, 1])."""
-    from ganforge.modalities.video.features import (
-        clip_features,
-        frame_outputs,
-        object_crops,
-    )
-    from ganforge.modalities.video.motion import motion_stats
-
     out: dict[str, Any] = {"n": len(clips)}
     box = ref.box or 28
     out.update(motion_stats(clips, ref.objects, box))
@@ -108,7 +113,6 @@ def acd_colour(clips: np.ndarray, chunk: int = 256) -> np.ndarray:
         return np.concatenate(
             [acd_colour(clips[i : i + chunk]) for i in range(0, len(clips), chunk)]
         )
-    from ganforge.modalities.video.motion import LIT, brightness
 
     x = np.asarray(clips, dtype=np.float32)
     x = x if np.asarray(clips).dtype == np.uint8 else (x + 1.0) * 127.5
@@ -125,17 +129,6 @@ def acd_colour(clips: np.ndarray, chunk: int = 256) -> np.ndarray:
 def shape_classifier(ref: VideoReference) -> tuple[Any, dict]:
     """The project's classifier CNN trained here on object crops of real shapes-motion
     frames (3 shapes), cached like the image classifiers."""
-    from ganforge.data.dataset import Dataset
-    from ganforge.metrics.classifier import (
-        cached_classifier,
-        save_classifier,
-        split_indices,
-        train_classifier,
-        weights_path,
-    )
-    from ganforge.modalities.video.features import object_crops
-    from ganforge.modalities.video.motion_sets import SHAPES
-
     key = f"shapes-motion-{ref.settings['size']}px-{ref.settings['channels']}ch"
     path = weights_path(key)
     cached = cached_classifier(path)

@@ -1,14 +1,22 @@
-"""The video modality's registrations: dataset specs, metric groups and the two nets."""
+"""The video modality's registrations: dataset specs, metric groups and the nets' builder."""
 
 from __future__ import annotations
 
 from functools import partial
 from typing import Any
 
+from torch import nn
+
+from ganforge.config.parts import options_of
 from ganforge.data.dataset import Dataset
+from ganforge.errors import ConfigError
 from ganforge.modalities.video.arch_options import CriticOptions, LayeredOptions
 from ganforge.modalities.video.clipio import VIDEO_SUFFIXES
+from ganforge.modalities.video.datasets import load_video
 from ganforge.modalities.video.evaluate import fvd_score
+from ganforge.modalities.video.layered import LayeredGenerator
+from ganforge.modalities.video.nets import ClipCritics, MoCoGenerator, TemporalGenerator
+from ganforge.nets.base import apply_spectral_norm
 from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
 
 METRICS = (
@@ -37,9 +45,53 @@ METRICS = (
 )
 
 
-def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
-    from ganforge.modalities.video.datasets import load_video
+def build(
+    cfg: Any, sample_shape: tuple[int, ...], num_classes: int, kind: str = "mocogan"
+) -> tuple[nn.Module, nn.Module]:
+    """(G, D) for clips of shape (channels, frames, size, size)."""
+    if len(sample_shape) != 4 or sample_shape[2] != sample_shape[3]:
+        raise ConfigError(
+            f"the {kind} architecture trains on clips (a moving-mnist / shapes-motion / video: "
+            "spec)"
+        )
+    if num_classes > 1:
+        raise ConfigError(f"the {kind} nets are unconditional: set data.conditional=false")
+    channels, frames, size, _ = (int(s) for s in sample_shape)
+    m, objects = cfg.model, cfg.section("video").objects
+    o = options_of(cfg, "arch", LayeredOptions if kind == "layered" else CriticOptions)
+    g_width, d_width = m.g_width or 64, m.d_width or 64
+    if kind == "mocogan":
+        G: nn.Module = MoCoGenerator(frames, size, channels, m.z_dim, g_width)
+    elif kind == "layered":
+        G = LayeredGenerator(
+            frames,
+            size,
+            channels,
+            m.z_dim,
+            g_width,
+            o.layers or objects,
+            o.supersample or 1,
+            upsample=o.upsample or "nearest",
+        )
+    else:
+        G = TemporalGenerator(frames, size, channels, m.z_dim, g_width)
+    D = ClipCritics(
+        frames,
+        size,
+        channels,
+        d_width,
+        image=kind != "tgan",
+        differences=bool(o.motion_stream),
+        mbstd=bool(o.minibatch_std),
+        track=bool(o.track_critic),
+    )
+    if m.spectral_norm is not False:
+        apply_spectral_norm(D)
+    G.z_dim = m.z_dim
+    return G, D
 
+
+def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:
     return load_video(kind, arg, seed=seed, **options)
 
 
@@ -75,8 +127,6 @@ SPECS = (
 
 
 def _build(kind: str, cfg: Any, shape: tuple[int, ...], num_classes: int):
-    from ganforge.modalities.video.nets import build
-
     return build(cfg, shape, num_classes, kind)
 
 

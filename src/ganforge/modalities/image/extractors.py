@@ -1,8 +1,8 @@
-"""Which feature extractor fits which dataset, and the reproducible training of ours.
+"""Which feature extractor fits which labelled image dataset, and the reproducible training of
+ours.
 
-The labelled datasets a classifier can be trained on are registered by the modalities that
-load them (:func:`register_labelled`; the image modality's fashion-mnist, mnist5k, digits):
-this package imports no modality."""
+The labelled datasets are registered (:func:`register_labelled`; the image modality's
+fashion-mnist, mnist5k, digits from its specs), so another modality can add its own."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ganforge.metrics.classifier import (
     train_classifier,
     weights_path,
 )
+from ganforge.metrics.evaluate import Extractor
 from ganforge.registry import Registry
 
 
@@ -110,3 +111,14 @@ def get_classifier(spec: str, progress: bool = True) -> tuple[ClassifierNet, dic
     if cached is not None:
         return cached
     return train_features(spec, progress=progress)
+
+
+def classifier_extractor(spec: str, progress: bool = True) -> Extractor:
+    net, meta = get_classifier(spec, progress=progress)
+    name = f"{meta.get('dataset', 'dataset')}-cnn"
+    return Extractor(
+        name=name,
+        features=net.features,
+        probs=lambda x: torch.softmax(net(x), dim=1),
+        num_classes=net.num_classes,
+    )

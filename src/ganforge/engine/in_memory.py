@@ -9,13 +9,16 @@ the same point of the epoch with any number of processes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ganforge.data.dataset import Dataset
-from ganforge.data.sampler import BatchSampler
+from ganforge.engine.distributed import per_rank_batch
 from ganforge.engine.protocols import Batch
+from ganforge.engine.sampler import BatchSampler
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ganforge.data.dataset import Dataset
 
 
 class InMemoryData:
@@ -41,8 +44,6 @@ class InMemoryData:
     @classmethod
     def from_config(cls, dataset: Dataset, cfg: Any, dist: Any) -> InMemoryData:
         """This rank's share of ``train.batch``, the run's seed, ``data.conditional``."""
-        from ganforge.engine.distributed import per_rank_batch
-
         return cls(
             dataset,
             per_rank_batch(cfg.train.batch, dist),

@@ -59,7 +59,7 @@ def run(
         "extractor": result["extractor"],
         "train_seconds": round(res.elapsed_s, 1),
         "steps": res.step,
-        "images_seen": res.images_seen,
+        "samples_seen": res.samples_seen,
         "fid": v("FID"),
         "fid_std": v("FID", "std"),
         "fid_floor": v("FID", "floor"),

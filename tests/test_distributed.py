@@ -60,7 +60,7 @@ def test_ranks_hold_identical_parameters_after_training(tmp_path, step_kind, pre
     assert m0["z"] != m1["z"]  # and draws its own latent codes
     assert m0["summary"]["step"] == m1["summary"]["step"] == 6
     d_steps = 2 if "train.n_critic=2" in extra else 1
-    assert m0["summary"]["images_seen"] == 6 * d_steps * 16  # counted over all ranks
+    assert m0["summary"]["samples_seen"] == 6 * d_steps * 16  # counted over all ranks
 
 
 @pytest.mark.parametrize("step_kind", ["alternating", "simultaneous"])
@@ -155,7 +155,7 @@ def test_torchrun_run_resumes_in_one_process_and_back(tmp_path):
     assert json.loads((run / "run.json").read_text())["processes"] == 2
     assert _steps_logged(run) == [5, 10, 15, 20]  # written once, by rank 0 only
     _, _, state = ckpt.load_checkpoint(ckpt.latest_checkpoint(run / "checkpoints"))
-    assert state["step"] == 20 and state["images_seen"] == 20 * 64
+    assert state["step"] == 20 and state["samples_seen"] == 20 * 64
     single = _train_cli("--resume", "--out", str(run), "--steps", "30", *FAST)
     assert single.returncode == 0, single.stderr[-3000:]
     again = _torchrun(
@@ -164,7 +164,7 @@ def test_torchrun_run_resumes_in_one_process_and_back(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert _steps_logged(run) == [5, 10, 15, 20, 25, 30, 35, 40]
     weights, _, state = ckpt.load_checkpoint(ckpt.latest_checkpoint(run / "checkpoints"))
-    assert state["step"] == 40 and state["images_seen"] == 40 * 64
+    assert state["step"] == 40 and state["samples_seen"] == 40 * 64
     assert all(torch.isfinite(v).all() for v in weights.values())
     assert (run / "samples" / "final.png").is_file()
 

@@ -337,7 +337,7 @@ def test_a_batch_that_does_not_split_into_packs_is_rounded_and_said(tmp_path, ca
         overrides=[*TINY, "train.batch=105"],
         progress=False,
     )
-    assert res.images_seen == 2 * 100
+    assert res.samples_seen == 2 * 100
     assert "training with train.batch=100" in capsys.readouterr().out
 
 

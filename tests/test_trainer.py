@@ -153,7 +153,7 @@ def test_time_budget_stops_the_run_and_reports_live_counters(tmp_path):
     )
     assert 0 < res.step < 10**6 and not res.interrupted
     assert res.elapsed_s >= 1.0
-    assert res.images_seen == res.step * 256
+    assert res.samples_seen == res.step * 256
     state = ckpt.load_checkpoint(ckpt.latest_checkpoint(tmp_path / "r" / "checkpoints"))[2]
     assert state["step"] == res.step
 

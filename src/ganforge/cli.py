@@ -55,7 +55,7 @@ def _train(args: argparse.Namespace) -> int:
         status = "stopped early"
     print(
         f"{status} at step {result.step} ({result.elapsed_s:.1f} s of training, "
-        f"{result.images_seen} samples seen)"
+        f"{result.samples_seen} samples seen)"
         + (f": {result.stopped_early}" if result.stopped_early else "")
     )
 

@@ -42,7 +42,7 @@ class TrainResult:
     step: int
     interrupted: bool
     elapsed_s: float
-    images_seen: int
+    samples_seen: int  # real samples drawn, over all ranks
     samples: Path | None = None
     gif: Path | None = None
     equilibrium: Path | None = None
@@ -52,6 +52,11 @@ class TrainResult:
     stopped_early: str | None = None  # why eval.patience ended training before train.steps
     best: Path | None = None  # RUN/best, the best checkpoint by eval.metric (eval.every > 0)
     rank: int = 0  # this process's rank in a torchrun job (rank 0 wrote the run)
+
+    @property
+    def images_seen(self) -> int:
+        """The older name of ``samples_seen``."""
+        return self.samples_seen
 
 
 def resolve_config(
@@ -389,7 +394,7 @@ def _result(paths: RunPaths, summary: dict[str, Any], **extra: Any) -> TrainResu
         step=summary["step"],
         interrupted=summary["interrupted"],
         elapsed_s=summary["elapsed_s"],
-        images_seen=summary["images_seen"],
+        samples_seen=summary["samples_seen"],
         stopped_early=summary.get("stopped_early"),
         best=paths.root / "best" if (paths.root / "best").is_dir() else None,
         **extra,

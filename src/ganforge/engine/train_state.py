@@ -40,7 +40,7 @@ class TrainState:
         state = {
             "step": self.step,
             "d_steps": self.d_steps,
-            "images_seen": self.images_seen,
+            "samples_seen": self.samples_seen,
             "elapsed": self.elapsed,
             "sampler": self.data.state_dict(),  # the training data's place, over all ranks
             "g_opt": g_plain,
@@ -118,7 +118,8 @@ class TrainState:
             self.transform.load_state_dict(state["transform"])
         self.step = int(state["step"])
         self.d_steps = int(state.get("d_steps", 0))
-        self.images_seen = int(state.get("images_seen", 0))
+        # checkpoints written before the rename call it images_seen
+        self.samples_seen = int(state.get("samples_seen", state.get("images_seen", 0)))
         self.elapsed = float(state.get("elapsed", 0.0))
         self.last_stats = dict(state.get("last_stats", {}))
         self.guard.recoveries = int(state.get("recoveries", 0))

@@ -139,7 +139,7 @@ class Trainer(TrainState, Rollback):
             term.bind(self.G, self.D)
         self.step = 0
         self.d_steps = 0
-        self.images_seen = 0
+        self.samples_seen = 0
         self.elapsed = 0.0  # training seconds over all sessions of this run
         self.last_stats: dict[str, float] = {}
         self._stop_signal: int | None = None
@@ -255,7 +255,7 @@ class Trainer(TrainState, Rollback):
 
     def _next_batch(self) -> Any:
         b = self.data.next_batch(self.batch)
-        self.images_seen += batch_size(b.real) * self.dist.world_size
+        self.samples_seen += batch_size(b.real) * self.dist.world_size
         b.real = to_layout(b.real.to(self.device, non_blocking=True), self.speed.channels_last)
         b.cond = to_device(b.cond, self.device)
         b.fake_cond = to_device(b.fake_cond, self.device)
@@ -369,7 +369,7 @@ class Trainer(TrainState, Rollback):
                     now = time.perf_counter()
                     rate = window_steps / max(now - window_t, 1e-9)
                     window_t, window_steps = now, 0
-                    rec = train_record(self.step, stats, self.images_seen, rate, self.elapsed)
+                    rec = train_record(self.step, stats, self.samples_seen, rate, self.elapsed)
                     self.last_stats = {k: v for k, v in rec.items() if isinstance(v, float)}
                     self.log(rec)
                     bar.set_postfix(postfix(rec), refresh=False)
@@ -395,7 +395,7 @@ class Trainer(TrainState, Rollback):
             "signal": self._stop_signal,
             "stopped_early": self.stopped_early,
             "elapsed_s": self.elapsed,
-            "images_seen": self.images_seen,
+            "samples_seen": self.samples_seen,
         }
 
 

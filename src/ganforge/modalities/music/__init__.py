@@ -16,7 +16,8 @@ from PIL import Image
 from ganforge.engine.checkpoint import atomic_write_bytes
 from ganforge.errors import ConfigError
 from ganforge.generating import draw
-from ganforge.modalities.music.audio import render, wav_bytes
+from ganforge.modalities.music.audio import render as render_audio
+from ganforge.modalities.music.audio import wav_bytes
 from ganforge.modalities.music.evaluate import comparison, evaluate_run
 from ganforge.modalities.music.metrics import means, phrase_metrics
 from ganforge.modalities.music.midi import midi_bytes, rolls_to_midi
@@ -136,7 +137,7 @@ class MusicModality(Modality):
         if suffix in (".mid", ".midi"):
             atomic_write_bytes(path, midi_bytes(self.midi(samples, info)))
         elif suffix == ".wav":
-            atomic_write_bytes(path, wav_bytes(render(self.midi(samples, info))[0]))
+            atomic_write_bytes(path, wav_bytes(render_audio(self.midi(samples, info))[0]))
         elif not suffix:  # a folder: one .mid and one .wav per phrase
             path.mkdir(parents=True, exist_ok=True)
             for i in range(len(samples)):

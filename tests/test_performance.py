@@ -81,6 +81,23 @@ def test_auto_picks_fp32_when_onednn_is_held_to_avx2():
     assert aten in ("AVX2", "DEFAULT")  # ATen's kernels held to AVX2 too (or below, on old CPUs)
 
 
+@pytest.mark.parametrize(
+    ("onednn", "avx512_bf16", "amx", "native"),
+    [(True, False, False, False), (True, True, False, True), (True, False, True, True),
+     (False, True, True, False)],
+)
+def test_bf16_is_native_only_with_bf16_instructions(monkeypatch, onednn, avx512_bf16, amx, native):
+    """oneDNN reports bf16 on plain AVX-512 too, where it converts around every product and
+    trains slower than fp32: only AVX-512 BF16 or AMX count (and oneDNN must allow them)."""
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert cpu_has_native_bf16() is native
+    G, D = TFTutorialGenerator(), TFTutorialDiscriminator()
+    plan = plan_speed("auto", "auto", False, torch.device("cpu"), G, D)
+    assert plan.precision == ("bf16" if native else "fp32")
+
+
 def test_auto_speed_plan_per_network_and_device():
     cpu = torch.device("cpu")
     conv = (TFTutorialGenerator(), TFTutorialDiscriminator())

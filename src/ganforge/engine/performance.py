@@ -4,8 +4,9 @@
 performance section, ``benchmarks/throughput.py``):
 
 - precision: bf16 autocast (fp32 master weights and optimiser state) on CPUs with native
-  bf16 instructions (AVX-512 BF16 or AMX) and on GPUs that support bf16, for convolutional
-  nets; fp32 elsewhere and for MLPs (too small to gain, and the toy games are sensitive).
+  bf16 instructions (AVX-512 BF16 or AMX; not plain AVX-512, where oneDNN emulates it) and
+  on GPUs that support bf16, for convolutional nets; fp32 elsewhere and for MLPs (too
+  small to gain, and the toy games are sensitive).
 - channels_last: on for nets of 2-D convolutions on the CPU (oneDNN's convolutions run in
   NHWC without layout reorders around every layer); off for 1-D / 3-D convolutions and on
   GPUs until measured there.
@@ -37,12 +38,18 @@ from ganforge.engine.step import samples_independent
 
 
 def cpu_has_native_bf16() -> bool:
-    """True when oneDNN can run bf16 math natively on this CPU."""
+    """True when this CPU has bf16 instructions (AVX-512 BF16 or AMX) and oneDNN may use them.
+
+    oneDNN also reports bf16 on plain AVX-512, where it converts to fp32 around every
+    product: there bf16 trains slower than fp32 (an Intel Xeon without AVX512_BF16: the
+    ``seed`` preset 1.0 against 1.7 steps/s, ``demo`` 15.6 against 19.6-25.3)."""
     check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
     try:
-        return bool(check()) if check is not None else False
+        onednn = bool(check()) if check is not None else False
     except RuntimeError:
         return False
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return onednn and any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 def is_convolutional(net: nn.Module) -> bool:

@@ -83,8 +83,12 @@ def test_auto_picks_fp32_when_onednn_is_held_to_avx2():
 
 @pytest.mark.parametrize(
     ("onednn", "avx512_bf16", "amx", "native"),
-    [(True, False, False, False), (True, True, False, True), (True, False, True, True),
-     (False, True, True, False)],
+    [
+        (True, False, False, False),
+        (True, True, False, True),
+        (True, False, True, True),
+        (False, True, True, False),
+    ],
 )
 def test_bf16_is_native_only_with_bf16_instructions(monkeypatch, onednn, avx512_bf16, amx, native):
     """oneDNN reports bf16 on plain AVX-512 too, where it converts around every product and
@@ -92,10 +96,34 @@ def test_bf16_is_native_only_with_bf16_instructions(monkeypatch, onednn, avx512_
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
     assert cpu_has_native_bf16() is native
     G, D = TFTutorialGenerator(), TFTutorialDiscriminator()
     plan = plan_speed("auto", "auto", False, torch.device("cpu"), G, D)
     assert plan.precision == ("bf16" if native else "fp32")
+
+
+@pytest.mark.parametrize(
+    ("cap", "native"),
+    [
+        ("AVX2", False),
+        ("avx512_core", False),
+        ("AVX512_CORE_BF16", True),
+        ("AVX512_CORE_AMX", True),
+        ("ALL", True),
+        ("", True),
+    ],
+)
+def test_onednn_isa_cap_below_bf16_means_fp32(monkeypatch, cap, native):
+    """PyTorch's probes read the CPU and ignore ``ONEDNN_MAX_CPU_ISA``: a bf16 CPU held to
+    AVX2 (how an AVX2-only machine is reproduced) must count as without bf16."""
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert cpu_has_native_bf16() is native
 
 
 def test_auto_speed_plan_per_network_and_device():

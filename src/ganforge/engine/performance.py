@@ -27,6 +27,7 @@ performance section, ``benchmarks/throughput.py``):
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,10 @@ def cpu_has_native_bf16() -> bool:
     oneDNN also reports bf16 on plain AVX-512, where it converts to fp32 around every
     product: there bf16 trains slower than fp32 (an Intel Xeon without AVX512_BF16: the
     ``seed`` preset 1.0 against 1.7 steps/s, ``demo`` 15.6 against 19.6-25.3)."""
+    if not _isa_cap_allows_bf16(
+        os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA"))
+    ):
+        return False
     check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
     try:
         onednn = bool(check()) if check is not None else False
@@ -50,6 +55,15 @@ def cpu_has_native_bf16() -> bool:
         return False
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return onednn and any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def _isa_cap_allows_bf16(cap: str | None) -> bool:
+    """Whether oneDNN's ISA cap (``ONEDNN_MAX_CPU_ISA``) leaves it bf16 instructions: PyTorch's
+    probes read the CPU, not the cap, so a CPU held to AVX2 would still report them."""
+    if not cap or cap.strip().upper() in ("ALL", "DEFAULT"):
+        return True
+    cap = cap.strip().upper()
+    return any(part in cap for part in ("BF16", "FP16", "AMX", "AVX10"))
 
 
 def is_convolutional(net: nn.Module) -> bool:

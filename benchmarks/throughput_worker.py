@@ -28,7 +28,7 @@ from ganforge.run import build_from_config  # noqa: E402
 PRESETS = {
     "seed": ("seed", [], (1, 28, 28)),
     "dcgan64": ("folder-rgb", [], (3, 64, 64)),
-    "resnet32": ("folder-rgb", ["model.arch=resnet", "data.image_size=32"], (3, 32, 32)),
+    "resnet32": ("folder-rgb", ["model.arch=resnet", "image.size=32"], (3, 32, 32)),
     # the text anchor at a CPU width and at the paper's: (vocabulary, length) one-hot
     "text128": ("text-wgan-gp", ["model.g_width=128", "model.d_width=128"], (93, 32)),
     "text512": ("text-wgan-gp", [], (93, 32)),

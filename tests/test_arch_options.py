@@ -84,16 +84,31 @@ def test_config_keys_of_a_preset_lists_what_its_parts_read(capsys):
     rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
     assert rows["arch.binarize"] == "voice" and rows["arch.key_stream"] == "true"
     assert rows["experimental.interval_stream"] == "false" and rows["music.bars"] == "4"
-    assert rows["log.samples"] == "null" and "data.holdout" in rows
+    assert rows["log.samples"] == "256  (unset: the music modality's default)"
+    assert rows["data.holdout"] == "0.1  (unset: the music modality's default)"
     assert rows["model.g_width"] == "128" and "model.pack" not in rows  # musegan reads no pack
     assert not [k for k in rows if k.split(".")[0] in ("image", "video", "tabular", "text")]
     assert main(["config", "--keys", "toy-ring8"]) == 0
     rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
     assert rows["model.pack"] == "null" and "data.holdout" not in rows  # points keep none
+    assert rows["log.samples"] == "2500  (unset: the points modality's default)"
     assert not [k for k in rows if k.startswith(("arch.", "points.", "music."))]
     assert main(["config", "--keys", "moving-mnist"]) == 0
     rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
     assert rows["video.augment"] == '""' and rows["arch.track_critic"] == "false"
+    assert rows["log.samples"] == "8  (unset: the video modality's default)"
     assert main(["config", "--keys"]) == 0  # no preset: every key
     every = capsys.readouterr().out.split()
     assert {"arch.binarize", "arch.supersample", "image.size", "log.samples"} <= set(every)
+
+
+def test_config_keys_shows_a_set_value_as_given(capsys):
+    """A key set by the user is shown as set, without the modality's default beside it."""
+    args = ["config", "--keys", "tabular", "--set", "log.samples=300", "--set", "data.holdout=0.3"]
+    assert main(args) == 0
+    rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert rows["log.samples"] == "300" and rows["data.holdout"] == "0.3"
+    assert main(["config", "--keys", "tabular"]) == 0
+    rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert rows["data.holdout"] == "0.2  (unset: the tabular modality's default)"
+    assert rows["log.samples"] == "2000  (unset: the tabular modality's default)"

@@ -12,7 +12,7 @@ from ganforge import api
 from ganforge import config as config_mod
 from ganforge.cli_args import EXIT_USER_ERROR, build_parser
 from ganforge.config import default_preset, list_presets
-from ganforge.config.keys import read_keys, shown_value
+from ganforge.config.keys import shown_rows
 from ganforge.data import describe_datasets
 from ganforge.data.bare_paths import read_bare_path
 from ganforge.engine.losses import LOSSES
@@ -224,9 +224,7 @@ def _config(args: argparse.Namespace) -> int:
         return 0
     cfg = config_mod.resolve(args.config or "demo", args.overrides)
     if args.keys:  # only the keys this preset's parts read, with its values
-        rows = read_keys(cfg)
-        width = max(len(k) for k, _ in rows)
-        print("\n".join(f"{k:<{width}}  {shown_value(v)}" for k, v in rows))
+        print("\n".join(shown_rows(cfg)))
         return 0
     print(config_mod.dump(cfg), end="")
     return 0

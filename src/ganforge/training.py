@@ -36,7 +36,7 @@ from ganforge.tensorboard import TensorBoardHook, summary_writer_class
 
 @dataclass
 class TrainResult:
-    """What a training session produced and where it lies."""
+    """What a training run produced and where it lies."""
 
     run_dir: Path
     step: int

@@ -1,5 +1,5 @@
 """What the studio tests serve: a folder of tiny runs (2-D points, music from a generated
-MIDI folder, a table, video clips), trained once per test session whichever studio test
+MIDI folder, a table, video clips), trained once per test run whichever studio test
 module asks first, and the studio itself served by uvicorn in a thread."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A config is plain data: nested dataclasses built from dicts read with ``yaml.safe_load``.
 The engine's sections are fixed (:mod:`ganforge.config.schema`); each registered modality
-adds its own (``image.size``, ``points.samples``, a plug-in's keys).
+adds its own (``image.size``, ``video.frames``, a plug-in's keys).
 """
 
 from ganforge.config.loading import (

@@ -37,6 +37,35 @@ def read_keys(cfg: Config) -> list[tuple[str, Any]]:
     return out
 
 
+def modality_defaults(cfg: Config) -> dict[str, Any]:
+    """The value each engine key left unset (None) takes from ``cfg``'s modality instead
+    (``log.samples``: its ``picture_samples``; ``data.holdout``: its ``holdout_share``)."""
+    modality = MODALITIES.get(spec_modality(cfg.data.spec))
+    out: dict[str, Any] = {}
+    if cfg.log.samples is None:
+        out["log.samples"] = modality.picture_count(cfg)
+    if cfg.data.holdout is None and modality.holdout_share is not None:
+        out["data.holdout"] = modality.holdout(cfg)
+    return out
+
+
+def shown_rows(cfg: Config) -> list[str]:
+    """``ganforge config --keys PRESET``'s lines: each key read, its value, and for a key
+    left to the modality the value it takes and where from."""
+    rows = read_keys(cfg)
+    given = modality_defaults(cfg)
+    modality = spec_modality(cfg.data.spec)
+    width = max(len(k) for k, _ in rows)
+    lines = []
+    for key, value in rows:
+        if key in given:
+            shown = f"{shown_value(given[key])}  (unset: the {modality} modality's default)"
+        else:
+            shown = shown_value(value)
+        lines.append(f"{key:<{width}}  {shown}")
+    return lines
+
+
 def shown_value(value: Any) -> str:
     """A value as ``--set`` takes it (None: ``null``, the part's own default)."""
     if value is None:

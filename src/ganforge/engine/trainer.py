@@ -381,7 +381,7 @@ class Trainer(TrainState, Rollback):
                     self.save()
                     last_saved = self.step
             if interrupted and self.step != last_saved and self._weights_finite():
-                self.save()  # still under our handlers: a repeated signal cannot cut it short
+                self.save()  # under its own handlers still: a repeated signal cannot cut it short
         finally:
             if flushed_before is not None:
                 set_subnormal_flush(flushed_before)

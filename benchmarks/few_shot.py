@@ -23,9 +23,9 @@ import torch
 from PIL import Image
 
 import ganforge
-from ganforge.metrics.evaluate import feature_scores, image_scores
 from ganforge.modalities.image.datasets import load_mnist5k, resize_images
 from ganforge.modalities.image.extractors import classifier_extractor
+from ganforge.modalities.image.metrics import feature_scores, image_scores
 
 
 def _to_model(x: torch.Tensor) -> torch.Tensor:

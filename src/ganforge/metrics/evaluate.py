@@ -1,8 +1,10 @@
-"""Evaluate a run: generated samples against real data, each score beside its real-data floor.
+"""What evaluation on features needs besides the metrics: feature extractors, real
+features cached, batched application, floors merged beside the scores.
 
 The floor is the same metric between two real samples (the training split and the test
 split, or two halves where a dataset has no split): a generator cannot be expected to beat it,
-so a score means something only next to it.
+so a score means something only next to it. The image metrics themselves are declared in
+:mod:`ganforge.modalities.image.metrics`.
 """
 
 from __future__ import annotations
@@ -17,18 +19,10 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from ganforge.errors import ConfigError
-from ganforge.metrics.classes import class_coverage
 from ganforge.metrics.classifier import cache_dir
-from ganforge.metrics.fid import fid, fid_bootstrap
 from ganforge.metrics.inception import load_inception
-from ganforge.metrics.inception_score import inception_score
-from ganforge.metrics.kid import kid
-from ganforge.metrics.prdc import density_coverage, precision_recall
-from ganforge.metrics.swd import sliced_wasserstein
 from ganforge.progress import iterate
 
-ALL_METRICS = ("fid", "kid", "pr", "dc", "is", "classes", "swd")
 INCEPTION_ENV = "GANFORGE_INCEPTION_WEIGHTS"
 
 
@@ -40,19 +34,6 @@ class Extractor:
     features: Callable[[torch.Tensor], torch.Tensor]
     probs: Callable[[torch.Tensor], torch.Tensor] | None
     num_classes: int = 0
-
-
-def parse_metrics(text: str | None) -> list[str]:
-    """``"fid,kid"`` -> ``["fid", "kid"]``; unknown names are a ConfigError."""
-    if not text:
-        return list(ALL_METRICS)
-    names = [t.strip().lower() for t in text.split(",") if t.strip()]
-    bad = [n for n in names if n not in ALL_METRICS]
-    if bad:
-        raise ConfigError(
-            f"unknown metric '{bad[0]}'; choose from {','.join(ALL_METRICS)} (comma-separated)"
-        )
-    return names
 
 
 @torch.no_grad()
@@ -97,55 +78,6 @@ def cached_features(key_parts: tuple, compute: Callable[[], dict[str, torch.Tens
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
     tmp.replace(path)
     return tensors
-
-
-def feature_scores(
-    real: dict[str, torch.Tensor],
-    other: dict[str, torch.Tensor],
-    metrics: list[str],
-    extractor: Extractor | None,
-    seed: int = 0,
-) -> dict[str, dict[str, float]]:
-    """Scores of ``other`` (generated or held-out real) against ``real`` on features."""
-    out: dict[str, dict[str, float]] = {}
-    tag = f"[{extractor.name}]" if extractor else ""
-    if extractor is not None and "feats" in real:
-        a, b = real["feats"].double(), other["feats"].double()
-        if "fid" in metrics:
-            # the value is the plain FID; resampling (which duplicates rows and so biases the
-            # mean upwards) only gives its spread
-            _, std = fid_bootstrap(a, b, seed=seed)
-            out[f"FID{tag}"] = {"value": fid(a, b), "std": std}
-        if "kid" in metrics:
-            mean, std = kid(a, b, seed=seed)
-            out[f"KID{tag}"] = {"value": mean, "std": std}
-        if "pr" in metrics:
-            pr = precision_recall(a, b)
-            out[f"precision{tag}"] = {"value": float(pr["precision"])}
-            out[f"recall{tag}"] = {"value": float(pr["recall"])}
-        if "dc" in metrics:
-            dc = density_coverage(a, b)
-            out[f"density{tag}"] = {"value": float(dc["density"])}
-            out[f"coverage{tag}"] = {"value": float(dc["coverage"])}
-        if "is" in metrics and "probs" in other:
-            mean, std = inception_score(other["probs"].double())
-            out[f"IS{tag}"] = {"value": mean, "std": std}
-        if "classes" in metrics and "probs" in other:
-            cc = class_coverage(other["probs"].double(), extractor.num_classes)
-            out[f"classes_covered{tag}"] = {"value": float(cc["classes_covered"])}
-            out[f"class_entropy{tag}"] = {"value": float(cc["normalized_entropy"])}
-    return out
-
-
-def image_scores(
-    real_images: torch.Tensor, other_images: torch.Tensor, metrics: list[str], seed: int = 0
-) -> dict[str, dict[str, float]]:
-    """Scores that need no pretrained network (SWD on Laplacian-pyramid patches)."""
-    if "swd" not in metrics:
-        return {}
-
-    swd = sliced_wasserstein(real_images, other_images, seed=seed)
-    return {"SWD": {"value": float(swd["mean"])}}
 
 
 def merge_floor(scores: dict, floor: dict) -> dict:

@@ -16,7 +16,6 @@ from ganforge.errors import ConfigError
 from ganforge.metrics.evaluate import batched
 from ganforge.modalities.image.augment import AdaptiveAugment, Both, DiffAugment, parse_policy
 from ganforge.modalities.image.evaluate import (
-    METRICS,
     check_periodic,
     comparison,
     evaluate_images,
@@ -28,6 +27,7 @@ from ganforge.modalities.image.extractors import (
     labelled_splits,
     register_labelled,
 )
+from ganforge.modalities.image.metrics import METRICS
 from ganforge.modalities.image.render import make_class_grid, make_grid, save_images, to_uint8
 from ganforge.modalities.image.specs import LABELLED, SPECS, adapt
 from ganforge.modality import Evaluation, Modality

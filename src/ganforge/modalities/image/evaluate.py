@@ -1,11 +1,11 @@
-"""Image evaluation: FID / KID / PR / DC / IS / classes on a feature extractor, SWD on pixels,
-each beside the same score between two real samples (the floor)."""
+"""Image evaluation: the metrics of :mod:`.metrics` (FID / KID / PR / DC / IS / classes on a
+feature extractor, SWD on pixels), each beside the same score between two real samples (the
+floor); and what ``eval.every`` compares generated images with."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from typing import Any
 
 import torch
@@ -17,77 +17,23 @@ from ganforge.metrics.evaluate import (
     Extractor,
     batched,
     cached_features,
-    feature_scores,
-    image_scores,
     inception_extractor,
     merge_floor,
-    parse_metrics,
 )
 from ganforge.modalities.image.datasets import convert_channels, resize_images
 from ganforge.modalities.image.extractors import classifier_extractor, dataset_key, labelled_splits
+from ganforge.modalities.image.metrics import (
+    SWD_IMAGES,
+    ImagesCompared,
+    feature_scores,
+    image_metrics,
+    image_scores,
+    parse_metrics,
+)
 from ganforge.modalities.image.render import make_grid
 from ganforge.modality import Evaluation
 from ganforge.periodic import Comparison
 from ganforge.progress import plan, stage
-from ganforge.registry import MetricSpec
-
-
-@dataclass
-class ImagesCompared:
-    """What an image metric reads while training: ``eval.n`` real images (model space) and
-    their features beside generated images, whose features are computed once."""
-
-    real: torch.Tensor
-    fake: torch.Tensor
-    extractor: Extractor | None = None
-    real_features: dict[str, torch.Tensor] | None = None
-
-    @cached_property
-    def fake_features(self) -> dict[str, torch.Tensor]:
-        return {"feats": batched(self.extractor.features, self.fake)}
-
-
-def _on_features(name: str) -> Any:
-    def score(c: ImagesCompared) -> dict[str, float]:
-        scores = feature_scores(c.real_features, c.fake_features, [name], c.extractor)
-        return {label: entry["value"] for label, entry in scores.items()}
-
-    return score
-
-
-def _swd(c: ImagesCompared) -> dict[str, float]:
-    m = min(len(c.fake), 2048)
-    return {"SWD": image_scores(c.real[:m], c.fake[:m], ["swd"])["SWD"]["value"]}
-
-
-METRICS = (
-    MetricSpec(
-        "fid",
-        "image",
-        "Frechet distance of classifier / Inception features",
-        True,
-        score=_on_features("fid"),
-    ),
-    MetricSpec(
-        "kid",
-        "image",
-        "kernel inception distance (unbiased MMD^2, cubic kernel)",
-        True,
-        score=_on_features("kid"),
-    ),
-    MetricSpec("pr", "image", "improved precision and recall (k-NN manifolds)"),
-    MetricSpec("dc", "image", "density and coverage"),
-    MetricSpec("is", "image", "inception score on the extractor's class probabilities"),
-    MetricSpec("classes", "image", "classes covered and their entropy"),
-    MetricSpec(
-        "swd",
-        "image",
-        "sliced Wasserstein distance of Laplacian-pyramid patches",
-        True,
-        score=_swd,
-    ),
-)
-PERIODIC_METRICS = tuple(m.name for m in METRICS if m.periodic)
 
 
 def fit_to_shape(images: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
@@ -141,7 +87,7 @@ def evaluate_images(
     extractor = None
     weights = inception_weights or os.environ.get(INCEPTION_ENV)
     spec = run.config.data.spec
-    wants_features = any(m != "swd" for m in names)
+    wants_features = any(not _reads_pixels(name) for name in names)
     plan("feature network", "real images", "generated images", "features", "scores", "SWD")
     stage("feature network")
     if wants_features and weights:
@@ -179,7 +125,7 @@ def evaluate_images(
         floor = feature_scores(real_f, held_f, names, extractor, seed)
         scores = merge_floor(scores, floor)
     stage("SWD")
-    m = min(len(real_a), len(real_b), 2048)
+    m = min(len(real_a), len(real_b), SWD_IMAGES)
     swd = image_scores(to_model(real_a[:m]), fake[:m], names, seed)
     swd_floor = image_scores(to_model(real_a[:m]), to_model(real_b[:m]), names, seed)
     scores.update(merge_floor(swd, swd_floor))
@@ -191,14 +137,19 @@ def evaluate_images(
     )
 
 
+def _reads_pixels(name: str) -> bool:
+    return any(m.name == name and m.pixels for m in image_metrics())
+
+
 def check_periodic(cfg: Any) -> None:
     """What periodic image evaluation cannot do, refused before anything is written."""
-    if cfg.eval.metric not in PERIODIC_METRICS:
+    periodic = {m.name: m for m in image_metrics() if m.periodic}
+    if cfg.eval.metric not in periodic:
         raise ConfigError(
             f"eval.metric={cfg.eval.metric} is not an image metric; use one of "
-            f"{', '.join(PERIODIC_METRICS)}"
+            f"{', '.join(periodic)}"
         )
-    if cfg.eval.metric != "swd" and not (
+    if not periodic[cfg.eval.metric].pixels and not (
         dataset_key(cfg.data.spec) or os.environ.get(INCEPTION_ENV)
     ):
         raise ConfigError(
@@ -226,7 +177,7 @@ def comparison(cfg: Any, sample_shape: tuple[int, ...]) -> Comparison:
             real = ds.data[torch.randperm(len(ds), generator=gen)[:n]]
         real = fit_to_shape(real, shape)
         in_model = to_model(real)
-        if metric == "swd":
+        if _reads_pixels(metric):
             return in_model, None, None
         weights = os.environ.get(INCEPTION_ENV)
         extractor = inception_extractor(weights) if weights else classifier_extractor(spec)
@@ -236,6 +187,7 @@ def comparison(cfg: Any, sample_shape: tuple[int, ...]) -> Comparison:
 
     def view(fake: torch.Tensor) -> ImagesCompared:
         real, extractor, features = prepared()
-        return ImagesCompared(real, fake, extractor, features)
+        # training keeps only the value: no bootstrap spread
+        return ImagesCompared(real, fake, extractor, features, spread=False)
 
     return Comparison(count=lambda: len(prepared()[0]), view=view)

@@ -3,6 +3,7 @@ their mode-coverage metrics. Registered by :func:`register` (entry point ``point
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,25 @@ from ganforge.registry import (
     register_dataset,
     register_metric,
     register_modality,
+)
+
+
+@dataclass
+class Mixture:
+    """What ``modes`` reads: points beside the toy mixture's mode centres and their std."""
+
+    samples: torch.Tensor
+    centers: torch.Tensor
+    std: float
+
+
+def _modes(c: Mixture) -> dict[str, float]:
+    m = mode_metrics(c.samples, c.centers, c.std)
+    return {k: m[k] for k in ("modes_covered", "high_quality")}
+
+
+MODES = MetricSpec(
+    "modes", "points", "modes covered and the high-quality share (toy mixtures)", score=_modes
 )
 
 
@@ -75,13 +95,10 @@ class PointsModality(Modality):
         if "centers" not in info:
             raise ConfigError("this run's data has no known modes to evaluate against")
         centers, std = torch.tensor(info["centers"]), float(info["std"])
-        fake = mode_metrics(run.sample(n, seed=seed), centers, std)
+        fake = MODES.score(Mixture(run.sample(n, seed=seed), centers, std))
         real_ds = load_dataset(run.config.data.spec, seed=seed + 1)
-        real = mode_metrics(real_ds.data[:n], centers, std)
-        scores = {
-            k: {"value": float(fake[k]), "floor": real[k]}
-            for k in ("modes_covered", "high_quality")
-        }
+        real = MODES.score(Mixture(real_ds.data[:n], centers, std))
+        scores = {k: {"value": float(v), "floor": real[k]} for k, v in fake.items()}
         return Evaluation(scores=scores, notes=["real-data floor: a fresh draw of the mixture"])
 
 
@@ -95,9 +112,7 @@ def _toy(make):
 def register() -> None:
     """Register the points modality and the toy mixtures (entry point ``points``)."""
     register_modality(PointsModality())
-    register_metric(
-        MetricSpec("modes", "points", "modes covered and the high-quality share (toy mixtures)")
-    )
+    register_metric(MODES)
     register_dataset(
         DatasetSpec(
             "toy:ring8",

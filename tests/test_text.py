@@ -225,7 +225,7 @@ def test_recurrent_generator_draws_one_hot_text_and_learns_by_maximum_likelihood
     z = torch.zeros(64, 16)
     with torch.no_grad():
         before = float(G.mle_loss(ids, z))
-    pretrain(G, ds.data, seconds=3, progress=False)
+    pretrain(G, ds.data, steps=60, progress=False)  # steps, not seconds: holds on a busy CPU
     with torch.no_grad():
         assert float(G.mle_loss(ids, z)) < before - 0.5
     G.temperature = 0.0
@@ -372,7 +372,12 @@ def test_text_gru_warms_up_once_and_samples_at_a_temperature(tmp_path, capsys):
     assert main(["sample", str(out), "--n", "300", "--out", str(hot), "--temperature", "2"]) == 0
     cold_lines = cold.read_text(encoding="utf-8").splitlines()
     hot_lines = hot.read_text(encoding="utf-8").splitlines()
-    assert len(set(cold_lines)) < len(set(hot_lines))
+    # character bigrams, not whole lines: a G warmed up for a few steps (a busy CPU's 2 s)
+    # already draws 300 distinct lines at either temperature
+    def bigrams(lines):
+        return {line[i : i + 2] for line in lines for i in range(len(line) - 1)}
+
+    assert len(bigrams(cold_lines)) < len(bigrams(hot_lines))
     assert distinct(cold_lines, 2) < distinct(hot_lines, 2)
     assert main(["sample", str(out), "--out", str(tmp_path / "x.txt"), "--temperature", "-1"]) == 2
     from ganforge.modalities.text.evaluate import run_ids

@@ -78,14 +78,15 @@ class RecurrentGenerator(nn.Module):
 def pretrain(
     G: RecurrentGenerator,
     ids: Tensor,
-    seconds: float,
+    seconds: float | None = None,
     batch: int = 64,
     lr: float = 3e-3,
     seed: int = 0,
     progress: bool = True,
+    steps: int | None = None,
 ) -> dict[str, float]:
-    """Maximum-likelihood warm-up of ``G`` on training ids for ``seconds`` of wall time
-    (each batch with fresh initial-state latents ``z``)."""
+    """Maximum-likelihood warm-up of ``G`` on training ids for ``seconds`` of wall time or
+    ``steps`` updates (each batch with fresh initial-state latents ``z``)."""
 
     def loss_of(x: Tensor, gen: torch.Generator) -> Tensor:
         return G.mle_loss(x, torch.randn(len(x), G.z_dim, generator=gen))
@@ -95,6 +96,7 @@ def pretrain(
         G.parameters(),
         ids,
         seconds=seconds,
+        steps=steps,
         batch=batch,
         lr=lr,
         seed=seed,

@@ -26,9 +26,10 @@ from pathlib import Path
 
 from timed_runs import emit, timed_runs
 
-from ganforge.modalities.music.evaluate import run_rolls, score
+from ganforge.modalities.music.evaluate import run_rolls
 from ganforge.modalities.music.metrics import METRICS, melodic_moves
 from ganforge.modalities.music.reference import reference_for
+from ganforge.modalities.music.scores import score
 
 
 def report(args: argparse.Namespace, name: str, run, seconds: float, hold) -> None:

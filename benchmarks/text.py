@@ -25,6 +25,7 @@ from ganforge.modalities.text.baselines import CharGRU, MarkovChain
 from ganforge.modalities.text.curve import curve_picture, dominated
 from ganforge.modalities.text.datasets import split_settings
 from ganforge.modalities.text.evaluate import reference_for
+from ganforge.modalities.text.metrics import quality_diversity, text_scores
 from ganforge.modalities.text.scoring import LARGE
 
 TEMPERATURES = (0.5, 0.7, 0.85, 1.0, 1.2)
@@ -68,7 +69,7 @@ def main() -> None:
     ref = reference_for({"text": split_settings(kind, arg, seed=0)})
     vocab = ref.vocab
     n = min(LARGE, len(ref.floor_ids))
-    emit("real (held-out)", None, ref.score(ref.floor_ids[:n]))
+    emit("real (held-out)", None, text_scores(ref, ref.floor_ids[:n]))
     rows, curves = [], {}
     for model in args.models.split(","):
         draw, extra = None, {}
@@ -103,14 +104,14 @@ def main() -> None:
         temps = TEMPERATURES if model != "text-wgan-gp" else (0.0, *TEMPERATURES)
         points = []
         for t in temps:
-            line = emit(model, t, ref.score(draw(t)), **extra)
+            line = emit(model, t, text_scores(ref, draw(t)), **extra)
             rows.append(line)
             points.append((t, line["self-BLEU-4"], line["BLEU-4"]))
         curves[model] = points
     goals(rows, curves)
     if args.picture:
-        real = ref.score(ref.floor_ids[:640], ("bleu", "self-bleu"))
-        curve_picture(curves, (real["self-BLEU-4"], real["BLEU-4"])).save(args.picture)
+        real = quality_diversity(ref, ref.floor_ids[:640])
+        curve_picture(curves, real).save(args.picture)
 
 
 def goals(rows: list[dict], curves: dict) -> None:

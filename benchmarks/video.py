@@ -21,7 +21,8 @@ from pathlib import Path
 
 from timed_runs import emit, timed_runs
 
-from ganforge.modalities.video.evaluate import run_clips, score
+from ganforge.modalities.video.evaluate import run_clips
+from ganforge.modalities.video.metrics import score
 from ganforge.modalities.video.reference import reference_for
 
 

@@ -1,4 +1,5 @@
-"""The music modality's registrations: dataset specs, metric groups and the MuseGAN nets."""
+"""The music modality's registrations: dataset specs, metrics (:mod:`.scores`) and the
+MuseGAN nets."""
 
 from __future__ import annotations
 
@@ -8,30 +9,10 @@ from typing import Any
 from ganforge.data.dataset import Dataset
 from ganforge.modalities.music.arch_options import MuseExperimental, MuseOptions
 from ganforge.modalities.music.datasets import load_music
-from ganforge.modalities.music.evaluate import gap_score
 from ganforge.modalities.music.midi import MIDI_SUFFIXES
 from ganforge.modalities.music.nets import build
-from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
-
-METRICS = (
-    MetricSpec(
-        "metrics",
-        "music",
-        "EB, UPC, QN, TD, pitch range, polyphony, pitch-class entropy, scale and groove "
-        "consistency: generated, real and the held-out floor",
-        periodic=True,  # while training: their mean relative gap to the training data (%)
-        score=gap_score,
-    ),
-    MetricSpec("overlap", "music", "Yang & Lerch distribution overlap of each metric (1 is best)"),
-    MetricSpec(
-        "copies", "music", "share of bars and phrases copied verbatim from the training set"
-    ),
-    MetricSpec(
-        "fd",
-        "music",
-        "FD[<data>-keynet]: Frechet distance on a key classifier trained on the real phrases",
-    ),
-)
+from ganforge.modalities.music.scores import METRICS
+from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:

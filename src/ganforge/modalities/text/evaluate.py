@@ -12,14 +12,20 @@ import numpy as np
 from ganforge.data.held_out import References
 from ganforge.errors import ConfigError
 from ganforge.modalities.text.baselines import MarkovChain
-from ganforge.modalities.text.curve import curve_picture
 from ganforge.modalities.text.datasets import corpus_of, split_settings
+from ganforge.modalities.text.metrics import (
+    CURVE_SAMPLES,
+    TextCompared,
+    metric_pictures,
+    with_floors,
+)
 from ganforge.modalities.text.render import text_panel
-from ganforge.modalities.text.scoring import LARGE, METRIC_GROUPS, TextReference, decode_ids
+from ganforge.modalities.text.scoring import LARGE, TextReference, decode_ids
 from ganforge.modalities.text.vocab import Vocabulary
 from ganforge.modality import Evaluation, chosen_groups
-from ganforge.periodic import Comparison, Generated
+from ganforge.periodic import Comparison
 from ganforge.progress import plan, stage
+from ganforge.registry import metric_names
 
 GAN_TEMPERATURES = (0.0, 0.5, 0.75, 1.0, 1.5)
 MARKOV_TEMPERATURES = (0.5, 0.75, 1.0, 1.5)
@@ -72,7 +78,7 @@ def run_ids(run: Any, n: int, seed: int, temperature: float) -> np.ndarray:
 
 
 def _groups(metrics: str | None) -> tuple[str, ...]:
-    return chosen_groups(metrics, (*METRIC_GROUPS, "curve"), "text")
+    return chosen_groups(metrics, metric_names("text"), "text")
 
 
 def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation:
@@ -94,7 +100,7 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     markov = markov_for(run.info)
     base = markov.sample(count, temperature=1.0, seed=seed)
     stage("scores")
-    scores = ref.with_floors(ids, groups, base)
+    scores = with_floors(ref, ids, groups, base)
     how = "most likely character" if temperature <= 0 else "sampled"
     notes = [
         f"{len(ids)} samples at temperature {temperature:g} ({how}); floor: "
@@ -104,22 +110,14 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
         "text (lower is better); BLEU against held-out text; self-BLEU among the samples "
         "(lower: more diverse); copies: share of samples equal to a training sample",
     ]
-    pictures = []
-    if "curve" in groups:
-        stage("curve")
-        curves = {
-            "GAN": _sweep(ref, lambda t: run_ids(run, 640, seed, t), GAN_TEMPERATURES),
-            "Markov-2": _sweep(
-                ref, lambda t: markov.sample(640, temperature=t, seed=seed), MARKOV_TEMPERATURES
-            ),
-        }
-        real = ref.score(ref.floor_ids[:640], ("self-bleu", "bleu"))
-        pictures.append(
-            (
-                "quality vs diversity: BLEU-4 against self-BLEU-4 over sampling temperatures",
-                curve_picture(curves, (real["self-BLEU-4"], real["BLEU-4"])),
-            )
-        )
+    sweeps = {
+        "GAN": (lambda t: run_ids(run, CURVE_SAMPLES, seed, t), GAN_TEMPERATURES),
+        "Markov-2": (
+            lambda t: markov.sample(CURVE_SAMPLES, temperature=t, seed=seed),
+            MARKOV_TEMPERATURES,
+        ),
+    }
+    pictures = metric_pictures(TextCompared(ref, ids, sweeps=sweeps), groups)
     stage("pictures")
     length = int(run.info["text"]["length"])
     real_picture = text_panel(
@@ -135,21 +133,13 @@ def evaluate_run(run: Any, metrics: str | None, n: int, seed: int) -> Evaluation
     )
 
 
-def _sweep(ref: TextReference, draw: Any, temperatures: tuple[float, ...]) -> list:
-    points = []
-    for t in temperatures:
-        s = ref.score(draw(t), ("bleu", "self-bleu"))
-        points.append((t, s["self-BLEU-4"], s["BLEU-4"]))
-    return points
-
-
 def comparison(modality: Any, cfg: Any, info: dict[str, Any] | None) -> Comparison:
     """``eval.every``: 640 samples, decoded at ``text.temperature``, beside the reference
     of the training data (``info``; without it, the one ``cfg`` loads)."""
     temperature = cfg.section("text").temperature
 
-    def view(fake: Any) -> Generated:
+    def view(fake: Any) -> TextCompared:
         ref = reference_for(info) if info else REFERENCES.of_config(modality, cfg)
-        return Generated(ref, decode_ids(fake, temperature))
+        return TextCompared(ref, decode_ids(fake, temperature), periodic=True)
 
     return Comparison(count=640, view=view)

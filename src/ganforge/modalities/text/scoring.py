@@ -1,26 +1,21 @@
-"""Text scores against the real data, each beside its real-data floor: JS-1..4 between
-character n-gram distributions (the anchor's metric), BLEU-4/5 against held-out text,
-self-BLEU-4/5, distinct-2/4 and the share of samples copied verbatim from training text.
-
-A :class:`TextReference` is built once from a run's corpus (split as in training). The
+"""What text is scored against: a :class:`TextReference`, built once from a run's corpus
+(split as in training), and :func:`decode_ids`, G's character distributions as ids. The
 held-out share is split again: *references* that BLEU scores against, and *floor samples*,
-real text that is scored exactly as generated text is, at the same count.
+real text that is scored exactly as generated text is, at the same count. The metrics
+themselves are declared in :mod:`.metrics`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
-from ganforge.modalities.text.bleu import bleu, distinct, self_bleu
 from ganforge.modalities.text.ngrams import NgramReference
 from ganforge.modalities.text.vocab import Vocabulary
 
 SMALL, LARGE = 640, 6400  # the anchor scores 640 samples; 6400 is the steadier figure
-METRIC_GROUPS = ("js", "bleu", "self-bleu", "distinct", "copies")
 
 
 def decode_ids(samples: torch.Tensor, temperature: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -65,39 +60,3 @@ class TextReference:
         samples allow."""
         cap = min(n, len(self.floor_ids))
         return sorted({min(SMALL, cap), min(LARGE, cap)})
-
-    def score(self, ids: np.ndarray, groups: tuple[str, ...] = METRIC_GROUPS) -> dict[str, float]:
-        """The scores of generated (or real) samples ``ids`` (N, L); JS at each count of
-        :meth:`counts`, the rest on the first ``min(640, N)``."""
-        out: dict[str, float] = {}
-        if "js" in groups:
-            for c in self.counts(len(ids)):
-                for n, v in self.ngrams.js(ids[:c]).items():
-                    out[f"JS-{n}@{c}"] = v
-        small = self.vocab.decode(ids[: min(SMALL, len(ids), len(self.floor_ids))])
-        if "bleu" in groups and self.references:
-            for n in (4, 5):
-                out[f"BLEU-{n}"] = bleu(small, self.references, n)
-        if "self-bleu" in groups:
-            for n in (4, 5):
-                out[f"self-BLEU-{n}"] = self_bleu(small, n)
-        if "distinct" in groups:
-            for n in (2, 4):
-                out[f"distinct-{n}"] = distinct(small, n)
-        if "copies" in groups:
-            out["copies"] = float(np.mean([s in self.train_text for s in small]))
-        return out
-
-    def with_floors(
-        self, ids: np.ndarray, groups: tuple[str, ...], baseline: np.ndarray | None = None
-    ) -> dict[str, dict[str, Any]]:
-        """``{name: {"value", "floor", "baseline"?}}``: the samples, held-out real text and
-        (when given) a baseline's samples, scored alike at the same counts."""
-        n = min(len(ids), len(self.floor_ids))
-        value = self.score(ids[:n], groups)
-        floor = self.score(self.floor_ids[:n], groups)
-        base = self.score(baseline[:n], groups) if baseline is not None else {}
-        return {
-            k: {"value": v, "floor": floor.get(k), **({"baseline": base[k]} if k in base else {})}
-            for k, v in value.items()
-        }

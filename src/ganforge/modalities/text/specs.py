@@ -1,4 +1,5 @@
-"""The text modality's registrations: dataset specs, metrics and the anchor's nets."""
+"""The text modality's registrations: dataset specs, metrics (:mod:`.metrics`) and the
+anchor's nets."""
 
 from __future__ import annotations
 
@@ -7,29 +8,9 @@ from typing import Any
 
 from ganforge.data.dataset import Dataset
 from ganforge.modalities.text.datasets import load_text
+from ganforge.modalities.text.metrics import METRICS
 from ganforge.modalities.text.nets import build, build_recurrent
-from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
-
-METRICS = (
-    MetricSpec(
-        "js",
-        "text",
-        "JS-1..4: Jensen-Shannon divergence of character n-grams against the training text",
-        periodic=True,  # while training: JS-4 of the samples against the training text
-        score=lambda c: {"js4": c.reference.ngrams.js(c.samples)[4]},
-    ),
-    MetricSpec("bleu", "text", "BLEU-4/5 of samples against held-out text (whitespace tokens)"),
-    MetricSpec(
-        "self-bleu", "text", "self-BLEU-4/5: each sample against the others (lower: more diverse)"
-    ),
-    MetricSpec("distinct", "text", "distinct-2/4: distinct word n-grams over all word n-grams"),
-    MetricSpec("copies", "text", "share of samples equal to a training sample (memorisation)"),
-    MetricSpec(
-        "curve",
-        "text",
-        "quality-diversity curve: BLEU-4 vs self-BLEU-4 over sampling temperatures",
-    ),
-)
+from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 
 def _load(kind: str, arg: str, seed: int = 0, **options: Any) -> Dataset:

@@ -2,9 +2,9 @@
 each score beside its floor (held-out real clips at the same count against the same
 training clips) and, where a real value means something alone, the real clips' value.
 
-Groups (``--metrics``): ``frames`` (frame FID / KID and the classifier's confidence on
-object crops), ``acd`` (MoCoGAN's content consistency), ``motion`` (speed distribution,
-bounce physics, freeze rate), ``fvd`` (Frechet distance on the clip network trained here).
+The scores are the video metrics registered (:mod:`.metrics`: ``frames``, ``acd``,
+``motion``, ``fvd``, and a plug-in's); here the clips, the notes, FVD on a user's I3D
+weights and the pictures; ``comparison`` for ``eval.every``.
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ import numpy as np
 
 from ganforge.errors import ConfigError
 from ganforge.metrics.fid import fid
-from ganforge.metrics.kid import kid
-from ganforge.modalities.video.features import clip_features
 from ganforge.modalities.video.i3d import i3d_features, load_i3d
-from ganforge.modalities.video.motion import centres, ks_distance, speeds
-from ganforge.modalities.video.reference import REFERENCES, clip_stats, reference_for
+from ganforge.modalities.video.metrics import VideoCompared, score
+from ganforge.modalities.video.motion import centres, speeds
+from ganforge.modalities.video.reference import REFERENCES, reference_for
 from ganforge.modalities.video.render import clips_picture
 from ganforge.modality import Evaluation, chosen_groups
-from ganforge.periodic import Comparison, Generated
+from ganforge.periodic import Comparison
 from ganforge.plots import figure_image
 from ganforge.progress import plan, stage
-
-GROUPS = ("frames", "acd", "motion", "fvd")
+from ganforge.registry import metric_names
 
 
 def run_clips(run: Any, n: int, seed: int) -> np.ndarray:
@@ -39,73 +37,7 @@ def run_clips(run: Any, n: int, seed: int) -> np.ndarray:
 
 
 def _groups(metrics: str | None) -> tuple[str, ...]:
-    return chosen_groups(metrics, GROUPS, "video")
-
-
-def _mean(x: Any) -> float:
-    return float(np.nanmean(np.asarray(x, dtype=float))) if len(x) else float("nan")
-
-
-def score(
-    gen: np.ndarray, ref: Any, groups: tuple[str, ...] = GROUPS, seed: int = 0
-) -> dict[str, dict[str, float]]:
-    """The score table for generated clips ``gen`` (uint8)."""
-    count = min(len(gen), len(ref.heldout))
-    held = ref.heldout[np.random.default_rng(seed).permutation(len(ref.heldout))[:count]]
-    stage("real clips' statistics")
-    r = ref.real_stats()
-    stage("generated clips' statistics")
-    g = clip_stats(ref, gen[:count])
-    stage("held-out clips' statistics")
-    h = clip_stats(ref, held)
-    stage("scores")
-    s: dict[str, dict[str, float]] = {}
-    cnn = f"{ref.name}-cnn"
-    if "frames" in groups and "frame_features" in r:
-        s[f"frame FID[{cnn}]"] = {
-            "value": fid(g["frame_features"], r["frame_features"]),
-            "floor": fid(h["frame_features"], r["frame_features"]),
-        }
-        s[f"frame KID[{cnn}]"] = {
-            "value": kid(g["frame_features"], r["frame_features"], seed=seed)[0],
-            "floor": kid(h["frame_features"], r["frame_features"], seed=seed)[0],
-        }
-        s["confidence %"] = {
-            "value": 100 * float(g["confidence"].mean()),
-            "floor": 100 * float(h["confidence"].mean()),
-            "baseline": 100 * float(r["confidence"].mean()),
-        }
-    if "acd" in groups:
-        for key, label in (("acd", f"ACD[{cnn}]"), ("acd_colour", "ACD[colour]")):
-            if key in r:
-                s[label] = {
-                    "value": _mean(g[key]),
-                    "floor": _mean(h[key]),
-                    "baseline": _mean(r[key]),
-                }
-    if "motion" in groups:
-        s["speed KS"] = {
-            "value": ks_distance(g["speeds"], r["speeds"]),
-            "floor": ks_distance(h["speeds"], r["speeds"]),
-        }
-        s["speed px/frame"] = {"value": g["speed"], "floor": h["speed"], "baseline": r["speed"]}
-        if ref.box:
-            s["physics %"] = {
-                "value": 100 * g["physics"],
-                "floor": 100 * h["physics"],
-                "baseline": 100 * r["physics"],
-            }
-        s["freeze %"] = {
-            "value": 100 * g["freeze"],
-            "floor": 100 * h["freeze"],
-            "baseline": 100 * r["freeze"],
-        }
-    if "fvd" in groups:
-        s[f"FVD[{ref.name}-c3d]"] = {
-            "value": fid(g["clip_features"], r["clip_features"]),
-            "floor": fid(h["clip_features"], r["clip_features"]),
-        }
-    return s
+    return chosen_groups(metrics, metric_names("video"), "video")
 
 
 def speed_histogram(gen: np.ndarray, held: np.ndarray, ref: Any) -> Any:
@@ -215,20 +147,12 @@ def evaluate_run(
     )
 
 
-def fvd_score(c: Generated) -> dict[str, float]:
-    """``eval.metric=fvd`` while training: ``FVD[<data>-c3d]`` of the generated clips
-    against the real clips (lower is better)."""
-    ref, net = c.reference, c.reference.clipnet()[0]
-    real = ref.memo("real_clip_features", lambda: clip_features(net, ref.real()))
-    return {"fvd": fid(clip_features(net, c.samples), real)}
-
-
 def comparison(modality: Any, cfg: Any, info: dict[str, Any] | None) -> Comparison:
     """``eval.every``: 512 generated clips beside the training data's reference (``info``;
     without it, the one ``cfg`` loads)."""
 
-    def view(fake: Any) -> Generated:
+    def view(fake: Any) -> VideoCompared:
         ref = reference_for(info) if info else REFERENCES.of_config(modality, cfg)
-        return Generated(ref, fake.detach().float().cpu())
+        return VideoCompared(ref, fake.detach().float().cpu(), periodic=True)
 
     return Comparison(count=512, view=view)

@@ -1,4 +1,5 @@
-"""The video modality's registrations: dataset specs, metric groups and the nets' builder."""
+"""The video modality's registrations: dataset specs, metrics (:mod:`.metrics`) and
+the nets' builder."""
 
 from __future__ import annotations
 
@@ -13,36 +14,11 @@ from ganforge.errors import ConfigError
 from ganforge.modalities.video.arch_options import CriticOptions, LayeredOptions
 from ganforge.modalities.video.clipio import VIDEO_SUFFIXES
 from ganforge.modalities.video.datasets import load_video
-from ganforge.modalities.video.evaluate import fvd_score
 from ganforge.modalities.video.layered import LayeredGenerator
+from ganforge.modalities.video.metrics import METRICS
 from ganforge.modalities.video.nets import ClipCritics, MoCoGenerator, TemporalGenerator
 from ganforge.nets.base import apply_spectral_norm
-from ganforge.registry import Architecture, DatasetSpec, MetricSpec, register_parts
-
-METRICS = (
-    MetricSpec(
-        "frames",
-        "video",
-        "frame FID / KID on object crops read by the data's classifier CNN, and its "
-        "confidence, beside held-out real clips",
-    ),
-    MetricSpec(
-        "acd",
-        "video",
-        "MoCoGAN's Average Content Distance: content consistency across a clip's frames",
-    ),
-    MetricSpec(
-        "motion", "video", "object speed distribution (KS distance), bounce physics, freeze rate"
-    ),
-    MetricSpec(
-        "fvd",
-        "video",
-        "FVD[<data>-c3d]: Frechet distance on a 3-D CNN trained here on the real clips "
-        "(not FVD's I3D)",
-        periodic=True,
-        score=fvd_score,
-    ),
-)
+from ganforge.registry import Architecture, DatasetSpec, register_parts
 
 
 def build(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import torch
 
+PASSED_ENV = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORKERS = {
@@ -85,6 +87,8 @@ def run_worker(impl: str, python: str, args: argparse.Namespace, preset: str, pr
         "--variant", args.variant.get(impl, ""),
     ]  # fmt: skip
     env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # a CPU held to a lower ISA (ONEDNN_MAX_CPU_ISA=AVX2 ...) holds every implementation
+    env |= {k: v for k, v in os.environ.items() if k in PASSED_ENV}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -168,6 +172,24 @@ def main() -> None:
     print(json.dumps(summary(results, nominal, useful, args.batch)), flush=True)
 
 
+def cpu_description() -> dict:
+    """The CPU every figure comes from: its model name, the vector flags that decide
+    oneDNN's kernels, and any ISA cap in force."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    block = info.split("\n\n")[0]  # the first processor's
+    field = {
+        k.strip(): v.strip()
+        for k, v in (ln.split(":", 1) for ln in block.splitlines() if ":" in ln)
+    }
+    flags = set(field.get("flags", "").split())
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+    return {
+        "model": field.get("model name"),
+        "flags": [f for f in wanted if f in flags],
+        "cap": {k: os.environ[k] for k in PASSED_ENV[:3] if k in os.environ},
+    }
+
+
 def summary(results: list[dict], nominal: float, useful: float, batch: int) -> dict:
     """Ratios of ganforge's seed throughput to each reference, from this run's medians; with
     several rounds also the same-precision ratio within each round (neighbours in time)."""
@@ -183,6 +205,7 @@ def summary(results: list[dict], nominal: float, useful: float, batch: int) -> d
         "seed_step_gflop_nominal": round(nominal / 1e9, 2),
         "seed_step_gflop_useful": round(useful / 1e9, 2),
         "batch": batch,
+        "cpu": cpu_description(),
         "ganforge_best_img_per_s": best,
     }
     for (impl, prec), v in sorted(seed.items()):

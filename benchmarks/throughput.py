@@ -33,7 +33,10 @@ from pathlib import Path
 
 import torch
 
-PASSED_ENV = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS")
+# the caps that hold oneDNN, ATen's own kernels and MKL's GEMMs (torch.mm, the spectral
+# convolutions) to a lower ISA, then the thread count
+CAPS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+PASSED_ENV = (*CAPS, "OMP_NUM_THREADS")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORKERS = {
@@ -140,8 +143,9 @@ def main() -> None:
             rates: dict[str, list[float]] = {i: [] for i in todo}
             per_round: dict[str, list[float]] = {i: [] for i in todo}
             for _ in range(args.rounds):
-                for dtype_name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-                    peak[dtype_name] = max(peak[dtype_name], matmul_peak(dtype))
+                dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[prec]
+                # only the precision timed: an emulated bf16 matmul takes minutes
+                peak[prec] = max(peak[prec], matmul_peak(dtype))
                 for impl in todo:
                     python = args.tf_python if impl == "tensorflow" else sys.executable
                     raw = run_worker(impl, python, args, preset, prec)
@@ -186,7 +190,7 @@ def cpu_description() -> dict:
     return {
         "model": field.get("model name"),
         "flags": [f for f in wanted if f in flags],
-        "cap": {k: os.environ[k] for k in PASSED_ENV[:3] if k in os.environ},
+        "cap": {k: os.environ[k] for k in CAPS if k in os.environ},
     }
 
 

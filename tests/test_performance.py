@@ -324,3 +324,26 @@ def test_cpu_training_flushes_subnormal_numbers_and_then_restores_the_process_se
         assert flushing_subnormals()
     finally:
         set_subnormal_flush(False)
+
+
+def test_throughput_benchmark_names_the_cpu_and_passes_its_caps(monkeypatch):
+    """Every throughput figure says which CPU and which ISA caps it comes from, and the caps
+    reach the workers (an AVX2 figure taken on a newer CPU is only AVX2 if all are held)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import throughput
+
+    for name in throughput.CAPS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.setenv("MKL_ENABLE_INSTRUCTIONS", "AVX2")
+    cpu = throughput.cpu_description()
+    assert cpu["cap"] == {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+    assert set(cpu["flags"]) <= {"avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
+    if Path("/proc/cpuinfo").exists():
+        assert cpu["model"]  # the first processor's model name
+    assert {"ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS"} <= set(
+        throughput.PASSED_ENV
+    )

@@ -34,6 +34,8 @@ def _to_model(train: pd.DataFrame, kinds: dict[str, str], flags: bool = False) -
     for c, k in kinds.items():
         if k == "datetime":
             d = pd.to_datetime(out[c], errors="coerce", format="mixed")
+            if getattr(d.dt, "tz", None) is not None:  # zoned times: seconds of UTC
+                d = d.dt.tz_convert("UTC").dt.tz_localize(None)
             seconds = d.astype("datetime64[ns]").astype("int64").astype(float) / 1e9
             out[c] = np.where(d.isna(), np.nan, seconds)
         if flags and k in ("continuous", "integer", "datetime") and out[c].isna().any():

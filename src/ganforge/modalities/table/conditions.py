@@ -129,7 +129,7 @@ def frequencies_from_info(info: dict[str, Any]) -> list[Tensor]:
     """True category frequencies of every discrete column, from the saved transformer."""
     out = []
     for col in info["table"]["columns"]:
-        if col["kind"] in ("categorical", "boolean"):
+        if col["kind"] in ("categorical", "boolean") and not col.get("derived"):
             out.append(torch.tensor(col["state"]["frequencies"], dtype=torch.float64))
     return out
 

@@ -169,6 +169,12 @@ def load_table(
     )
     notes = [frame.attrs["read_note"]] if "read_note" in frame.attrs else []
     notes.append(f"columns: {describe(tr.kinds)} (change with --set tabular.columns.NAME=KIND)")
+    if tr.derived:
+        rebuilt = ", ".join(f"{b} from {a}" for b, a in tr.derived.items())
+        notes.append(
+            f"rebuilt from the column that determines them, not modelled: {rebuilt} "
+            "(a column named in tabular.columns is always modelled)"
+        )
     if len(held):
         notes.append(
             f"holding out {len(held)} of {len(frame)} rows for evaluation "

@@ -85,7 +85,7 @@ class NumericCodec:
             "fill": float(np.median(present)),
             "missing": bool(np.isnan(x).any()),
             "missing_mode": True,
-            "decimals": _decimals(distinct, coarser=kind != "datetime"),
+            "decimals": decimals_of(distinct, coarser=kind != "datetime"),
         }
         return cls(name, kind, state)
 
@@ -226,7 +226,7 @@ class NumericCodec:
         return x
 
 
-def _decimals(distinct: np.ndarray, coarser: bool = True) -> int | None:
+def decimals_of(distinct: np.ndarray, coarser: bool = True) -> int | None:
     """The fewest decimals (-6 to 15) that round every value to itself, else None; below
     zero (tens, hundreds: round amounts) only with ``coarser`` and 5+ distinct values."""
     finite = distinct[np.isfinite(distinct)]

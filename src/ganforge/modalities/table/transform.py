@@ -5,8 +5,10 @@
 generated rows back into a DataFrame with the real table's columns, bounds and missing
 values, each column written as the table wrote it: its dtype (``int64``, nullable
 ``Int64``, ``category`` with its categories, ``bool``, text), its labels and, for text
-dates, its format. ``state()`` is plain JSON (saved in the run's ``run.json``; fields
-added later have defaults, so older runs load); nothing is pickled.
+dates, its format. A column another column determines (:mod:`.derived`) takes no part of
+the matrix and is rebuilt from that column on decoding. ``state()`` is plain JSON (saved
+in the run's ``run.json``; fields added later have defaults, so older runs load); nothing
+is pickled.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ganforge.errors import ConfigError, DataError
 from ganforge.modalities.table import dates
 from ganforge.modalities.table.codecs import DiscreteCodec, IdCodec, NumericCodec
 from ganforge.modalities.table.columns import ColumnKind, as_numbers, detect_columns
+from ganforge.modalities.table.derived import DerivedCodec, find_derived
 from ganforge.modalities.table.output import as_dtype, numeric_dtype, output_of
 
 _NUMERIC = ("continuous", "integer", "datetime")
@@ -52,21 +55,20 @@ class TableTransformer:
             raise DataError("the table is empty (no rows or no columns); give a table with data")
         start = time.perf_counter()
         kinds = detect_columns(frame, overrides, max_categories)
+        derived = find_derived(frame, {k.name: k.kind for k in kinds}, set(overrides or {}), seed)
         rng = np.random.default_rng(seed)
         columns = []
         for kind in kinds:
             values = frame[kind.name]
             output = output_of(values, kind.kind)
-            columns.append(
-                {
-                    **vars(kind),
-                    "state": _fit(
-                        kind, values, rng, max_categories, output, fit_rows=fit_rows, modes=modes
-                    ),
-                    "output": output,
-                }
-            )
-        if all(c["kind"] == "id" for c in columns):
+            if kind.name in derived:
+                rule = derived[kind.name]
+                columns.append({**vars(kind), "derived": rule["source"], "state": rule})
+                columns[-1]["output"] = output
+                continue
+            state = _fit(kind, values, rng, max_categories, output, fit_rows=fit_rows, modes=modes)
+            columns.append({**vars(kind), "state": state, "output": output})
+        if all(c["kind"] == "id" or c.get("derived") for c in columns):
             raise DataError("every column of the table is a key unique per row; nothing to learn")
         out = cls(columns, {str(c): str(t) for c, t in frame.dtypes.items()})
         out.timings["fit_s"] = time.perf_counter() - start
@@ -84,6 +86,11 @@ class TableTransformer:
     @property
     def width(self) -> int:
         return sum(s["size"] for s in self.spans())
+
+    @property
+    def derived(self) -> dict[str, str]:
+        """``{column: source}`` of the columns rebuilt from another column."""
+        return {c.name: c.source for c in self.codecs if isinstance(c, DerivedCodec)}
 
     def discrete(self) -> list[DiscreteCodec]:
         """The codecs a condition can name (categorical and boolean columns)."""
@@ -126,18 +133,33 @@ class TableTransformer:
         rng = np.random.default_rng(seed)
         matrix = np.asarray(matrix, dtype=np.float64)
         data: dict[str, Any] = {}
+        raw: dict[str, np.ndarray] = {}  # values before their dtype: what a rule reads
         at = 0
         for c, codec in zip(self.columns, self.codecs, strict=True):
             width = sum(s["size"] for s in codec.spans())
             block = matrix[:, at : at + width]
             at += width
-            dtype, output = self.dtypes.get(c["name"], ""), c.get("output") or {}
             if isinstance(codec, NumericCodec):
-                data[c["name"]] = _numeric_out(codec.decode(block), codec, dtype, output)
+                raw[c["name"]] = codec.decode(block)
             elif isinstance(codec, DiscreteCodec):
-                data[c["name"]] = _discrete_out(codec.decode(block, rng), codec, dtype, output)
+                raw[c["name"]] = codec.decode(block, rng)
+            elif isinstance(codec, IdCodec):
+                raw[c["name"]] = codec.decode(len(matrix), rng)
+        for c, codec in zip(self.columns, self.codecs, strict=True):
+            if isinstance(codec, DerivedCodec):
+                raw[c["name"]] = codec.decode(raw[codec.source])
+        for c, codec in zip(self.columns, self.codecs, strict=True):
+            values = raw[c["name"]]
+            dtype, output = self.dtypes.get(c["name"], ""), c.get("output") or {}
+            if isinstance(codec, NumericCodec) or (
+                isinstance(codec, DerivedCodec) and codec.kind in _NUMERIC
+            ):
+                values = np.asarray(values, dtype=np.float64)
+                data[c["name"]] = _numeric_out(values, codec, dtype, output)
+            elif isinstance(codec, DiscreteCodec):
+                data[c["name"]] = _discrete_out(values, codec, dtype, output)
             else:
-                data[c["name"]] = as_dtype(codec.decode(len(matrix), rng), dtype, output)
+                data[c["name"]] = as_dtype(values, dtype, output)
         return pd.DataFrame(data)
 
     def condition_codec(self, column: str) -> tuple[int, DiscreteCodec]:
@@ -150,6 +172,12 @@ class TableTransformer:
         for i, codec in enumerate(self.discrete()):
             if codec.name == column:
                 return i, codec
+        if column in self.derived:
+            source = self.derived[column]
+            raise ConfigError(
+                f"condition: {column!r} follows from {source!r} (each value of {source!r} "
+                f"comes with one of {column!r}); ask for the value of {source!r} instead"
+            )
         kind = self.columns[names.index(column)]["kind"]
         raise ConfigError(
             f"condition: {column!r} is a {kind} column; conditions name categorical or "
@@ -159,6 +187,8 @@ class TableTransformer:
 
 def _codec(column: dict[str, Any]) -> Any:
     kind = column["kind"]
+    if column.get("derived"):
+        return DerivedCodec(column["name"], kind, column["state"])
     if kind in _NUMERIC:
         return NumericCodec(column["name"], kind, column["state"])
     if kind in _DISCRETE:
@@ -191,7 +221,7 @@ def _fit(
 
 
 def _numeric_out(
-    x: np.ndarray, codec: NumericCodec, dtype: str, output: dict[str, Any]
+    x: np.ndarray, codec: NumericCodec | DerivedCodec, dtype: str, output: dict[str, Any]
 ) -> pd.Series:
     if codec.kind == "datetime":
         unit = output.get("unit", "second")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -267,6 +268,9 @@ def run_table(table, frame, tools, pythons, have, results, args, detect_columns)
                 if "error" not in line:
                     synth = pd.read_csv(out_csv)
                     line.update(score(train, holdout, synth, kinds, table.target, seed))
+                    kept = args.out / "rows" / f"{table.name}-{tool}-{seed}.csv"
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(out_csv, kept)  # the rows scored, to look at
                 print(json.dumps(line), flush=True)
                 with results.open("a", encoding="utf-8") as f:
                     f.write(json.dumps(line) + "\n")

@@ -22,7 +22,7 @@ from ganforge.modalities.table.quality import (
 from ganforge.modalities.table.transform import TableTransformer
 from ganforge.tabular import TableSynthesizer
 
-TINY = ["model.g_width=64", "model.d_width=64", "log.sample_every=100", "log.checkpoint_every=100"]
+TINY = ["model.g_width=64", "model.d_width=64", "log.sample_every=400", "log.checkpoint_every=100"]
 
 
 def messy(n: int = 1200, seed: int = 0) -> pd.DataFrame:

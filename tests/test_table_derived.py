@@ -99,6 +99,7 @@ def test_no_rule_is_found_where_none_holds():
         }
     )
     df["by_city"] = df["city"].map({f"c{i}": i % 2 for i in range(60)}).astype(str)
+    df["opened"] = df["flag"].map({"y": "2020-01-31", "n": "2021-06-30"})  # dates stay dates
     kinds = {k.name: k.kind for k in detect_columns(df)}
     assert find_derived(df, kinds, set()) == {}
 

@@ -62,7 +62,8 @@ def find_derived(
     found: dict[str, dict[str, Any]] = {}
     for b in reversed(names):  # the earlier column of a one-to-one pair stays the source
         sources = {r["source"] for r in found.values()}
-        if b in fixed or b in sources or kinds[b] == "id" or codes[b].max() < 1:
+        # dates keep their own codec (their format and unit); a constant needs no rule
+        if b in fixed or b in sources or kinds[b] not in _LABELS + _NUMBERS or codes[b].max() < 1:
             continue
         for a in names:
             if a == b or a in found:
@@ -70,7 +71,7 @@ def find_derived(
             rule = None
             if a in sorted_by and _determines(codes[a], codes[b], sorted_by[a]):
                 rule = _lookup(frame[a], frame[b])
-            elif b not in fixed and a in shape and shape.get(b) == shape[a]:
+            elif a in shape and shape.get(b) == shape[a]:
                 if _same_order(screen[a], screen[b]):
                     rule = _monotone(frame[a], frame[b])
             if rule is not None:

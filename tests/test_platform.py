@@ -119,6 +119,25 @@ def test_a_broken_plugin_is_one_clear_line(tmp_path):
     assert "plug-in 'broken'" in proc.stderr and "no_such_mod" in proc.stderr
 
 
+def test_the_cli_starts_without_the_heavy_libraries():
+    """Every command loads every modality; SciPy, scikit-learn and Matplotlib (0.5-1 s each
+    to import) wait for the code that uses them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from ganforge import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()): cli.main(['datasets'])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    loaded = proc.stdout.strip()
+    assert proc.returncode == 0 and "ganforge" in loaded, proc.stderr[-2000:]
+    for heavy in ("scipy", "sklearn", "matplotlib"):
+        assert f"'{heavy}'" not in loaded, heavy
+
+
 # ---------------------------------------------------------------- the four bugs
 
 

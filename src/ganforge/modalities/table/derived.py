@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import PchipInterpolator
 
 from ganforge.modalities.table.numeric import decimals_of
 
@@ -108,6 +107,8 @@ def derive(rule: dict[str, Any], source: np.ndarray) -> np.ndarray:
         if len(xs) < 3:
             out = np.interp(x, xs, ys)
         else:  # monotone cubic: a curve (exp, log) between knots, never overshooting them
+            from scipy.interpolate import PchipInterpolator  # 0.7 s to import: on use only
+
             out = PchipInterpolator(xs, ys)(np.clip(x, xs[0], xs[-1]))
         if rule.get("decimals") is not None:
             out = np.round(out, rule["decimals"])

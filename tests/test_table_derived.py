@@ -116,3 +116,15 @@ def test_a_condition_on_a_derived_column_names_its_source(fitted):
     with pytest.raises(ConfigError, match="'approved' follows from 'action'.*'action' instead"):
         tr.condition_codec("approved")
     assert tr.condition_codec("action")[1].name == "action"
+
+
+def test_a_run_says_which_columns_it_rebuilds():
+    from ganforge.modalities.table.datasets import load_table, remember_frame
+
+    spec = remember_frame(dependent(), "derived-notes")
+    ds = load_table("frame", spec.split(":")[1], holdout=0.0, fit_rows=600, modes=4)
+    note = next(n for n in ds.info["notes"] if n.startswith("rebuilt from"))
+    assert "approved from action" in note and "income from log_income" in note
+    modelled = {s["column"] for s in ds.info["table"]["spans"]}
+    assert ds.data.shape[1] == sum(s["size"] for s in ds.info["table"]["spans"])
+    assert "approved" not in modelled and "action" in modelled

@@ -70,8 +70,8 @@ def find_derived(
             rule = None
             if a in sorted_by and _determines(codes[a], codes[b], sorted_by[a]):
                 rule = _lookup(frame[a], frame[b])
-            elif a in shape and shape.get(b) == shape[a]:
-                if _same_order(screen[a], screen[b]):
+            elif a in shape and shape.get(b) == shape[a] and _same_order(screen[a], screen[b]):
+                if screen is frame or _same_order(frame[a], frame[b]):
                     rule = _monotone(frame[a], frame[b])
             if rule is not None:
                 found[b] = {"source": a, **rule}
@@ -113,16 +113,11 @@ def derive(rule: dict[str, Any], source: np.ndarray) -> np.ndarray:
         if rule.get("decimals") is not None:
             out = np.round(out, rule["decimals"])
         return np.where(np.isnan(x), np.nan, out)
-    keys = pd.Index(rule["keys"], dtype=object)
-    values = np.array(list(rule["values"]) + [None], dtype=object)
     series = pd.Series(source, dtype=object)
-    at = keys.get_indexer(pd.Index(series.to_numpy(), dtype=object))
-    at = np.where(series.isna().to_numpy(), -1, at)
-    out = values[np.where(at < 0, len(values) - 1, at)]
-    missing = series.isna().to_numpy()
-    out[missing] = rule.get("if_missing")
-    unseen = (at < 0) & ~missing
-    out[unseen] = rule.get("fallback")
+    at = pd.Index(rule["keys"], dtype=object).get_indexer(pd.Index(series, dtype=object))
+    # an unseen value (-1) takes the last slot: the column's most frequent value
+    out = np.array([*rule["values"], rule.get("fallback")], dtype=object)[at]
+    out[series.isna().to_numpy()] = rule.get("if_missing")
     return out
 
 
@@ -176,10 +171,8 @@ def _lookup(a: pd.Series, b: pd.Series) -> dict[str, Any] | None:
     }
 
 
-def _monotone(a: pd.Series, b: pd.Series) -> dict[str, Any] | None:
-    """Interpolation knots from ``a`` to ``b``, or None where all rows break the rule."""
-    if not _same_order(a, b):
-        return None
+def _monotone(a: pd.Series, b: pd.Series) -> dict[str, Any]:
+    """Interpolation knots from ``a`` to ``b`` (a one-to-one monotone pair)."""
     x = pd.to_numeric(a, errors="coerce").to_numpy(np.float64)
     y = pd.to_numeric(b, errors="coerce").to_numpy(np.float64)
     keep = ~np.isnan(x)

@@ -63,8 +63,9 @@ class TableTransformer:
             output = output_of(values, kind.kind)
             if kind.name in derived:
                 rule = derived[kind.name]
-                columns.append({**vars(kind), "derived": rule["source"], "state": rule})
-                columns[-1]["output"] = output
+                columns.append(
+                    {**vars(kind), "derived": rule["source"], "state": rule, "output": output}
+                )
                 continue
             state = _fit(kind, values, rng, max_categories, output, fit_rows=fit_rows, modes=modes)
             columns.append({**vars(kind), "state": state, "output": output})
